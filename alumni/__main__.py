@@ -1,0 +1,5 @@
+"""Lets `python -m alumni` run the CLI."""
+
+from alumni.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""Reads the sheet's other cell kinds: years, yes/no, e-mail addresses, languages and text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# Every character Python's str.isspace() accepts, plus the zero-width characters that
+# pasting from web pages and e-mails leaves around a value but that isspace() ignores.
+BLANK_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+    "\u180e\u200b\u200c\u200d\u2060\ufeff"
+)
+
+_YEAR_TEXT = re.compile(r"[0-9]{4}(?:\.0+)?")
+_EMAIL = re.compile(r"[^\s@,;<>]+@(?:[^\s@,;<>.]+\.)+[A-Za-z]{2,}")
+_YES_NO = {"ja": True, "yes": True, "true": True, "nej": False, "no": False, "false": False}
+_LANGUAGES = {
+    "sv": "sv",
+    "svenska": "sv",
+    "swedish": "sv",
+    "en": "en",
+    "engelska": "en",
+    "english": "en",
+}
+
+MIN_YEAR = 1950
+MAX_YEAR = 2100
+
+
+def is_missing(value: object) -> bool:
+    """Tell whether a value is one of pandas' or Python's markers for "no value".
+
+    None, pd.NA, NaT and a float NaN all count; an empty string does not (see is_blank).
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return False
+
+
+def is_blank(value: object) -> bool:
+    """Tell whether a cell is empty: a missing value, or text that is only whitespace.
+
+    Whitespace includes the no-break space and the zero-width characters in BLANK_CHARS.
+    """
+    if isinstance(value, str):
+        return not value.strip(BLANK_CHARS)
+    return is_missing(value)
+
+
+def _format_clock(value: dt.datetime | dt.time) -> str:
+    """Write a time of day as HH:MM, adding :SS only when the seconds say something."""
+    if value.second:
+        return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def clean_text(value: object) -> str:
+    """Give the canonical text of one cell in a text column.
+
+    Text is only stripped of surrounding whitespace, so "0123", "NULL" and "Nan" stay exactly
+    that. Missing values become "", whole numbers lose a spreadsheet's ".0", other floats use
+    Python's shortest round-tripping form, booleans become "TRUE"/"FALSE" as Sheets shows them,
+    and date/time cells become "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (with ":SS" only when the
+    seconds are not zero) in the cell's own wall-clock time.
+    """
+    if isinstance(value, str):
+        return value.strip(BLANK_CHARS)
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer():
+            return str(int(number))
+        return repr(number)
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d} {_format_clock(value)}"
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, dt.time):
+        return _format_clock(value)
+    return str(value).strip(BLANK_CHARS)
+
+
+def _parse_each(
+    values: pd.Series, parse: Callable[[Any], Any], dtype: str, empty: Any = None
+) -> tuple[pd.Series, pd.Series]:
+    """Run a one-cell parser over a column, turning blanks into `empty` and failures into bad.
+
+    The parser returns the parsed value, or raises ValueError for a value it rejects.
+    """
+    parsed: list[Any] = []
+    bad: list[bool] = []
+    for value in values.to_numpy(dtype=object):
+        if is_blank(value):
+            parsed.append(empty)
+            bad.append(False)
+            continue
+        try:
+            parsed.append(parse(value))
+            bad.append(False)
+        except ValueError:
+            parsed.append(None)
+            bad.append(True)
+    return (
+        pd.Series(parsed, index=values.index, dtype=dtype),
+        pd.Series(bad, index=values.index, dtype=bool),
+    )
+
+
+def _year(value: object) -> int:
+    if isinstance(value, bool | np.bool_):
+        raise ValueError("a boolean is not a year")
+    if isinstance(value, int | np.integer):
+        year = int(value)
+    elif isinstance(value, float | np.floating):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise ValueError("not a whole year")
+        year = int(value)
+    elif isinstance(value, str) and _YEAR_TEXT.fullmatch(text := value.strip(BLANK_CHARS)):
+        year = int(text.split(".")[0])
+    else:
+        raise ValueError("not a year")
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError("year out of range")
+    return year
+
+
+def parse_years(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read a column of years (such as Examensår) into Int64, flagging what is not a year.
+
+    A year is four digits from 1950 to 2100, as text or as a whole number ("2026", 2026,
+    2026.0 and the text "2026.0" all give 2026); "26", "2026.5" and "tjugo" are bad.
+    """
+    return _parse_each(values, _year, "Int64")
+
+
+def _yes_no(value: object) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str):
+        answer = _YES_NO.get(value.strip(BLANK_CHARS).casefold())
+        if answer is not None:
+            return answer
+    raise ValueError("not yes/no")
+
+
+def parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read a yes/no column (such as Aktiv or Röst) into the nullable "boolean" dtype.
+
+    Ja/Nej and Yes/No in any case count, as do real booleans and the TRUE/FALSE text that a
+    Sheets checkbox reads as; anything else is bad.
+    """
+    return _parse_each(values, _yes_no, "boolean")
+
+
+def _email(value: object) -> str:
+    text = clean_text(value)
+    if not _EMAIL.fullmatch(text):
+        raise ValueError("not an e-mail address")
+    return text
+
+
+def is_email(text: str) -> bool:
+    """Tell whether already-stripped text is one plausible e-mail address."""
+    return _EMAIL.fullmatch(text) is not None
+
+
+def parse_emails(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read an e-mail column into stripped text, flagging what is not one valid address.
+
+    An address has one "@", a local part without spaces, and a domain with a dot and a
+    top-level domain of two or more letters; spaces, commas, semicolons, angle brackets and
+    line breaks anywhere make it bad (a list of addresses or a "Name <address>" is bad).
+    Case is kept. A bad cell keeps its cleaned text so that a report can quote it.
+    """
+    parsed, bad = _parse_each(values, _email, "str")
+    if bad.any():
+        parsed[bad] = [clean_text(value) for value in values[bad]]
+    return parsed, bad
+
+
+def _language(value: object) -> str:
+    if isinstance(value, str):
+        language = _LANGUAGES.get(value.strip(BLANK_CHARS).casefold())
+        if language is not None:
+            return language
+    raise ValueError("not a language")
+
+
+def parse_languages(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read a Språk column into "sv" or "en", with an empty cell meaning "sv".
+
+    Besides the codes, in any case, the names svenska/swedish and engelska/english count.
+    A bad cell is NA, so that only "sv" and "en" ever come out.
+    """
+    return _parse_each(values, _language, "str", empty="sv")

@@ -1,0 +1,57 @@
+"""A set of changes a job wants made to the sheet: cells by (tab, key, column), rows to append."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from alumni.contract import Owner, tab
+from alumni.sheet import Value
+
+
+@dataclass
+class ChangeSet:
+    """What one run will write, addressed by row key, never by row number.
+
+    `updates[tab][key][column]` sets a cell of the row whose key column holds `key`;
+    `appends[tab]` are new rows (column → value); `new_ids[tab]` gives rows that had no ID
+    one, each found again by the fingerprint of what people typed in it.
+    Only columns the tool may write are accepted: asking for a human-owned one is a bug.
+    """
+
+    updates: dict[str, dict[str, dict[str, Value]]] = field(default_factory=dict)
+    appends: dict[str, list[dict[str, Value]]] = field(default_factory=dict)
+    new_ids: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+
+    def set(self, tab_name: str, key: str, column: str, value: Value) -> None:
+        """Set one cell of the row keyed `key`; upserts on tabs the tool owns wholly."""
+        _check_writable(tab_name, column)
+        self.updates.setdefault(tab_name, {}).setdefault(key, {})[column] = value
+
+    def append(self, tab_name: str, row: dict[str, Value]) -> None:
+        """Add a row at the end of the tab (skipped when a row with its key already exists)."""
+        for column in row:
+            _check_writable(tab_name, column)
+        self.appends.setdefault(tab_name, []).append(dict(row))
+
+    def give_id(self, tab_name: str, new_id: str, fingerprint: tuple[str, ...]) -> None:
+        """Write `new_id` into the empty ID cell of the row people typed as `fingerprint`."""
+        self.new_ids.setdefault(tab_name, []).append((new_id, fingerprint))
+
+    def tabs(self) -> list[str]:
+        """Every tab this change set touches."""
+        names = [*self.updates, *self.appends, *self.new_ids]
+        return list(dict.fromkeys(names))
+
+    def cell_count(self) -> int:
+        updates = sum(len(cols) for rows in self.updates.values() for cols in rows.values())
+        appends = sum(len(r) for rows in self.appends.values() for r in rows)
+        return updates + appends + sum(len(v) for v in self.new_ids.values())
+
+    def __bool__(self) -> bool:
+        return bool(self.updates or self.appends or self.new_ids)
+
+
+def _check_writable(tab_name: str, column: str) -> None:
+    owner = tab(tab_name).column(column).owner
+    if owner is Owner.HUMAN:
+        raise ValueError(f"{tab_name}.{column} belongs to the committee; the tool never writes it")

@@ -1,0 +1,227 @@
+"""The one front end: parse the command line, load config, open the store, run a job, print."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+import pandas as pd
+
+from alumni.config import Config, load_config
+from alumni.errors import AlumniError, ConfigError
+from alumni.findings import Finding
+from alumni.store.base import Store
+
+OK, PROBLEMS, FAILED = 0, 1, 2
+SHOWN_PROBLEMS = 10
+
+
+def _version() -> str:
+    try:
+        return version("alumni")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse's own exit code 2 is ours too; the message says what to do.
+        self.print_usage(sys.stderr)
+        raise ConfigError(f"{message} — see `alumni {self.prog.split()[-1]} --help`."
+                          if " " in self.prog else f"{message} — see `alumni --help`.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="alumni",
+        description=(
+            "Runs I-sektionen's alumni policy around the committee's shared sheet: "
+            "checks, e-mails and reminders."
+        ),
+        epilog="Exit status: 0 success, 1 problems found in the sheet, 2 the run could not be done.",
+    )
+    parser.add_argument("--version", action="version", version=f"alumni {_version()}")
+    _add_common(parser, None)
+    # The same options after the command name, so `alumni daily --config x` works as well.
+    common = _Parser(add_help=False)
+    _add_common(common, argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    init = commands.add_parser(
+        "init",
+        parents=[common],
+        help="create the sheet's tabs, headers and colours",
+        description=(
+            "Create the local workbook with every tab and header, or add the missing tabs and "
+            "headers to a Google Sheet (existing data is never touched). Sets the colours for "
+            "late contact rounds and assessments once."
+        ),
+    )
+    init.add_argument("--demo", action="store_true", help="fill in realistic sample data")
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing local workbook (the old file is kept as a .bak copy)",
+    )
+    commands.add_parser(
+        "check",
+        parents=[common],
+        help="list every problem in the sheet",
+        description=(
+            "Validate the whole sheet against its layout and print every problem as "
+            "'Tab!A1: what is wrong — what to do'. Writes nothing."
+        ),
+    )
+    commands.add_parser(
+        "daily",
+        parents=[common],
+        help="the daily job: check the sheet, give rows IDs, update Översikt",
+        description=(
+            "The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks "
+            "it, gives new rows their IDs and writes the time of the run to the Översikt tab."
+        ),
+    )
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="configuration file (default: $ALUMNI_CONFIG, then ./config.toml)",
+    )
+    parser.add_argument(
+        "--now",
+        metavar="TIME",
+        default=default,
+        help="run as if it were this local time, e.g. '2026-11-28 14:05' (for trying things out)",
+    )
+
+
+def _now(args: argparse.Namespace, config: Config) -> pd.Timestamp:
+    if not args.now:
+        return pd.Timestamp.now(tz=config.timezone).floor("s")
+    from alumni.timeparse import parse_time
+
+    try:
+        now = parse_time(args.now, config.timezone)
+    except ValueError:
+        now = None
+    if now is None:
+        raise ConfigError(f"--now {args.now!r} is not a time — write it as '2026-11-28 14:05'.")
+    return now
+
+
+def _problems(findings: list[Finding], limit: int | None = None) -> None:
+    shown = findings if limit is None else findings[:limit]
+    for finding in shown:
+        print(f"  {finding}")
+    if len(findings) > len(shown):
+        print(f"  … and {len(findings) - len(shown)} more: run `alumni check` to see them all.")
+
+
+def cmd_init(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs.init import run_init
+
+    result = run_init(store, demo=args.demo, force=args.force, now=now.to_pydatetime())
+    if result.created:
+        print(f"Created {store.location} with {len(result.tabs_added)} tabs.")
+    elif result.tabs_added or result.headers_added:
+        print(f"Updated {store.location}; no existing cell was changed.")
+    else:
+        print(f"{store.location} already has every tab and header; nothing to add.")
+    if not result.created and result.tabs_added:
+        print(f"  Tabs added: {', '.join(result.tabs_added)}")
+    if result.headers_added:
+        print(f"  Headers added: {', '.join(result.headers_added)}")
+    if result.rows_added:
+        print(f"  Sample rows: {result.rows_added} (made-up people; addresses at example.org)")
+    if result.formatting_added:
+        print(f"  Colours set: {len(result.formatting_added)} rules (late red, due soon amber, "
+              "assessments green/red/yellow)")
+    print("Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet.")
+    return OK
+
+
+def cmd_check(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs.check import run_check
+
+    findings = run_check(store, config.timezone, now)
+    if not findings:
+        print(f"No problems in {store.location}.")
+        return OK
+    for finding in findings:
+        print(finding)
+    noun = "problem" if len(findings) == 1 else "problems"
+    print(f"{len(findings)} {noun} in {store.location}.")
+    return PROBLEMS
+
+
+def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs.daily import run_daily
+
+    report = run_daily(store, config.timezone, now)
+    print(f"Daily run {now:%Y-%m-%d %H:%M} on {store.location}")
+    print("  Rows: " + ", ".join(f"{tab} {n}" for tab, n in report.rows.items()))
+    if report.ids_given:
+        given = ", ".join(f"{tab} {n}" for tab, n in report.ids_given.items())
+        print(f"  IDs given to new rows: {given}")
+    for skipped in report.written.skipped:
+        print(f"  Not written: {skipped}")
+    print("  Översikt: heartbeat written.")
+    if report.problems:
+        noun = "problem" if len(report.problems) == 1 else "problems"
+        print(f"{len(report.problems)} {noun} in the sheet:")
+        _problems(report.problems, SHOWN_PROBLEMS)
+        return PROBLEMS
+    print("No problems in the sheet.")
+    return OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], int]] = {
+    "init": cmd_init,
+    "check": cmd_check,
+    "daily": cmd_daily,
+}
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status instead of exiting."""
+    from alumni.store.open import open_store
+
+    try:
+        args = build_parser().parse_args(argv)
+        config = load_config(args.config)
+        now = _now(args, config)
+        store = open_store(config)
+        return COMMANDS[args.command](args, config, store, now)
+    except AlumniError as exc:
+        print(f"alumni: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("alumni: interrupted; nothing half-written (each write is all or nothing).",
+              file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("ALUMNI_DEBUG"):
+            raise
+        print(
+            f"alumni: unexpected error ({type(exc).__name__}: {exc}). This is a bug in the tool: "
+            "run again with ALUMNI_DEBUG=1 and report the output.",
+            file=sys.stderr,
+        )
+        return FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console entry point."""
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""TOML in, frozen dataclasses out: the tool's configuration and where it was found."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alumni.errors import ConfigError
+
+ENV_VAR = "ALUMNI_CONFIG"
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    workbook: Path = Path("alumni.xlsx")
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    spreadsheet: str = ""
+    credentials: Path | None = None
+    timeout_seconds: float = 30.0
+    retries: int = 5
+    backoff_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    backend: str = "outbox"
+    outbox: Path = Path("outbox")
+    from_name: str = "Alumniutskottet, I-sektionen"
+    from_address: str = "alumni@example.org"
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "smtp.gmail.com"
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password_env: str = "ALUMNI_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Config:
+    backend: str = "local"
+    timezone: str = "Europe/Stockholm"
+    mandate_start: str = "09-01"
+    local: LocalConfig = field(default_factory=LocalConfig)
+    google: GoogleConfig = field(default_factory=GoogleConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    # Where the values came from: the file, or None for the built-in defaults.
+    source: Path | None = field(default=None, compare=False)
+
+
+_CHOICES = {
+    "backend": ("local", "google"),
+    "mail.backend": ("outbox", "smtp"),
+    "smtp.security": ("starttls", "ssl", "none"),
+}
+
+
+def find_config_file(explicit: str | None, cwd: Path | None = None) -> Path | None:
+    """The file to read: --config, then $ALUMNI_CONFIG, then ./config.toml, else none."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"--config {explicit}: no such file — check the path.")
+        return path
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(
+                f"${ENV_VAR} points at {env}, which is not a file — fix or unset the variable."
+            )
+        return path
+    local = (cwd or Path.cwd()) / "config.toml"
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | None = None, cwd: Path | None = None) -> Config:
+    """Read the configuration by the lookup order; built-in defaults when there is no file."""
+    path = find_config_file(explicit, cwd)
+    if path is None:
+        return _resolve_paths(Config(), cwd or Path.cwd())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}) — fix the file.") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    config = _build(Config, data, prefix="", path=path)
+    config = dataclasses.replace(config, source=path)
+    _validate(config, path)
+    return _resolve_paths(config, path.parent.resolve())
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str, path: Path) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in known:
+            raise ConfigError(
+                f"{path}: unknown key '{name}' — remove it or check its spelling "
+                "against config.example.toml."
+            )
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: '{name}' must be a table ([{name}]).")
+            values[key] = _build(hint, value, f"{name}.", path)  # type: ignore[arg-type]
+        else:
+            values[key] = _coerce(name, value, hint, path)
+    return cls(**values)
+
+
+def _coerce(name: str, value: Any, hint: Any, path: Path) -> Any:
+    optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    base = next(a for a in typing.get_args(hint) if a is not type(None)) if optional else hint
+    if base is Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: '{name}' must be a path in quotes, not {value!r}.")
+        return Path(value) if value or not optional else None
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if base is int and isinstance(value, bool):
+        raise ConfigError(f"{path}: '{name}' must be a whole number, not {value!r}.")
+    if not isinstance(value, base):
+        kind = {str: "text in quotes", int: "a whole number", float: "a number"}.get(base, base)
+        raise ConfigError(f"{path}: '{name}' must be {kind}, not {value!r}.")
+    return value
+
+
+def _validate(config: Config, path: Path) -> None:
+    for name, allowed in _CHOICES.items():
+        value: Any = config
+        for part in name.split("."):
+            value = getattr(value, part)
+        if value not in allowed:
+            choices = ", ".join(f'"{a}"' for a in allowed)
+            raise ConfigError(f"{path}: '{name}' is {value!r} — use one of {choices}.")
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: 'timezone' {config.timezone!r} is not a known time zone — "
+            'use an IANA name such as "Europe/Stockholm".'
+        ) from exc
+    month_day = config.mandate_start.split("-")
+    if not (
+        len(month_day) == 2
+        and all(p.isdigit() for p in month_day)
+        and 1 <= int(month_day[0]) <= 12
+        and 1 <= int(month_day[1]) <= 28
+    ):
+        raise ConfigError(
+            f"{path}: 'mandate_start' {config.mandate_start!r} must be \"MM-DD\" "
+            '(day 1–28), for example "09-01".'
+        )
+    for key in ("retries", "timeout_seconds", "backoff_seconds"):
+        if getattr(config.google, key) < 0:
+            raise ConfigError(f"{path}: 'google.{key}' must not be negative.")
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    def under(p: Path | None) -> Path | None:
+        return None if p is None else (p if p.is_absolute() else base / p)
+
+    return dataclasses.replace(
+        config,
+        local=dataclasses.replace(config.local, workbook=under(config.local.workbook)),
+        google=dataclasses.replace(config.google, credentials=under(config.google.credentials)),
+        mail=dataclasses.replace(config.mail, outbox=under(config.mail.outbox)),
+    )

@@ -1,0 +1,1 @@
+"""One module per use case: read the sheet, call the rules, write the changes."""

@@ -1,0 +1,51 @@
+"""The `daily` job: read the sheet, check it, give rows their IDs and write the heartbeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from alumni.changes import ChangeSet
+from alumni.checks import check_workbook
+from alumni.contract import OVERVIEW, TABS
+from alumni.findings import Finding
+from alumni.ids import give_missing_ids
+from alumni.sheet import Value, Workbook, load_workbook
+from alumni.store.base import ApplyResult, Store
+from alumni.timeparse import format_time
+
+LAST_DAILY_RUN = "Senaste dagliga körning"
+PROBLEMS = "Problem i arket"
+
+
+@dataclass
+class DailyReport:
+    """What one daily run saw and did."""
+
+    rows: dict[str, int]
+    problems: list[Finding]
+    ids_given: dict[str, int]
+    written: ApplyResult = field(default_factory=ApplyResult)
+
+
+def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -> dict[str, Value]:
+    """The key figures for the Översikt tab, by their Swedish names."""
+    figures: dict[str, Value] = {LAST_DAILY_RUN: format_time(now, wb.tz), PROBLEMS: len(problems)}
+    for tab in TABS:
+        if tab is not OVERVIEW:
+            figures[f"Rader i {tab.name}"] = len(wb[tab.name])
+    return figures
+
+
+def run_daily(store: Store, tz: str, now: pd.Timestamp) -> DailyReport:
+    """The main job, once a day: later steps (applicants, votes, deadlines) join it here."""
+    wb = load_workbook(store.read(), tz)
+    problems = check_workbook(wb, now)
+    changes = ChangeSet()
+    ids = give_missing_ids(wb, changes)
+    for name, value in overview_figures(wb, problems, now).items():
+        changes.set(OVERVIEW.name, name, "Värde", value)
+    written = store.apply(changes)
+    rows = {t.name: len(wb[t.name]) for t in TABS if t is not OVERVIEW}
+    return DailyReport(rows, problems, ids, written)

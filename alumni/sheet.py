@@ -1,0 +1,323 @@
+"""The sheet as the tool sees it: raw cells from a backend turned into typed frames per tab."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from alumni import cells, timeparse
+from alumni.contract import TABS, Column, Kind, Owner, Tab, fold, match_column, match_tab
+from alumni.findings import Finding, a1
+
+Cell = str | int | float | bool | datetime | date | None
+Value = str | int | float | None
+
+
+@dataclass
+class RawSheet:
+    """One tab's cells as a backend read them: rows[0] is the header row (sheet row 1).
+
+    Rows may be ragged (trailing blanks dropped); trailing empty rows are not included.
+    """
+
+    title: str
+    rows: list[list[Cell]]
+
+
+RawWorkbook = dict[str, RawSheet]
+"""Every tab of a sheet by its title, in the sheet's order."""
+
+ROW = "_row"
+"""The frame column holding each row's 1-based sheet row number, for messages only."""
+
+
+@dataclass
+class Layout:
+    """Where one contract tab stands in a sheet: its title and the index of each header."""
+
+    tab: Tab
+    title: str | None
+    columns: dict[str, int] = field(default_factory=dict)
+    extras: dict[str, int] = field(default_factory=dict)
+    duplicates: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        """The tab's name as people see it in the sheet (the contract's name when missing)."""
+        return self.title or self.tab.name
+
+    def address(self, row: int | None, column: str | None) -> str:
+        """`Tab!F7` for a sheet row and a contract column."""
+        col = self.columns.get(column) if column else None
+        return f"{self.shown}!{a1(row, col)}"
+
+
+def blank_row(row: list[Cell]) -> bool:
+    return all(cells.is_blank(v) for v in row)
+
+
+def locate_tabs(raw: RawWorkbook) -> tuple[dict[str, str | None], list[Finding]]:
+    """Which sheet title holds each contract tab; findings for missing and doubled tabs."""
+    found: dict[str, str | None] = {t.name: None for t in TABS}
+    findings: list[Finding] = []
+    unmatched = [title for title in raw if match_tab(title) is None]
+    for title in raw:
+        tab = match_tab(title)
+        if tab is None:
+            continue
+        if found[tab.name] is None:
+            found[tab.name] = title
+        else:
+            findings.append(
+                Finding(
+                    title,
+                    None,
+                    None,
+                    f"a second tab for '{tab.name}' (the first is '{found[tab.name]}')",
+                    "keep one of them; the tool reads only the first",
+                )
+            )
+    for tab in TABS:
+        if found[tab.name] is None and not tab.by_tool:
+            hint = "add it (run `alumni init` to add missing tabs)"
+            guess = _closest(
+                tab.name, unmatched, {fold(tab.name): tab.name, fold(tab.alias): tab.name}
+            )
+            if guess:
+                hint = f"did you mean '{guess}'? Rename it to '{tab.name}'"
+            findings.append(Finding(tab.name, None, None, f"the tab '{tab.name}' is missing", hint))
+    return found, findings
+
+
+def _closest(want: str, candidates: list[str], names: dict[str, str]) -> str | None:
+    """The candidate that is a near miss of any of `names` (folded), if one is close enough."""
+    folded = {fold(c): c for c in candidates}
+    for name in names:
+        hits = difflib.get_close_matches(name, list(folded), n=1, cutoff=0.75)
+        if hits:
+            return folded[hits[0]]
+    return None
+
+
+def resolve_layout(tab: Tab, sheet: RawSheet | None) -> Layout:
+    """Find the contract's headers in row 1 of `sheet`, by name or alias, in any order."""
+    if sheet is None:
+        return Layout(tab, None)
+    layout = Layout(tab, sheet.title)
+    header = sheet.rows[0] if sheet.rows else []
+    if blank_row(header):
+        if not tab.by_tool:
+            has_data = any(not blank_row(r) for r in sheet.rows[1:])
+            what = "the tab has data but no header row" if has_data else "the tab has no header row"
+            layout.findings.append(
+                Finding(
+                    sheet.title, 1, 0, what, "put the headers in row 1 (`alumni init` adds them)"
+                )
+            )
+        return layout
+    unknown: dict[int, str] = {}
+    for index, value in enumerate(header):
+        text = cells.clean_text(value)
+        if not text:
+            continue
+        column = match_column(tab, text)
+        name = column.name if column else text
+        seen = layout.columns if column else layout.extras
+        if name in seen:
+            layout.duplicates.add(name)
+            first = a1(1, seen[name])
+            layout.findings.append(
+                Finding(
+                    sheet.title,
+                    1,
+                    index,
+                    f"the header '{text}' appears twice (also in {first})",
+                    "rename or remove one; the tool reads the first and writes neither",
+                )
+            )
+            continue
+        seen[name] = index
+        if column is None:
+            unknown[index] = text
+    for column in tab.columns:
+        if column.name in layout.columns:
+            continue
+        if tab.by_tool:
+            continue
+        hint = f"add the header '{column.name}' in row 1 (`alumni init` adds missing headers)"
+        spellings = {fold(column.name): column.name, fold(column.alias): column.name}
+        guess = _closest(column.name, list(unknown.values()), spellings)
+        where = None
+        if guess:
+            hint = f"did you mean '{guess}'? Rename it to '{column.name}'"
+            where = next(i for i, t in unknown.items() if t == guess)
+        layout.findings.append(
+            Finding(sheet.title, 1, where, f"the header '{column.name}' is missing", hint)
+        )
+    return layout
+
+
+@dataclass
+class Sheet:
+    """One contract tab as read: where it stands, its typed frame, and its raw cells."""
+
+    layout: Layout
+    frame: pd.DataFrame
+    raw: RawSheet | None
+
+    @property
+    def tab(self) -> Tab:
+        return self.layout.tab
+
+    def address(self, row: int | None, column: str | None) -> str:
+        return self.layout.address(row, column)
+
+    def raw_row(self, sheet_row: int) -> list[Cell]:
+        """The raw cells of a 1-based sheet row."""
+        assert self.raw is not None
+        return self.raw.rows[sheet_row - 1]
+
+    def fingerprint(self, sheet_row: int) -> tuple[str, ...]:
+        """What people typed in a row: every cell the tool does not own, as text.
+
+        A row without an ID is found again by this, since its position may change.
+        """
+        return row_fingerprint(self.layout, self.raw_row(sheet_row))
+
+
+def row_fingerprint(layout: Layout, row: list[Cell]) -> tuple[str, ...]:
+    script = {
+        layout.columns[c.name]
+        for c in layout.tab.columns
+        if c.owner is Owner.SCRIPT and c.name in layout.columns
+    }
+    texts = [cells.clean_text(v) for i, v in enumerate(row) if i not in script]
+    while texts and not texts[-1]:
+        texts.pop()
+    return tuple(texts)
+
+
+@dataclass
+class Workbook:
+    """Every contract tab as a typed DataFrame, with the findings reading them produced."""
+
+    sheets: dict[str, Sheet]
+    findings: list[Finding]
+    tz: str
+
+    def __getitem__(self, tab: str) -> pd.DataFrame:
+        return self.sheets[tab].frame
+
+    def address(self, tab: str, row: int | None, column: str | None) -> str:
+        return self.sheets[tab].address(row, column)
+
+
+Parser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
+
+_MESSAGES: dict[Kind, tuple[str, str]] = {
+    Kind.TIME: ("is not a date/time", "write it as 2026-11-28 14:05"),
+    Kind.DATE: ("is not a date", "write it as 2026-11-28"),
+    Kind.YEAR: ("is not a year", "write four digits, e.g. 2026"),
+    Kind.EMAIL: ("is not an e-mail address", "correct it, e.g. namn@exempel.se"),
+    Kind.YESNO: ("is not yes or no", "write Ja or Nej"),
+    Kind.LANGUAGE: ("is not a language the templates have", "write sv or en"),
+    Kind.NUMBER: ("is not a number", "write a number, e.g. 2.5"),
+}
+
+
+def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = values.map(cells.clean_text)
+    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    return numbers.astype("Float64"), numbers.isna() & (text != "")
+
+
+def _parser(kind: Kind, tz: str) -> Parser:
+    parsers: dict[Kind, Parser] = {
+        Kind.TIME: lambda v: timeparse.parse_times(v, tz),
+        Kind.DATE: lambda v: timeparse.parse_times(v, tz),
+        Kind.YEAR: cells.parse_years,
+        Kind.EMAIL: cells.parse_emails,
+        Kind.YESNO: cells.parse_yes_no,
+        Kind.LANGUAGE: cells.parse_languages,
+        Kind.NUMBER: _parse_numbers,
+    }
+    return parsers[kind]
+
+
+def _empty_column(column: Column, tz: str, index: pd.Index) -> pd.Series:
+    if column.kind in (Kind.TIME, Kind.DATE):
+        return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {tz}]")
+    if column.kind is Kind.YEAR:
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    if column.kind is Kind.YESNO:
+        return pd.Series(pd.NA, index=index, dtype="boolean")
+    if column.kind is Kind.NUMBER:
+        return pd.Series(pd.NA, index=index, dtype="Float64")
+    if column.kind is Kind.LANGUAGE:
+        return pd.Series("sv", index=index, dtype=object)
+    return pd.Series("", index=index, dtype=object)
+
+
+def build_frame(
+    layout: Layout, sheet: RawSheet | None, tz: str
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """One typed DataFrame for a tab: contract columns, extra columns as text, and `_row`."""
+    findings: list[Finding] = []
+    rows: list[list[Cell]] = []
+    numbers: list[int] = []
+    if sheet is not None and layout.columns:
+        for offset, row in enumerate(sheet.rows[1:], start=2):
+            if row and not blank_row(row):
+                rows.append(row)
+                numbers.append(offset)
+    index = pd.RangeIndex(len(rows))
+    data: dict[str, Any] = {}
+
+    def raw_column(i: int) -> pd.Series:
+        return pd.Series([r[i] if i < len(r) else None for r in rows], index=index, dtype=object)
+
+    for column in layout.tab.columns:
+        i = layout.columns.get(column.name)
+        if i is None:
+            data[column.name] = _empty_column(column, tz, index)
+            continue
+        raw = raw_column(i)
+        if column.kind is Kind.TEXT:
+            data[column.name] = raw.map(cells.clean_text).astype(object)
+            continue
+        parsed, bad = _parser(column.kind, tz)(raw)
+        data[column.name] = parsed
+        if bad.any():
+            what, hint = _MESSAGES[column.kind]
+            for pos in bad[bad].index:
+                text = cells.clean_text(raw[pos])
+                shown = text if len(text) <= 60 else text[:57] + "..."
+                findings.append(
+                    Finding(layout.shown, numbers[pos], i, f"'{shown}' {what}", hint, column.name)
+                )
+    for name, i in layout.extras.items():
+        if name not in data:
+            data[name] = raw_column(i).map(cells.clean_text).astype(object)
+    data[ROW] = pd.Series(numbers, index=index, dtype="int64")
+    return pd.DataFrame(data, index=index), findings
+
+
+def load_workbook(raw: RawWorkbook, tz: str) -> Workbook:
+    """Turn a backend's raw tabs into typed frames, collecting every finding on the way."""
+    titles, findings = locate_tabs(raw)
+    sheets: dict[str, Sheet] = {}
+    for tab in TABS:
+        title = titles[tab.name]
+        sheet = raw.get(title) if title else None
+        layout = resolve_layout(tab, sheet)
+        frame, parse_findings = build_frame(layout, sheet, tz)
+        findings.extend(layout.findings)
+        findings.extend(parse_findings)
+        sheets[tab.name] = Sheet(layout, frame, sheet)
+    return Workbook(sheets, findings, tz)

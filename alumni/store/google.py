@@ -1,0 +1,440 @@
+"""The Google backend: the committee's sheet as a Google Sheet, through gspread's HTTP client.
+
+A run costs four requests whatever the sheet's size: the metadata, one `values:batchGet` of
+every tab, one `values:batchGet` of the changed tabs just before writing, and one
+`spreadsheets:batchUpdate` carrying every write, which Google applies all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import stat
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import groupby
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gspread
+import requests
+from gspread.exceptions import APIError
+from gspread.utils import extract_id_from_url
+
+from alumni.changes import ChangeSet
+from alumni.contract import tab as contract_tab
+from alumni.errors import ConfigError, StoreError
+from alumni.sheet import RawSheet, RawWorkbook, Value, locate_tabs, resolve_layout
+from alumni.store.base import ApplyResult, InitResult, Store
+from alumni.store.colours import COLOUR_RULES, RULE_ROWS
+from alumni.store.init_plan import has_data, plan_init
+from alumni.store.plan import Plan
+
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+RETRY_STATUS = {429, 500, 502, 503, 504}
+READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+
+T = TypeVar("T")
+
+
+class _Passing(Exception):
+    """A failure worth trying again (429, 5xx, time-out), carrying what people should read."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def quote_title(title: str) -> str:
+    """A sheet title as an A1 range: always quoted, inner apostrophes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def spreadsheet_key(spreadsheet: str) -> str:
+    """The key from a spreadsheet's key or its whole URL."""
+    spreadsheet = spreadsheet.strip()
+    if spreadsheet.startswith("http"):
+        try:
+            return extract_id_from_url(spreadsheet)
+        except gspread.exceptions.NoValidUrlKeyFound as exc:
+            raise ConfigError(
+                f"google.spreadsheet {spreadsheet!r} is not a Google Sheets address — "
+                "copy the address of the sheet from the browser."
+            ) from exc
+    return spreadsheet
+
+
+def load_credentials(path: Path | None, warn: Callable[[str], None]) -> Any:
+    """Service-account credentials from the configured file or $GOOGLE_APPLICATION_CREDENTIALS."""
+    import os
+
+    from google.oauth2.service_account import Credentials
+
+    if path is None:
+        env = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
+        if not env:
+            raise ConfigError(
+                "no Google credentials: set google.credentials in the config to the service "
+                "account's JSON key, or the environment variable GOOGLE_APPLICATION_CREDENTIALS."
+            )
+        path = Path(env)
+    if not path.is_file():
+        raise ConfigError(f"the credentials file {path} does not exist — check google.credentials.")
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warn(
+            f"warning: {path} can be read by other users of this computer; "
+            f"it holds a private key — run: chmod 600 {path}"
+        )
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return Credentials.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"{path} is not a service account key (JSON with client_email and private_key) — "
+            "download a new key for the service account in Google Cloud Console."
+        ) from exc
+
+
+class GoogleStore(Store):
+    """A Google Sheet reached through a gspread client, with bounded retries on every request."""
+
+    def __init__(
+        self,
+        client: gspread.Client,
+        spreadsheet: str,
+        *,
+        account: str = "",
+        retries: int = 5,
+        backoff: float = 1.0,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.http = client.http_client
+        self.http.set_timeout(timeout)
+        self.key = spreadsheet_key(spreadsheet)
+        self.account = account
+        self.location = f"https://docs.google.com/spreadsheets/d/{self.key}"
+        self.retries = retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self._sheets: dict[str, dict[str, Any]] = {}
+        self._conditional: dict[str, list[Any]] = {}
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Any,
+        mount: Callable[[requests.Session], None] | None = None,
+        warn: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
+    ) -> GoogleStore:
+        """Open the configured spreadsheet with the service account's key."""
+        from google.auth.transport.requests import AuthorizedSession
+
+        if not config.google.spreadsheet:
+            raise ConfigError(
+                'backend is "google" but google.spreadsheet is empty — set it to the sheet\'s '
+                "key or address."
+            )
+        credentials = load_credentials(config.google.credentials, warn)
+        session = AuthorizedSession(credentials)
+        if mount is not None:
+            mount(session)
+        client = gspread.Client(auth=credentials, session=session)
+        return cls(
+            client,
+            config.google.spreadsheet,
+            account=getattr(credentials, "service_account_email", ""),
+            retries=config.google.retries,
+            backoff=config.google.backoff_seconds,
+            timeout=config.google.timeout_seconds,
+        )
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _once(self, call: Callable[[], T], what: str) -> T:
+        """One request; passing failures become `_Passing`, others a message to act on."""
+        try:
+            return call()
+        except APIError as exc:
+            code = exc.response.status_code
+            message = _google_message(exc)
+            if code in RETRY_STATUS:
+                raise _Passing(f"Google answered {code} ({message}) to {what}") from exc
+            raise self._explain(code, message, what) from exc
+        except requests.exceptions.Timeout as exc:
+            raise _Passing(f"Google did not answer {what} in time") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise _Passing(f"no connection to Google for {what} ({type(exc).__name__})") from exc
+
+    def _retrying(self, call: Callable[[], T], what: str) -> T:
+        for attempt in self._attempts():
+            try:
+                return self._once(call, what)
+            except _Passing as exc:
+                last = exc
+                if attempt == self.retries:
+                    break
+        raise StoreError(
+            f"{last.text}, {self.retries + 1} times — Google is busy or unreachable; "
+            "nothing was written. Wait a few minutes and run again."
+        )
+
+    def _attempts(self) -> Iterator[int]:
+        for attempt in range(self.retries + 1):
+            if attempt:
+                pause = self.backoff * 2 ** (attempt - 1)
+                self.sleep(min(pause * random.uniform(0.5, 1.5), 60.0))
+            yield attempt
+
+    def _explain(self, code: int, message: str, what: str) -> StoreError:
+        if code == 403:
+            who = self.account or "the service account's client_email (in its JSON key)"
+            return StoreError(
+                f"Google refused access to the spreadsheet {self.key} (403: {message}) — "
+                f"share the sheet with {who} as Editor (Share button in Google Sheets)."
+            )
+        if code == 404:
+            return StoreError(
+                f"Google has no spreadsheet with the key {self.key} (404) — check "
+                "google.spreadsheet in the config (the part of the address after /d/)."
+            )
+        if code == 401:
+            return StoreError(
+                f"Google did not accept the service account's key (401: {message}) — "
+                "create a new key and point google.credentials at it."
+            )
+        return StoreError(f"Google refused {what} ({code}: {message}).")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _metadata(self) -> None:
+        meta = self._retrying(
+            lambda: self.http.fetch_sheet_metadata(self.key), "the request for the sheet's tabs"
+        )
+        self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
+        self._conditional = {
+            s["properties"]["title"]: s.get("conditionalFormats", [])
+            for s in meta.get("sheets", [])
+        }
+
+    def _values(self, titles: Sequence[str], retry: bool = True) -> RawWorkbook:
+        if not titles:
+            return {}
+        ranges = [quote_title(t) for t in titles]
+        send = self._retrying if retry else self._once
+        answer = send(
+            lambda: self.http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)),
+            "the request for the sheet's cells",
+        )
+        value_ranges = answer.get("valueRanges", [])
+        # A range with nothing in it comes back without its `values` key.
+        return {
+            title: RawSheet(title, [list(r) for r in vr.get("values", [])])
+            for title, vr in zip(titles, value_ranges, strict=False)
+        }
+
+    def read(self) -> RawWorkbook:
+        self._metadata()
+        return self._values(list(self._sheets))
+
+    def reread(self, tabs: Sequence[str]) -> RawWorkbook:
+        if not self._sheets:
+            self._metadata()
+        titles, _ = locate_tabs({t: RawSheet(t, []) for t in self._sheets})
+        wanted = [titles[name] for name in tabs if titles.get(name)]
+        # No retries of its own: `apply` retries the re-read and the write together.
+        return self._values([t for t in wanted if t is not None], retry=False)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply(self, changes: ChangeSet) -> ApplyResult:
+        # A write that failed may still have been applied (an answer lost on the way back),
+        # so each attempt reads again and plans afresh: appends already there are dropped.
+        for attempt in self._attempts():
+            try:
+                return super().apply(changes)
+            except _Passing as exc:
+                last = exc
+                if attempt == self.retries:
+                    break
+        raise StoreError(
+            f"{last.text}, {self.retries + 1} times — the changes were not written (Google "
+            "applies all of them or none). Run again later."
+        )
+
+    def write(self, plan: Plan) -> None:
+        body = {"requests": self._requests(plan)}
+        if body["requests"]:
+            self._once(lambda: self.http.batch_update(self.key, body), "the write")
+
+    def _requests(self, plan: Plan) -> list[dict[str, Any]]:
+        requests_: list[dict[str, Any]] = []
+        for title in plan.new_sheets:
+            sheet_id = self._new_sheet_id()
+            props = {
+                "sheetId": sheet_id,
+                "title": title,
+                "gridProperties": {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1},
+            }
+            requests_.append({"addSheet": {"properties": props}})
+            self._sheets[title] = props
+        widest: dict[str, int] = {}
+        for w in plan.writes:
+            widest[w.title] = max(widest.get(w.title, 0), w.col + 1)
+        for title, rows in plan.appends.items():
+            widest[title] = max([widest.get(title, 0), *(len(r) for r in rows)])
+        for title, width in widest.items():
+            grid = self._sheets[title].setdefault("gridProperties", {})
+            have = grid.get("columnCount", 26)
+            if width > have:
+                requests_.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": self._id(title),
+                            "dimension": "COLUMNS",
+                            "length": width - have,
+                        }
+                    }
+                )
+                grid["columnCount"] = width
+        ordered = sorted(plan.writes, key=lambda w: (w.title, w.row, w.col))
+        for (title, row), group in groupby(ordered, key=lambda w: (w.title, w.row)):
+            cells = list(group)
+            run: list[Any] = []
+            for w in cells:
+                if run and w.col != run[-1].col + 1:
+                    requests_.append(self._update_cells(title, row, run))
+                    run = []
+                run.append(w)
+            requests_.append(self._update_cells(title, row, run))
+        for title, rows in plan.appends.items():
+            requests_.append(
+                {
+                    "appendCells": {
+                        "sheetId": self._id(title),
+                        "rows": [{"values": [_cell_data(v) for v in row]} for row in rows],
+                        "fields": "userEnteredValue",
+                    }
+                }
+            )
+        return requests_
+
+    def _update_cells(self, title: str, row: int, run: list[Any]) -> dict[str, Any]:
+        return {
+            "updateCells": {
+                "start": {"sheetId": self._id(title), "rowIndex": row, "columnIndex": run[0].col},
+                "rows": [{"values": [_cell_data(w.value) for w in run]}],
+                "fields": "userEnteredValue",
+            }
+        }
+
+    def _id(self, title: str) -> int:
+        return int(self._sheets[title]["sheetId"])
+
+    def _new_sheet_id(self) -> int:
+        used = {int(p.get("sheetId", 0)) for p in self._sheets.values()}
+        candidate = 1_000_000 + len(used)
+        while candidate in used:
+            candidate += 1
+        return candidate
+
+    # -- init ------------------------------------------------------------------------------
+
+    def initialize(
+        self, rows: Mapping[str, Sequence[Mapping[str, Value]]] | None, force: bool
+    ) -> InitResult:
+        fresh = self.read()
+        if rows is not None and has_data(fresh):
+            raise StoreError(
+                "the spreadsheet already holds data and the tool never deletes a Google Sheet's "
+                "rows — use a new, empty spreadsheet for the demo."
+            )
+        plan, result = plan_init(fresh, rows)
+        result.created = False
+        requests_ = self._requests(plan)
+        after = dict(fresh)
+        for title in plan.new_sheets:
+            after[title] = RawSheet(title, [])
+        header_rows: dict[str, list[Any]] = {
+            t: list(s.rows[0]) if s.rows else [] for t, s in after.items()
+        }
+        for w in plan.writes:
+            if w.row == 0:
+                row = header_rows[w.title]
+                row.extend([None] * (w.col + 1 - len(row)))
+                row[w.col] = w.value
+        headed = {t: RawSheet(t, [header_rows[t]]) for t in after}
+        titles, _ = locate_tabs(headed)
+        for rule in COLOUR_RULES:
+            title = titles.get(rule.tab)
+            if title is None:
+                continue
+            index = resolve_layout(contract_tab(rule.tab), headed[title]).columns.get(rule.column)
+            if index is None:
+                continue
+            formula = f'=${_letter(index)}2="{rule.value}"'
+            existing = json.dumps(self._conditional.get(title, []), ensure_ascii=False)
+            if json.dumps(formula, ensure_ascii=False)[1:-1] in existing:
+                continue
+            width = max(len(header_rows[title]), len(contract_tab(rule.tab).columns))
+            first, last = (0, width) if rule.whole_row else (index, index + 1)
+            requests_.append(_colour_request(self._id(title), first, last, formula, rule.colour))
+            result.formatting_added.append(f"{title}: {rule.column} = {rule.value}")
+        if requests_:
+            self._once(lambda: self.http.batch_update(self.key, {"requests": requests_}), "init")
+        return result
+
+
+def _letter(index: int) -> str:
+    from alumni.findings import column_letter
+
+    return column_letter(index)
+
+
+def _colour_request(
+    sheet_id: int, first: int, last: int, formula: str, colour: str
+) -> dict[str, Any]:
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return {
+        "addConditionalFormatRule": {
+            "index": 0,
+            "rule": {
+                "ranges": [
+                    {
+                        "sheetId": sheet_id,
+                        "startRowIndex": 1,
+                        "endRowIndex": RULE_ROWS,
+                        "startColumnIndex": first,
+                        "endColumnIndex": last,
+                    }
+                ],
+                "booleanRule": {
+                    "condition": {
+                        "type": "CUSTOM_FORMULA",
+                        "values": [{"userEnteredValue": formula}],
+                    },
+                    "format": {"backgroundColor": {"red": red, "green": green, "blue": blue}},
+                },
+            },
+        }
+    }
+
+
+def _cell_data(value: Value) -> dict[str, Any]:
+    # stringValue is stored as text, never parsed: '=HYPERLINK(...)' or '+46 70' stay as typed.
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+def _google_message(exc: APIError) -> str:
+    try:
+        return str(exc.response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return exc.response.reason or "no message"

@@ -1,0 +1,68 @@
+"""What `init` adds to a sheet: missing tabs and headers, and sample rows for empty tabs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from alumni import cells
+from alumni.contract import TABS
+from alumni.sheet import RawWorkbook, Value, blank_row, locate_tabs, resolve_layout
+from alumni.store.base import InitResult
+from alumni.store.plan import CellWrite, Plan
+
+
+def has_data(raw: RawWorkbook) -> list[str]:
+    """The titles of tabs that hold anything below their header row."""
+    return [t for t, s in raw.items() if any(not blank_row(r) for r in s.rows[1:])]
+
+
+def plan_init(
+    fresh: RawWorkbook, rows: Mapping[str, Sequence[Mapping[str, Value]]] | None = None
+) -> tuple[Plan, InitResult]:
+    """Add every missing tab and header, never touching a cell that holds anything.
+
+    Missing headers go into the first free cells of row 1. With `rows`, each tab's sample rows
+    are laid out under the headers as the sheet has them.
+    """
+    plan = Plan()
+    result = InitResult(created=not fresh)
+    titles, _ = locate_tabs(fresh)
+    for tab in TABS:
+        title = titles[tab.name]
+        sheet = fresh.get(title) if title else None
+        if sheet is None:
+            title = tab.name
+            plan.new_sheets.append(title)
+            result.tabs_added.append(title)
+            header: list[object] = []
+            layout_columns: dict[str, int] = {}
+        else:
+            header = list(sheet.rows[0]) if sheet.rows else []
+            layout_columns = dict(resolve_layout(tab, sheet).columns)
+        used = {i for i, v in enumerate(header) if not cells.is_blank(v)}
+        free = (i for i in range(10_000) if i not in used)
+        for column in tab.columns:
+            if column.name in layout_columns:
+                continue
+            index = next(free)
+            layout_columns[column.name] = index
+            plan.writes.append(CellWrite(title, 0, index, column.name))
+            if sheet is not None:
+                result.headers_added.append(f"{title}!{column.name}")
+        assert title is not None
+        sample = (rows or {}).get(tab.name, [])
+        if sample:
+            start = len(sheet.rows) if sheet is not None and sheet.rows else 1
+            plan.first_row[title] = start
+            plan.appends[title] = [_lay_out(row, layout_columns) for row in sample]
+            result.rows_added += len(sample)
+    return plan, result
+
+
+def _lay_out(row: Mapping[str, Value], columns: dict[str, int]) -> list[Value]:
+    out: list[Value] = []
+    for name, value in row.items():
+        index = columns[name]
+        out.extend([None] * (index + 1 - len(out)))
+        out[index] = value
+    return out

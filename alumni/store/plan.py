@@ -1,0 +1,234 @@
+"""Turns a set of changes into exact cell writes against the sheet as it is right now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from alumni import cells
+from alumni.changes import ChangeSet
+from alumni.contract import Owner, Tab, tab
+from alumni.findings import Finding
+from alumni.sheet import (
+    Layout,
+    RawSheet,
+    RawWorkbook,
+    Value,
+    blank_row,
+    locate_tabs,
+    resolve_layout,
+    row_fingerprint,
+)
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """One cell to write: sheet title, 0-based grid row and column, and the value."""
+
+    title: str
+    row: int
+    col: int
+    value: Value
+
+
+@dataclass
+class Plan:
+    """Exactly what a backend must write, in one go, for a change set.
+
+    `new_sheets` are tabs to create (their headers are among `writes`); `appends[title]`
+    holds the rows to add after the last row that has data, `first_row` the 0-based grid row
+    where they land if nobody adds rows meanwhile. `skipped` says what could not be written.
+    """
+
+    new_sheets: list[str] = field(default_factory=list)
+    writes: list[CellWrite] = field(default_factory=list)
+    appends: dict[str, list[list[Value]]] = field(default_factory=dict)
+    first_row: dict[str, int] = field(default_factory=dict)
+    skipped: list[Finding] = field(default_factory=list)
+    ids_given: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.new_sheets or self.writes or self.appends)
+
+    def cells_written(self) -> int:
+        appended = sum(
+            sum(v is not None for v in row) for rows in self.appends.values() for row in rows
+        )
+        return len(self.writes) + appended
+
+
+def same_value(old: object, new: Value) -> bool:
+    """Whether writing `new` over `old` would change what the cell shows."""
+    if isinstance(new, int | float) and not isinstance(new, bool):
+        try:
+            return float(cells.clean_text(old).replace(",", ".")) == float(new)
+        except ValueError:
+            return False
+    return cells.clean_text(old) == cells.clean_text(new)
+
+
+class _TabPlanner:
+    """Plans one tab's part of a change set against that tab's fresh cells."""
+
+    def __init__(self, plan: Plan, tab_: Tab, sheet: RawSheet | None) -> None:
+        self.plan = plan
+        self.tab = tab_
+        self.missing_columns: set[str] = set()
+        if sheet is None:
+            sheet = RawSheet(tab_.name, [])
+            plan.new_sheets.append(tab_.name)
+        self.sheet = sheet
+        self.layout: Layout = resolve_layout(tab_, sheet)
+        if tab_.by_tool:
+            self._complete_header()
+        self.rows: dict[str, list[int]] = {}
+        self.unkeyed: dict[tuple[str, ...], list[int]] = {}
+        key_col = self.layout.columns.get(tab_.key) if tab_.key else None
+        self.key_col = key_col
+        if key_col is not None:
+            for r, row in enumerate(sheet.rows[1:], start=1):
+                if blank_row(row):
+                    continue
+                key = cells.clean_text(row[key_col] if key_col < len(row) else None)
+                if key:
+                    self.rows.setdefault(key, []).append(r)
+                else:
+                    self.unkeyed.setdefault(row_fingerprint(self.layout, row), []).append(r)
+        self.next_row = len(sheet.rows) if sheet.rows else 1
+
+    def _complete_header(self) -> None:
+        header = self.sheet.rows[0] if self.sheet.rows else []
+        used = {i for i, v in enumerate(header) if not cells.is_blank(v)}
+        free = (i for i in range(10_000) if i not in used)
+        for column in self.tab.columns:
+            if column.name not in self.layout.columns and column.name not in self.layout.duplicates:
+                index = next(free)
+                self.layout.columns[column.name] = index
+                self.plan.writes.append(CellWrite(self.sheet.title, 0, index, column.name))
+
+    def _skip(self, row: int | None, message: str, hint: str = "", key: str | None = None) -> None:
+        self.plan.skipped.append(Finding(self.layout.shown, row, None, message, hint, key=key))
+
+    def _column(self, name: str) -> int | None:
+        if name in self.layout.duplicates:
+            if name not in self.missing_columns:
+                self.missing_columns.add(name)
+                self._skip(
+                    1,
+                    f"the header '{name}' appears twice: nothing was written in it",
+                    "rename or remove one of them",
+                )
+            return None
+        index = self.layout.columns.get(name)
+        if index is None and name not in self.missing_columns:
+            self.missing_columns.add(name)
+            self._skip(
+                1,
+                f"the header '{name}' is missing: nothing was written in it",
+                f"add '{name}' in row 1 (`alumni init` adds missing headers)",
+            )
+        return index
+
+    def _cell(self, r: int, c: int) -> object:
+        row = self.sheet.rows[r]
+        return row[c] if c < len(row) else None
+
+    def _write(self, r: int, name: str, value: Value) -> None:
+        c = self._column(name)
+        if c is None:
+            return
+        owner = self.tab.column(name).owner
+        old = self._cell(r, c)
+        if owner is Owner.FILL and not cells.is_blank(old):
+            return  # a person's value wins over the tool's proposal
+        if not same_value(old, value):
+            self.plan.writes.append(CellWrite(self.sheet.title, r, c, value))
+
+    def give_ids(self, new_ids: list[tuple[str, tuple[str, ...]]]) -> None:
+        if self.key_col is None:
+            self._column(self.tab.key or "ID")
+            return
+        for new_id, fingerprint in new_ids:
+            candidates = self.unkeyed.get(fingerprint)
+            if not candidates:
+                continue  # edited or removed since it was read: it gets an ID next run
+            r = candidates.pop(0)
+            self.plan.writes.append(CellWrite(self.sheet.title, r, self.key_col, new_id))
+            self.rows.setdefault(new_id, []).append(r)
+            self.plan.ids_given += 1
+
+    def update(self, key: str, values: dict[str, Value]) -> None:
+        found = self.rows.get(key, [])
+        if len(found) > 1:
+            where = ", ".join(str(r + 1) for r in found)
+            self._skip(
+                found[0] + 1,
+                f"the ID {key} stands in several rows ({where}): not written",
+                "give each row its own ID (empty the copy's ID cell)",
+                key,
+            )
+            return
+        if not found:
+            if self.tab.by_tool:
+                self.append({self.tab.key or "": key, **values})
+            else:
+                self._skip(
+                    None,
+                    f"the row {key} was removed before the tool could write it: skipped",
+                    "nothing to do if that was intended",
+                    key,
+                )
+            return
+        for name, value in values.items():
+            self._write(found[0], name, value)
+
+    def append(self, values: dict[str, Value]) -> None:
+        key = cells.clean_text(values.get(self.tab.key or "")) if self.tab.key else ""
+        if key and key in self.rows:
+            return  # already there, e.g. written by an earlier attempt of this same run
+        row: list[Value] = []
+        for name, value in values.items():
+            c = self._column(name)
+            if c is None:
+                continue
+            row.extend([None] * (c + 1 - len(row)))
+            row[c] = value
+        if not any(v is not None for v in row):
+            return
+        title = self.sheet.title
+        self.plan.appends.setdefault(title, []).append(row)
+        self.plan.first_row.setdefault(title, self.next_row)
+        if key:
+            self.rows[key] = [self.next_row]
+        self.next_row += 1
+
+
+def plan_changes(changes: ChangeSet, fresh: RawWorkbook) -> Plan:
+    """Locate every changed row again, by key, in `fresh`, and say what to write where.
+
+    Rows that moved are followed; rows that vanished or whose key is doubled are skipped and
+    reported; a filled cell in a column the tool only fills is left alone; unchanged values
+    are not written again; appends whose key is already present are dropped.
+    """
+    plan = Plan()
+    titles, _ = locate_tabs(fresh)
+    for name in changes.tabs():
+        tab_ = tab(name)
+        title = titles[name]
+        if title is None and not tab_.by_tool:
+            plan.skipped.append(
+                Finding(
+                    name,
+                    None,
+                    None,
+                    f"the tab '{name}' is missing: nothing was written in it",
+                    "add it (`alumni init` adds missing tabs)",
+                )
+            )
+            continue
+        planner = _TabPlanner(plan, tab_, fresh.get(title) if title else None)
+        planner.give_ids(changes.new_ids.get(name, []))
+        for key, values in changes.updates.get(name, {}).items():
+            planner.update(key, values)
+        for values in changes.appends.get(name, []):
+            planner.append(values)
+    return plan

@@ -1,0 +1,287 @@
+"""Reads the sheet's date/time cells into time-zone-aware instants and writes them back as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from pandas.api.typing import NaTType
+
+from alumni.cells import BLANK_CHARS, is_missing
+
+# Serial numbers count days since 1899-12-30 (Sheets' and Excel's epoch). Only 1970-01-01 up
+# to the end of 2099-12-31 is accepted: outside that a number in a date column is far more
+# likely a typed year or an amount than a date.
+SERIAL_EPOCH_OFFSET = 25569  # the serial of 1970-01-01
+SERIAL_MIN = 25569
+SERIAL_END = 73051  # the serial of 2100-01-01, excluded
+
+# Times outside this window are typos ("0226-11-28") rather than events of the committee;
+# the window also keeps every accepted time inside datetime64[ns].
+EARLIEST = pd.Timestamp("1900-01-01")
+LATEST = pd.Timestamp("2200-01-01")  # excluded
+
+_NS_PER_MS = 1_000_000
+_NAT = np.iinfo(np.int64).min
+
+# [0-9] rather than \d: \d would also take Arabic-Indic and other Unicode digits.
+_ISO = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{1,2}-[0-9]{1,2})"
+    r"(?:(?P<sep>T|\s+)(?P<clock>[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
+    r"(?P<offset>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+)
+_DAY_FIRST = re.compile(
+    r"(?P<day>[0-9]{1,2})(?P<sep>[/.-])(?P<month>[0-9]{1,2})(?P=sep)(?P<year>[0-9]{4})"
+    r"(?:\s+(?P<clock>[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?))?"
+)
+_SERIAL_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+# The kinds of cell value, found by exact type first (fast) and by isinstance for the rest.
+_EMPTY, _TEXT, _NUMBER, _NAIVE, _AWARE, _BAD = range(6)
+_KIND_BY_TYPE: dict[type, int] = {
+    type(None): _EMPTY,
+    str: _TEXT,
+    int: _NUMBER,
+    float: _NUMBER,
+    bool: _BAD,
+    dt.date: _NAIVE,
+}
+
+
+def _kind(value: object) -> int:
+    """Sort one cell value into a kind; only called for types outside _KIND_BY_TYPE."""
+    if isinstance(value, dt.datetime):  # also pd.Timestamp, and pd.NaT
+        if value is pd.NaT:
+            return _EMPTY
+        return _NAIVE if value.utcoffset() is None else _AWARE
+    if is_missing(value):
+        return _EMPTY
+    if isinstance(value, str):
+        return _TEXT
+    if isinstance(value, bool | np.bool_):
+        return _BAD
+    if isinstance(value, int | float | np.integer | np.floating):
+        return _NUMBER
+    if isinstance(value, dt.date | np.datetime64):
+        return _NAIVE
+    return _BAD
+
+
+def _objects_to_ns(objects: np.ndarray, utc: bool) -> np.ndarray:
+    """Turn date/time objects into int64 nanoseconds (wall clock, or UTC when `utc`).
+
+    The whole batch goes through pandas at once; should some odd object make that raise,
+    each value is tried alone so that only that one becomes NaT.
+    """
+    try:
+        return _to_ns(pd.DatetimeIndex(pd.to_datetime(objects, errors="coerce", utc=utc)))
+    except (ValueError, TypeError, OverflowError):
+        ns = np.full(len(objects), _NAT, dtype=np.int64)
+        for i, value in enumerate(objects):
+            try:
+                one = pd.to_datetime([value], errors="coerce", utc=utc)
+                ns[i] = _to_ns(pd.DatetimeIndex(one))[0]
+            except (ValueError, TypeError, OverflowError):
+                pass
+        return ns
+
+
+def _to_ns(times: pd.DatetimeIndex) -> np.ndarray:
+    """Turn parsed times of any resolution into int64 nanoseconds, NaT outside the window."""
+    if times.tz is not None:
+        inside = (times >= EARLIEST.tz_localize("UTC")) & (times < LATEST.tz_localize("UTC"))
+        times = times.tz_convert(None)
+    else:
+        inside = (times >= EARLIEST) & (times < LATEST)
+    return np.asarray(pd.DatetimeIndex(times.where(inside)).as_unit("ns").asi8, dtype=np.int64)
+
+
+def _serials_to_ns(serials: np.ndarray) -> np.ndarray:
+    """Turn serial day numbers into wall-clock nanoseconds since 1970, NaT when out of range.
+
+    Serials are rounded to the millisecond, the precision spreadsheets keep, so that float
+    noise does not turn 14:30 into 14:29:59.999999.
+    """
+    with np.errstate(invalid="ignore"):
+        inside = (serials >= SERIAL_MIN) & (serials < SERIAL_END)
+    millis = np.round((np.where(inside, serials, SERIAL_MIN) - SERIAL_EPOCH_OFFSET) * 86_400_000)
+    return np.where(inside, millis.astype(np.int64) * _NS_PER_MS, _NAT)
+
+
+def _numbers_to_float(numbers: np.ndarray) -> np.ndarray:
+    """Turn Python/numpy numbers into floats; integers too large for a float become inf."""
+    try:
+        return numbers.astype(np.float64)
+    except (OverflowError, ValueError, TypeError):
+        floats = np.empty(len(numbers), dtype=np.float64)
+        for i, number in enumerate(numbers):
+            try:
+                floats[i] = float(number)
+            except (OverflowError, ValueError, TypeError):
+                floats[i] = np.inf
+        return floats
+
+
+def parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
+    """Read a column of date/time cells into instants in the time zone `tz`.
+
+    A cell may be a real date or date/time (naive ones are local time in `tz`, aware ones are
+    converted, a date is local midnight), a Sheets/Excel serial number from 1970 to 2099 (as a
+    number or as plain decimal text), or text in one of the contract's forms: "2026-11-28
+    14:05", "2026-11-28 14:05:33", "2026-11-28", ISO 8601 with "T", fractions and "Z" or an
+    offset, and the day-first "28/11/2026", "28.11.2026" and "28-11-2026", each of which may
+    carry " 14:05" or " 14:05:33". Surrounding whitespace, including no-break and zero-width
+    spaces, is ignored, and one-digit days, months and hours are fine. Times before 1900 or
+    from 2200 on are rejected as typos.
+
+    Local times that fall in the spring-forward gap move forward to the end of the gap
+    (02:30 becomes 03:00), and local times in the repeated autumn hour mean the first
+    occurrence, in summer time.
+
+    Returns the instants as a datetime64[ns, tz] Series with NaT for empty and bad cells, and
+    a bool Series that is True exactly where a non-empty cell could not be read. Blank cells
+    (None, NaN, NaT, pd.NA and whitespace-only text) are empty. Nothing in `values` makes
+    this raise; an unknown `tz` does.
+    """
+    ZoneInfo(tz)  # fail on a misconfigured zone before reading any cell
+    cells = values.to_numpy(dtype=object)
+    n = len(cells)
+    kinds = np.fromiter(
+        (_KIND_BY_TYPE.get(type(cell), -1) for cell in cells), dtype=np.int8, count=n
+    )
+    for i in np.flatnonzero(kinds == -1):
+        kinds[i] = _kind(cells[i])
+
+    # Naive values collect as wall-clock nanoseconds, aware ones as UTC nanoseconds.
+    wall = np.full(n, _NAT, dtype=np.int64)
+    utc = np.full(n, _NAT, dtype=np.int64)
+    aware = kinds == _AWARE
+    empty = kinds == _EMPTY
+
+    at = np.flatnonzero(kinds == _NUMBER)
+    if len(at):
+        floats = _numbers_to_float(cells[at])
+        nan = np.isnan(floats)
+        empty[at[nan]] = True
+        wall[at] = _serials_to_ns(floats)
+
+    at = np.flatnonzero(kinds == _NAIVE)
+    if len(at):
+        wall[at] = _objects_to_ns(cells[at], utc=False)
+
+    at = np.flatnonzero(aware)
+    if len(at):
+        utc[at] = _objects_to_ns(cells[at], utc=True)
+
+    at = np.flatnonzero(kinds == _TEXT)
+    if len(at):
+        _parse_texts(cells[at], at, wall, utc, aware, empty)
+
+    # One localisation for all naive values: True in `ambiguous` picks summer time, the
+    # first occurrence of a repeated hour.
+    local = pd.DatetimeIndex(wall.view("M8[ns]")).tz_localize(
+        tz, ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward"
+    )
+    instants = np.where(aware, utc, local.asi8)
+    times = pd.Series(
+        pd.DatetimeIndex(instants.view("M8[ns]")).tz_localize("UTC").tz_convert(tz),
+        index=values.index,
+    )
+    bad = pd.Series(times.isna().to_numpy() & ~empty, index=values.index, dtype=bool)
+    return times, bad
+
+
+def _parse_texts(
+    texts: np.ndarray,
+    at: np.ndarray,
+    wall: np.ndarray,
+    utc: np.ndarray,
+    aware: np.ndarray,
+    empty: np.ndarray,
+) -> None:
+    """Read the text cells at positions `at`, filling wall/utc/aware/empty in place.
+
+    Every recognised form is rewritten to ISO 8601 so that pandas' C parser does the
+    calendar checks (2026-02-30, 25:00) for the whole batch at once.
+    """
+    iso_at: list[int] = []
+    iso_text: list[str] = []
+    iso_aware: list[bool] = []
+    serial_at: list[int] = []
+    serial_text: list[str] = []
+    for position, raw in zip(at.tolist(), texts, strict=True):
+        text = raw.strip(BLANK_CHARS)
+        if not text:
+            empty[position] = True
+        elif match := _ISO.fullmatch(text):
+            sep = match["sep"]
+            if sep is not None and sep not in ("T", " "):
+                text = f"{match['date']} {match['clock']}{match['offset'] or ''}"
+            iso_at.append(position)
+            iso_text.append(text)
+            iso_aware.append(match["offset"] is not None)
+        elif match := _DAY_FIRST.fullmatch(text):
+            clock = match["clock"]
+            iso_at.append(position)
+            iso_text.append(
+                f"{match['year']}-{match['month']}-{match['day']}" + (f" {clock}" if clock else "")
+            )
+            iso_aware.append(False)
+        elif _SERIAL_TEXT.fullmatch(text):
+            serial_at.append(position)
+            serial_text.append(text)
+        # anything else stays NaT and not empty, which makes it bad
+
+    if iso_at:
+        # utc=True lets naive and offset texts share one call: naive ones come back with
+        # their wall-clock reading as if it were UTC, which is what `wall` wants.
+        parsed = pd.to_datetime(iso_text, format="ISO8601", utc=True, errors="coerce")
+        ns = _to_ns(pd.DatetimeIndex(parsed))
+        positions = np.asarray(iso_at, dtype=np.intp)
+        is_aware = np.asarray(iso_aware, dtype=bool)
+        utc[positions[is_aware]] = ns[is_aware]
+        wall[positions[~is_aware]] = ns[~is_aware]
+        aware[positions] = is_aware
+    if serial_at:
+        serials = np.asarray(serial_text, dtype=np.float64)
+        wall[np.asarray(serial_at, dtype=np.intp)] = _serials_to_ns(serials)
+
+
+def parse_time(value: object, tz: str) -> pd.Timestamp | None:
+    """Read one date/time cell like parse_times does, giving None for an empty cell.
+
+    Raises ValueError, with the cell quoted, when the value is not a date/time.
+    """
+    times, bad = parse_times(pd.Series([value], dtype=object), tz)
+    if bad.iloc[0]:
+        raise ValueError(f"{value!r} is not a date/time")
+    time = times.iloc[0]
+    return None if pd.isna(time) else pd.Timestamp(time)
+
+
+def _local(ts: dt.datetime | NaTType | None, tz: str) -> pd.Timestamp | None:
+    """Bring an instant to wall-clock time in `tz`; naive input is taken as already local."""
+    if ts is None or isinstance(ts, NaTType):
+        return None
+    stamp = pd.Timestamp(ts)
+    return stamp if stamp.tzinfo is None else stamp.tz_convert(tz)
+
+
+def format_time(ts: dt.datetime | NaTType | None, tz: str) -> str:
+    """Write an instant the way the tool writes times: local "YYYY-MM-DD HH:MM" in `tz`.
+
+    Seconds are cut off, not rounded, so a time never moves into the next minute or day.
+    None and NaT give "". Text written in the repeated autumn hour reads back as its first
+    occurrence, since the text carries no offset.
+    """
+    local = _local(ts, tz)
+    return "" if local is None else local.strftime("%Y-%m-%d %H:%M")
+
+
+def format_date(ts: dt.datetime | NaTType | None, tz: str) -> str:
+    """Write the local calendar date of an instant in `tz` as "YYYY-MM-DD"; None/NaT give ""."""
+    local = _local(ts, tz)
+    return "" if local is None else local.strftime("%Y-%m-%d")
