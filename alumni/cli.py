@@ -30,8 +30,11 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse's own exit code 2 is ours too; the message says what to do.
         self.print_usage(sys.stderr)
-        raise ConfigError(f"{message} — see `alumni {self.prog.split()[-1]} --help`."
-                          if " " in self.prog else f"{message} — see `alumni --help`.")
+        raise ConfigError(
+            f"{message} — see `alumni {self.prog.split()[-1]} --help`."
+            if " " in self.prog
+            else f"{message} — see `alumni --help`."
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,8 +145,10 @@ def cmd_init(args: argparse.Namespace, config: Config, store: Store, now: pd.Tim
     if result.rows_added:
         print(f"  Sample rows: {result.rows_added} (made-up people; addresses at example.org)")
     if result.formatting_added:
-        print(f"  Colours set: {len(result.formatting_added)} rules (late red, due soon amber, "
-              "assessments green/red/yellow)")
+        print(
+            f"  Colours set: {len(result.formatting_added)} rules (late red, due soon amber, "
+            "assessments green/red/yellow)"
+        )
     print("Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet.")
     return OK
 
@@ -204,8 +209,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"alumni: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("alumni: interrupted; nothing half-written (each write is all or nothing).",
-              file=sys.stderr)
+        print(
+            "alumni: interrupted; nothing half-written (each write is all or nothing).",
+            file=sys.stderr,
+        )
         return 130
     except Exception as exc:
         if os.environ.get("ALUMNI_DEBUG"):

@@ -46,7 +46,9 @@ class Finding:
         return a1(self.row, self.col)
 
     def __str__(self) -> str:
-        text = f"{self.tab}!{self.cell}: {self.message}"
+        # A problem with no cell (a missing tab, a vanished row) names just the tab.
+        where = self.tab if self.row is None and self.col is None else f"{self.tab}!{self.cell}"
+        text = f"{where}: {self.message}"
         return f"{text} — {self.hint}" if self.hint else text
 
 

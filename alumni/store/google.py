@@ -27,7 +27,7 @@ from alumni.contract import tab as contract_tab
 from alumni.errors import ConfigError, StoreError
 from alumni.sheet import RawSheet, RawWorkbook, Value, locate_tabs, resolve_layout
 from alumni.store.base import ApplyResult, InitResult, Store
-from alumni.store.colours import COLOUR_RULES, RULE_ROWS
+from alumni.store.colours import COLOUR_RULES
 from alumni.store.init_plan import has_data, plan_init
 from alumni.store.plan import Plan
 
@@ -404,8 +404,8 @@ def _colour_request(
                 "ranges": [
                     {
                         "sheetId": sheet_id,
+                        # No endRowIndex: unbounded, so rows added later are coloured too.
                         "startRowIndex": 1,
-                        "endRowIndex": RULE_ROWS,
                         "startColumnIndex": first,
                         "endColumnIndex": last,
                     }

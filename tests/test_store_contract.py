@@ -1,0 +1,324 @@
+"""One contract, every backend: what reading and writing the committee's sheet must guarantee."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from alumni.changes import ChangeSet
+from alumni.contract import TABS
+from alumni.ids import give_missing_ids
+from alumni.sheet import load_workbook
+from tests.harness import GoogleHarness, Harness, XlsxHarness
+
+TZ = "Europe/Stockholm"
+GRAD_HEADER = ["ID", "Namn", "E-post", "Examensår", "Språk", "Inbjuden", "Inbjudningsstatus"]
+
+
+@pytest.fixture(params=["local", "google"])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    return XlsxHarness(tmp_path) if request.param == "local" else GoogleHarness()
+
+
+def graduates(*rows: list[Any], header: list[str] = GRAD_HEADER) -> dict[str, list[list[Any]]]:
+    return {"Avgångsklass": [header, *map(list, rows)]}
+
+
+def read(h: Harness) -> Any:
+    return load_workbook(h.store.read(), TZ)
+
+
+def status_by_name(h: Harness, title: str = "Avgångsklass") -> dict[str, str]:
+    rows = h.values(title)
+    header = rows[0]
+    name, status = header.index("Namn"), header.index("Inbjudningsstatus")
+    return {r[name]: r[status] for r in rows[1:]}
+
+
+class TestReading:
+    def test_text_stays_text(self, harness: Harness) -> None:
+        harness.seed(
+            graduates(
+                ["AK-1", "Nan", "nan@example.org", 2026, "sv"],
+                ["AK-2", "0123", "x@example.org", 2026, "en"],
+            )
+        )
+        frame = read(harness)["Avgångsklass"]
+        assert frame["Namn"].tolist() == ["Nan", "0123"]
+        assert frame["Examensår"].tolist() == [2026, 2026]
+        assert frame["Språk"].tolist() == ["sv", "en"]
+
+    def test_tabs_and_headers_by_alias_any_case_any_order_with_extra_columns(
+        self, harness: Harness
+    ) -> None:
+        header = ["  EMAIL ", "Comment", "NAME", "graduation YEAR", "id"]
+        harness.seed(
+            {"graduates": [header, ["a@example.org", "kept", "Åsa Öberg", "2026", "AK-7"]]}
+        )
+        wb = read(harness)
+        frame = wb["Avgångsklass"]
+        assert frame.loc[0, ["ID", "Namn", "E-post", "Examensår"]].tolist() == [
+            "AK-7",
+            "Åsa Öberg",
+            "a@example.org",
+            2026,
+        ]
+        assert frame.loc[0, "Comment"] == "kept"
+        assert wb.sheets["Avgångsklass"].layout.shown == "graduates"
+
+    def test_empty_rows_are_ignored_and_rows_remember_their_sheet_row(
+        self, harness: Harness
+    ) -> None:
+        harness.seed(
+            graduates(
+                ["AK-1", "Anna", "a@example.org", 2026],
+                [None, None, None],
+                [],
+                ["AK-2", "Bo", "b@example.org", 2026],
+            )
+        )
+        frame = read(harness)["Avgångsklass"]
+        assert frame["Namn"].tolist() == ["Anna", "Bo"]
+        assert frame["_row"].tolist() == [2, 5]
+
+    @pytest.mark.parametrize(
+        "cell",
+        [
+            datetime(2026, 11, 28, 14, 5),
+            "2026-11-28 14:05",
+            "28/11/2026 14:05",
+            "2026-11-28 14:05:00",
+        ],
+    )
+    def test_times_parse_from_date_cells_and_text(self, harness: Harness, cell: Any) -> None:
+        harness.seed(graduates(["AK-1", "Anna", "a@example.org", 2026, "sv", cell, "skickad"]))
+        got = read(harness)["Avgångsklass"].loc[0, "Inbjuden"]
+        assert got == pd.Timestamp("2026-11-28 14:05", tz=TZ)
+
+    def test_unreadable_cells_become_findings_not_crashes(self, harness: Harness) -> None:
+        harness.seed(graduates(["AK-1", "Anna", "a@example.org", "tjugo", "sv", "igår kväll"]))
+        wb = read(harness)
+        messages = sorted(str(f) for f in wb.findings)
+        assert "Avgångsklass!D2: 'tjugo' is not a year — write four digits, e.g. 2026" in messages
+        assert (
+            "Avgångsklass!F2: 'igår kväll' is not a date/time — write it as 2026-11-28 14:05"
+            in messages
+        )
+
+    def test_every_contract_tab_is_a_frame_even_when_missing(self, harness: Harness) -> None:
+        harness.seed(graduates())
+        wb = read(harness)
+        assert set(wb.sheets) == {t.name for t in TABS}
+        assert list(wb["Kontaktlogg"].columns)[:3] == ["ID", "Projekt", "Alumn"]
+
+
+class TestWriting:
+    def write_status(self, h: Harness, values: dict[str, str], between: Any = None) -> Any:
+        h.store.read()
+        if between:
+            between(h)
+        changes = ChangeSet()
+        for key, value in values.items():
+            changes.set("Avgångsklass", key, "Inbjudningsstatus", value)
+        return h.store.apply(changes)
+
+    def seed_three(self, h: Harness) -> None:
+        h.seed(
+            graduates(
+                ["AK-1", "Anna", "a@example.org", 2026],
+                ["AK-2", "Bo", "b@example.org", 2026],
+                ["AK-3", "Cecilia", "c@example.org", 2026],
+            )
+        )
+
+    def test_writes_go_to_the_row_with_the_id(self, harness: Harness) -> None:
+        self.seed_three(harness)
+        result = self.write_status(harness, {"AK-2": "skickad"})
+        assert status_by_name(harness) == {"Anna": "", "Bo": "skickad", "Cecilia": ""}
+        assert result.cells == 1
+
+    @pytest.mark.parametrize(
+        ("edit", "expected"),
+        [
+            (
+                lambda h: h.insert_rows("Avgångsklass", 2, [["", "Ny", "n@example.org", 2026]]),
+                {"Ny": "", "Anna": "skickad", "Bo": "", "Cecilia": "misslyckad: 550"},
+            ),
+            (
+                lambda h: h.sort("Avgångsklass", 1, reverse=True),
+                {"Cecilia": "misslyckad: 550", "Bo": "", "Anna": "skickad"},
+            ),
+            (
+                lambda h: h.delete_rows("Avgångsklass", 3),
+                {"Anna": "skickad", "Cecilia": "misslyckad: 550"},
+            ),
+        ],
+        ids=["insert above", "sort", "delete between"],
+    )
+    def test_rows_people_move_between_read_and_write_keep_their_own_values(
+        self, harness: Harness, edit: Any, expected: dict[str, str]
+    ) -> None:
+        self.seed_three(harness)
+        self.write_status(harness, {"AK-1": "skickad", "AK-3": "misslyckad: 550"}, between=edit)
+        assert status_by_name(harness) == expected
+
+    def test_a_row_deleted_before_the_write_is_reported_and_skipped(self, harness: Harness) -> None:
+        self.seed_three(harness)
+        result = self.write_status(
+            harness, {"AK-2": "skickad"}, between=lambda h: h.delete_rows("Avgångsklass", 3)
+        )
+        assert status_by_name(harness) == {"Anna": "", "Cecilia": ""}
+        assert [str(f) for f in result.skipped] == [
+            "Avgångsklass: the row AK-2 was removed before the tool could write it: skipped"
+            " — nothing to do if that was intended"
+        ]
+
+    def test_a_person_editing_their_cell_of_the_same_row_keeps_their_edit(
+        self, harness: Harness
+    ) -> None:
+        self.seed_three(harness)
+        self.write_status(
+            harness,
+            {"AK-2": "skickad"},
+            between=lambda h: h.set_cell("Avgångsklass", 3, 2, "bo@example.org"),
+        )
+        row = harness.values("Avgångsklass")[2]
+        assert row[:3] == ["AK-2", "Bo", "bo@example.org"] and row[6] == "skickad"
+
+    def test_unchanged_values_are_not_written_again(self, harness: Harness) -> None:
+        self.seed_three(harness)
+        self.write_status(harness, {"AK-1": "skickad"})
+        assert self.write_status(harness, {"AK-1": "skickad"}).cells == 0
+
+    def test_a_human_owned_column_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="belongs to the committee"):
+            ChangeSet().set("Avgångsklass", "AK-1", "E-post", "x@example.org")
+
+    @pytest.mark.parametrize(
+        "text", ['=HYPERLINK("http://evil","klicka")', "+46 70 123 45 67", "-1", "@x", "0123"]
+    )
+    def test_values_are_written_as_plain_text(self, harness: Harness, text: str) -> None:
+        self.seed_three(harness)
+        self.write_status(harness, {"AK-1": text})
+        assert status_by_name(harness)["Anna"] == text
+        assert read(harness)["Avgångsklass"].loc[0, "Inbjudningsstatus"] == text
+
+    def test_duplicate_ids_are_not_written(self, harness: Harness) -> None:
+        harness.seed(
+            graduates(
+                ["AK-1", "Anna", "a@example.org", 2026],
+                ["AK-1", "Anna kopia", "a@example.org", 2026],
+            )
+        )
+        result = self.write_status(harness, {"AK-1": "skickad"})
+        assert status_by_name(harness) == {"Anna": "", "Anna kopia": ""}
+        assert "stands in several rows (2, 3)" in str(result.skipped[0])
+
+    def test_extra_columns_and_their_header_stay_untouched(self, harness: Harness) -> None:
+        header = [*GRAD_HEADER, "Anteckning"]
+        harness.seed(
+            graduates(
+                ["AK-1", "Anna", "a@example.org", 2026, "", "", "", "ring först"], header=header
+            )
+        )
+        self.write_status(harness, {"AK-1": "skickad"})
+        assert harness.values("Avgångsklass") == [
+            header,
+            ["AK-1", "Anna", "a@example.org", 2026, "", "", "skickad", "ring först"],
+        ]
+
+    def test_missing_script_column_is_reported_not_created(self, harness: Harness) -> None:
+        harness.seed(graduates(["AK-1", "Anna", "a@example.org", 2026], header=GRAD_HEADER[:4]))
+        result = self.write_status(harness, {"AK-1": "skickad"})
+        assert harness.values("Avgångsklass")[0] == GRAD_HEADER[:4]
+        assert "the header 'Inbjudningsstatus' is missing" in str(result.skipped[0])
+
+
+class TestIds:
+    def test_rows_without_id_get_one_even_after_a_sort(self, harness: Harness) -> None:
+        harness.seed(
+            graduates(
+                ["AK-0004", "Bo", "b@example.org", 2026],
+                ["", "Anna", "a@example.org", 2026],
+                ["", "Cecilia", "c@example.org", 2026],
+            )
+        )
+        wb = read(harness)
+        changes = ChangeSet()
+        assert give_missing_ids(wb, changes) == {"Avgångsklass": 2}
+        harness.sort("Avgångsklass", 1, reverse=True)  # Cecilia, Bo, Anna
+        result = harness.store.apply(changes)
+        ids = {r[1]: r[0] for r in harness.values("Avgångsklass")[1:]}
+        assert ids == {"Anna": "AK-0005", "Bo": "AK-0004", "Cecilia": "AK-0006"}
+        assert result.ids_given == 2
+
+    def test_a_row_edited_before_the_write_waits_for_the_next_run(self, harness: Harness) -> None:
+        harness.seed(graduates(["", "Anna", "a@example.org", 2026]))
+        changes = ChangeSet()
+        give_missing_ids(read(harness), changes)
+        harness.set_cell("Avgångsklass", 2, 1, "Anna Ek")
+        assert harness.store.apply(changes).ids_given == 0
+        assert harness.values("Avgångsklass")[1][:2] == ["", "Anna Ek"]
+
+
+class TestAppending:
+    def test_rows_are_appended_after_the_last_row_and_only_once(self, harness: Harness) -> None:
+        harness.seed(
+            {"Kontaktlogg": [["ID", "Projekt", "Alumn", "Status"], ["KL-0001", "P", "Alva", "x"]]}
+        )
+        harness.store.read()
+        changes = ChangeSet()
+        changes.append(
+            "Kontaktlogg",
+            {"ID": "KL-0002", "Projekt": "P", "Alumn": "Bert", "Status": "Ej kontaktad"},
+        )
+        assert harness.store.apply(changes).rows_added == 1
+        assert harness.store.apply(changes).rows_added == 0  # a retry adds nothing
+        assert harness.values("Kontaktlogg") == [
+            ["ID", "Projekt", "Alumn", "Status"],
+            ["KL-0001", "P", "Alva", "x"],
+            ["KL-0002", "P", "Bert", "Ej kontaktad"],
+        ]
+
+    def test_the_overview_tab_is_created_and_then_updated_in_place(self, harness: Harness) -> None:
+        harness.seed(graduates())
+        for value in ("2026-11-28 07:00", "2026-11-29 07:00"):
+            harness.store.read()
+            changes = ChangeSet()
+            changes.set("Översikt", "Senaste dagliga körning", "Värde", value)
+            changes.set("Översikt", "Problem i arket", "Värde", 3)
+            harness.store.apply(changes)
+        assert harness.values("Översikt") == [
+            ["Nyckeltal", "Värde"],
+            ["Senaste dagliga körning", "2026-11-29 07:00"],
+            ["Problem i arket", 3],
+        ]
+
+
+class TestInit:
+    def test_init_creates_every_tab_and_header_and_a_second_init_adds_nothing(
+        self, harness: Harness
+    ) -> None:
+        if isinstance(harness, XlsxHarness):
+            first = harness.store.initialize(None, force=False)
+        else:
+            first = harness.store.initialize(None, force=False)
+        assert [harness.values(t.name)[0] for t in TABS] == [t.header for t in TABS]
+        assert len(first.formatting_added) == 5
+        second = harness.store.initialize(None, force=False)
+        assert (second.tabs_added, second.headers_added, second.formatting_added) == ([], [], [])
+
+    def test_init_adds_missing_headers_without_touching_data(self, harness: Harness) -> None:
+        harness.seed(
+            graduates(["AK-1", "Anna", "a@example.org", 2026], header=["Namn", "ID", "Anteckning"])
+        )
+        result = harness.store.initialize(None, force=False)
+        rows = harness.values("Avgångsklass")
+        assert rows[0][:3] == ["Namn", "ID", "Anteckning"]
+        assert set(rows[0][3:]) == set(GRAD_HEADER) - {"Namn", "ID"}
+        assert rows[1][:3] == ["AK-1", "Anna", "a@example.org"]
+        assert "Avgångsklass!E-post" in result.headers_added
