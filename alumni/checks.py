@@ -140,19 +140,23 @@ def _first_rows(key: pd.Series) -> list[tuple[int, int]]:
 
 
 class _Names:
-    """Known names of one kind (folded → as first written), with "did you mean" suggestions."""
+    """Known names (folded → as first written), with "did you mean" among the suggestible.
 
-    def __init__(self, values: Iterable[str]) -> None:
+    `also` are further spellings that count as known but are never suggested: a near miss of
+    an ID such as AL-0009 is another alumnus's ID, not a typo of it.
+    """
+
+    def __init__(self, values: Iterable[str], also: Iterable[str] = ()) -> None:
         self.known: dict[str, str] = {}
         for value in values:
             if value:
                 self.known.setdefault(fold(value), value)
         self._candidates = list(self.known)
+        for value in also:
+            if value:
+                self.known.setdefault(fold(value), value)
         self._guesses: dict[str, str | None] = {}
         self._budget = SUGGESTION_BUDGET
-
-    def __contains__(self, folded: object) -> bool:
-        return folded in self.known
 
     def suggest(self, folded: str) -> str | None:
         if folded in self._guesses:
@@ -289,10 +293,8 @@ def check_references(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
 
     if alumni_names is not None or alumni_ids is not None:
         both = _Names(
-            [
-                *(alumni_names.known.values() if alumni_names else ()),
-                *(alumni_ids.known.values() if alumni_ids else ()),
-            ]
+            alumni_names.known.values() if alumni_names else (),
+            also=alumni_ids.known.values() if alumni_ids else (),
         )
         for sheet in (votes, log):
             if _has(sheet, "Alumn"):
@@ -429,10 +431,22 @@ def check_future_times(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
     return found
 
 
-# (earlier column, later column, what the later is, what the earlier is, how to fill the earlier)
+# (earlier column, later column, "is earlier than" message, "is missing" message, fill hint)
 _CONTACT_STEPS = (
-    ("Kontaktad", "Alumnen svarade", "the reply", "the contact", "when we contacted them"),
-    ("Alumnen svarade", "Vi svarade", "our reply", "the alumnus's reply", "when they replied"),
+    (
+        "Kontaktad",
+        "Alumnen svarade",
+        "the reply is earlier than the contact ({after} before {before})",
+        "a reply but no contact time ({before} is empty)",
+        "fill in when the alumnus was contacted in {before}",
+    ),
+    (
+        "Alumnen svarade",
+        "Vi svarade",
+        "our reply is earlier than the alumnus's reply ({after} before {before})",
+        "our reply but no time for the alumnus's reply ({before} is empty)",
+        "fill in when the alumnus replied in {before}",
+    ),
 )
 
 
@@ -441,34 +455,22 @@ def check_contact_times(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
     sheet = wb.sheets["Kontaktlogg"]
     frame = sheet.frame
     found = []
-    for before, after, later, earlier, fill in _CONTACT_STEPS:
+    for before, after, earlier, missing, fill in _CONTACT_STEPS:
         if not _has(sheet, before, after) or frame.empty:
             continue
         first, then = frame[before], frame[after]
         for index in frame.index[(then < first).fillna(False).to_numpy(dtype=bool)]:
+            cells_ = {"after": _cell(sheet, index, after), "before": _cell(sheet, index, before)}
             found.append(
-                _finding(
-                    sheet,
-                    index,
-                    after,
-                    f"{later} is earlier than {earlier} "
-                    f"({_cell(sheet, index, after)} before {_cell(sheet, index, before)})",
-                    "correct one of the times",
-                )
+                _finding(sheet, index, after, earlier.format(**cells_), "correct one of the times")
             )
         # An unreadable earlier cell was reported when reading; only a blank one is missing.
         candidates = frame.index[(then.notna() & first.isna()).to_numpy(dtype=bool)]
         blank = _raw_blank(sheet, before, candidates)
         for index in candidates[blank.to_numpy()]:
-            where = _cell(sheet, index, before)
+            cells_ = {"after": _cell(sheet, index, after), "before": _cell(sheet, index, before)}
             found.append(
-                _finding(
-                    sheet,
-                    index,
-                    after,
-                    f"there is {later} but not {earlier} ({where} is empty)",
-                    f"fill in {fill} in {where}",
-                )
+                _finding(sheet, index, after, missing.format(**cells_), fill.format(**cells_))
             )
     return found
 

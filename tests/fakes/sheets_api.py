@@ -86,24 +86,65 @@ _STATUS_NAMES = {
 # Request kinds the real API has but the fake does not model; named in the 400 so a product
 # test fails with a clear reason instead of an "unknown field" puzzle.
 _REAL_ONLY_KINDS = {
-    "mergeCells", "unmergeCells", "copyPaste", "cutPaste", "duplicateSheet", "findReplace",
-    "addNamedRange", "updateNamedRange", "deleteNamedRange", "addProtectedRange",
-    "updateProtectedRange", "deleteProtectedRange", "addFilterView", "updateFilterView",
-    "deleteFilterView", "duplicateFilterView", "addChart", "updateChartSpec",
+    "mergeCells",
+    "unmergeCells",
+    "copyPaste",
+    "cutPaste",
+    "duplicateSheet",
+    "findReplace",
+    "addNamedRange",
+    "updateNamedRange",
+    "deleteNamedRange",
+    "addProtectedRange",
+    "updateProtectedRange",
+    "deleteProtectedRange",
+    "addFilterView",
+    "updateFilterView",
+    "deleteFilterView",
+    "duplicateFilterView",
+    "addChart",
+    "updateChartSpec",
     "deleteEmbeddedObject",
-    "moveDimension", "insertRange", "deleteRange", "pasteData", "textToColumns",
-    "randomizeRange", "addBanding", "updateBanding", "deleteBanding", "addDimensionGroup",
-    "deleteDimensionGroup", "updateDimensionGroup", "trimWhitespace", "deleteDuplicates",
-    "addSlicer", "updateSlicerSpec", "addDataSource", "updateDataSource", "deleteDataSource",
-    "refreshDataSource", "cancelDataSourceRefresh", "autoFill",
-    "updateEmbeddedObjectPosition", "updateEmbeddedObjectBorder", "createDeveloperMetadata",
-    "updateDeveloperMetadata", "deleteDeveloperMetadata", "addTable", "updateTable",
+    "moveDimension",
+    "insertRange",
+    "deleteRange",
+    "pasteData",
+    "textToColumns",
+    "randomizeRange",
+    "addBanding",
+    "updateBanding",
+    "deleteBanding",
+    "addDimensionGroup",
+    "deleteDimensionGroup",
+    "updateDimensionGroup",
+    "trimWhitespace",
+    "deleteDuplicates",
+    "addSlicer",
+    "updateSlicerSpec",
+    "addDataSource",
+    "updateDataSource",
+    "deleteDataSource",
+    "refreshDataSource",
+    "cancelDataSourceRefresh",
+    "autoFill",
+    "updateEmbeddedObjectPosition",
+    "updateEmbeddedObjectBorder",
+    "createDeveloperMetadata",
+    "updateDeveloperMetadata",
+    "deleteDeveloperMetadata",
+    "addTable",
+    "updateTable",
     "deleteTable",
 }
 # Pure presentation requests: accepted (validated for sheetId) and logged, no value effect.
 _FORMAT_ONLY_KINDS = {
-    "updateDimensionProperties", "autoResizeDimensions", "updateBorders", "setDataValidation",
-    "setBasicFilter", "clearBasicFilter", "updateCellsFormat",
+    "updateDimensionProperties",
+    "autoResizeDimensions",
+    "updateBorders",
+    "setDataValidation",
+    "setBasicFilter",
+    "clearBasicFilter",
+    "updateCellsFormat",
 }
 
 
@@ -119,8 +160,12 @@ class Cell:
     number_format: str | None = None  # "DATE" | "DATE_TIME" | "TIME" | None
 
     def user_entered_value(self) -> dict[str, Any]:
-        key = {"string": "stringValue", "number": "numberValue", "bool": "boolValue",
-               "formula": "formulaValue"}[self.kind]
+        key = {
+            "string": "stringValue",
+            "number": "numberValue",
+            "bool": "boolValue",
+            "formula": "formulaValue",
+        }[self.kind]
         return {key: _json_number(self.value) if self.kind == "number" else self.value}
 
 
@@ -288,8 +333,12 @@ def _user_entered(text: str) -> Cell | None:
         return Cell("bool", stripped.upper() == "TRUE")
     if _NUMBER_RE.fullmatch(stripped):
         number = float(stripped.replace(",", "."))
-        return Cell("number", int(number) if number.is_integer() and "e" not in stripped.lower()
-                    and abs(number) < 2**53 else number)
+        return Cell(
+            "number",
+            int(number)
+            if number.is_integer() and "e" not in stripped.lower() and abs(number) < 2**53
+            else number,
+        )
     m = _DATETIME_RE.fullmatch(stripped)
     if m:
         with contextlib.suppress(ValueError):
@@ -331,8 +380,12 @@ _HYPERLINK_RE = re.compile(
 )
 _STRING_RE = re.compile(r'"((?:[^"]|"")*)"')
 _ARITH_OPS: dict[type, Callable[..., Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
     ast.UAdd: operator.pos,
 }
 
@@ -379,8 +432,24 @@ def _effective(cell: Cell | None) -> Any:
 
 # ----------------------------------------------------------------------------- rendering
 
-_COMMA_LOCALES = {"sv", "de", "fr", "fi", "nb", "no", "nn", "da", "nl", "es", "it", "pt", "ru",
-                  "pl", "cs", "tr"}
+_COMMA_LOCALES = {
+    "sv",
+    "de",
+    "fr",
+    "fi",
+    "nb",
+    "no",
+    "nn",
+    "da",
+    "nl",
+    "es",
+    "it",
+    "pt",
+    "ru",
+    "pl",
+    "cs",
+    "tr",
+}
 
 
 def _format_number(v: float, locale: str) -> str:
@@ -494,12 +563,14 @@ class _Range:
 
 
 def _grid_limit_message(text: str, sheet: _Sheet) -> str:
-    return (f"Range ({text}) exceeds grid limits. Max rows: {sheet.row_count}, "
-            f"max columns: {sheet.col_count}")
+    return (
+        f"Range ({text}) exceeds grid limits. Max rows: {sheet.row_count}, "
+        f"max columns: {sheet.col_count}"
+    )
 
 
 def _split_sheet(text: str) -> tuple[str | None, str | None]:
-    """"'It''s'!A1:B" -> ("It's", "A1:B"); "Tab" -> (None, "Tab") when ambiguous."""
+    """ "'It''s'!A1:B" -> ("It's", "A1:B"); "Tab" -> (None, "Tab") when ambiguous."""
     if text.startswith("'"):
         i, parts = 1, []
         while True:
@@ -574,7 +645,7 @@ def _parse_range(book: _Book, text: str) -> _Range:
 
 
 def _parse_mask(text: str) -> dict[str, Any] | None:
-    """"sheets(properties(title,sheetId)),spreadsheetId" -> nested dict; leaf = None."""
+    """ "sheets(properties(title,sheetId)),spreadsheetId" -> nested dict; leaf = None."""
     tokens = re.findall(r"[A-Za-z0-9_*]+|[(),./]", text.replace(" ", ""))
     pos = 0
 
@@ -652,8 +723,9 @@ def _sort_key(cell: Cell | None) -> tuple[int, Any] | None:
     return (1, str(value).casefold())
 
 
-def _sort_rows(sheet: _Sheet, r0: int, r1: int, c0: int, c1: int,
-               specs: list[tuple[int, bool]]) -> None:
+def _sort_rows(
+    sheet: _Sheet, r0: int, r1: int, c0: int, c1: int, specs: list[tuple[int, bool]]
+) -> None:
     """Sort rows [r0, r1) by (column, descending) specs; blanks go last either way."""
     rows = [{c: sheet.cells.get((r, c)) for c in range(c0, c1)} for r in range(r0, r1)]
 
@@ -710,8 +782,9 @@ def _delete_dim(sheet: _Sheet, dim: str, start: int, end: int) -> None:
 
 
 def _truncate(sheet: _Sheet) -> None:
-    sheet.cells = {k: v for k, v in sheet.cells.items()
-                   if k[0] < sheet.row_count and k[1] < sheet.col_count}
+    sheet.cells = {
+        k: v for k, v in sheet.cells.items() if k[0] < sheet.row_count and k[1] < sheet.col_count
+    }
 
 
 # ----------------------------------------------------------------------------- the fake
@@ -756,9 +829,15 @@ class FakeSheets:
 
     # -- building and inspecting ----------------------------------------------------------------
 
-    def create_spreadsheet(self, title: str, tabs: dict[str, list[list[Any]]] | None = None,
-                           *, key: str | None = None, locale: str | None = None,
-                           time_zone: str | None = None) -> str:
+    def create_spreadsheet(
+        self,
+        title: str,
+        tabs: dict[str, list[list[Any]]] | None = None,
+        *,
+        key: str | None = None,
+        locale: str | None = None,
+        time_zone: str | None = None,
+    ) -> str:
         """Create a spreadsheet whose tabs hold rows of Python values; returns its key.
 
         str -> text ("=..." -> formula), int/float -> number, bool -> boolean,
@@ -841,8 +920,14 @@ class FakeSheets:
             sheet = self._sheet(key, title)
             _delete_dim(sheet, "ROWS", start_row - 1, min(start_row - 1 + count, sheet.row_count))
 
-    def sort(self, key: str, title: str, column_index: int | str, reverse: bool = False,
-             header_rows: int = 1) -> None:
+    def sort(
+        self,
+        key: str,
+        title: str,
+        column_index: int | str,
+        reverse: bool = False,
+        header_rows: int = 1,
+    ) -> None:
         """Data > Sort range below the header rows, by one column (0-based index or letter)."""
         with self._lock:
             sheet = self._sheet(key, title)
@@ -867,9 +952,16 @@ class FakeSheets:
             self._write_python(sheet, r, [values])
             return r + 1
 
-    def add_sheet(self, key: str, title: str, rows: list[list[Any]] | None = None, *,
-                  row_count: int | None = None, col_count: int | None = None,
-                  index: int | None = None) -> int:
+    def add_sheet(
+        self,
+        key: str,
+        title: str,
+        rows: list[list[Any]] | None = None,
+        *,
+        row_count: int | None = None,
+        col_count: int | None = None,
+        index: int | None = None,
+    ) -> int:
         """Add a tab; returns its sheetId."""
         with self._lock:
             book = self._book(key)
@@ -889,9 +981,16 @@ class FakeSheets:
 
     # -- faults ---------------------------------------------------------------------------------
 
-    def fail(self, status: int, times: int | None = 1, at: int | None = None,
-             when: Callable[[str, str], bool] | None = None, *, after_apply: bool = False,
-             message: str | None = None) -> None:
+    def fail(
+        self,
+        status: int,
+        times: int | None = 1,
+        at: int | None = None,
+        when: Callable[[str, str], bool] | None = None,
+        *,
+        after_apply: bool = False,
+        message: str | None = None,
+    ) -> None:
         """Answer upcoming requests with ``status`` and a Google-style error body.
 
         Without ``at``/``when`` the next ``times`` requests fail. ``at`` = 0-based index counted
@@ -900,12 +999,19 @@ class FakeSheets:
         ``after_apply=True``: then the write is applied and the error returned anyway.
         """
         with self._lock:
-            self._rules.append(_Rule("status", status, times, self._abs(at), when, after_apply,
-                                     message=message))
+            self._rules.append(
+                _Rule("status", status, times, self._abs(at), when, after_apply, message=message)
+            )
 
-    def timeout(self, times: int | None = 1, at: int | None = None,
-                when: Callable[[str, str], bool] | None = None, *, connect: bool = False,
-                after_apply: bool = False) -> None:
+    def timeout(
+        self,
+        times: int | None = 1,
+        at: int | None = None,
+        when: Callable[[str, str], bool] | None = None,
+        *,
+        connect: bool = False,
+        after_apply: bool = False,
+    ) -> None:
         """Raise ReadTimeout (ConnectTimeout if ``connect``) instead of answering.
 
         ``after_apply=True`` applies the write first: the server did it, the answer got lost.
@@ -913,11 +1019,13 @@ class FakeSheets:
         if connect and after_apply:
             raise ValueError("a request that never connected cannot have been applied")
         with self._lock:
-            self._rules.append(_Rule("timeout", 0, times, self._abs(at), when, after_apply,
-                                     connect=connect))
+            self._rules.append(
+                _Rule("timeout", 0, times, self._abs(at), when, after_apply, connect=connect)
+            )
 
-    def before_request(self, callback: Callable[[FakeSheets, int, str, str], None]
-                       ) -> Callable[[FakeSheets, int, str, str], None]:
+    def before_request(
+        self, callback: Callable[[FakeSheets, int, str, str], None]
+    ) -> Callable[[FakeSheets, int, str, str], None]:
         """Call ``callback(fake, request_index, method, path)`` before serving each request.
 
         ``request_index`` is the request's position in ``fake.requests``. Usable as decorator.
@@ -978,12 +1086,23 @@ class FakeSheets:
                 return s
         raise KeyError(f"no tab {title!r} in fake spreadsheet {key!r}")
 
-    def _add_sheet(self, book: _Book, title: str, rows: list[list[Any]], row_count: int | None,
-                   col_count: int | None, index: int | None) -> _Sheet:
+    def _add_sheet(
+        self,
+        book: _Book,
+        title: str,
+        rows: list[list[Any]],
+        row_count: int | None,
+        col_count: int | None,
+        index: int | None,
+    ) -> _Sheet:
         sheet_id = 0 if not book.sheets else book.new_sheet_id()
         width = max((len(r) for r in rows), default=0)
-        sheet = _Sheet(sheet_id, title, row_count or max(_DEFAULT_ROWS, len(rows)),
-                       col_count or max(_DEFAULT_COLS, width))
+        sheet = _Sheet(
+            sheet_id,
+            title,
+            row_count or max(_DEFAULT_ROWS, len(rows)),
+            col_count or max(_DEFAULT_COLS, width),
+        )
         self._write_python(sheet, 0, rows)
         book.sheets.insert(len(book.sheets) if index is None else index, sheet)
         return sheet
@@ -1023,8 +1142,11 @@ class FakeSheets:
             if rule is not None and rule.kind == "timeout":
                 if rule.after_apply:
                     self._serve(method, url, parts, params, body, request)
-                exc = (requests.exceptions.ConnectTimeout if rule.connect
-                       else requests.exceptions.ReadTimeout)
+                exc = (
+                    requests.exceptions.ConnectTimeout
+                    if rule.connect
+                    else requests.exceptions.ReadTimeout
+                )
                 raise exc(f"fake Sheets API timeout on {method} {path}", request=request)
             if rule is not None and not rule.after_apply:
                 return _error_response(request, rule.status, rule.message)
@@ -1033,15 +1155,25 @@ class FakeSheets:
                 return _error_response(request, rule.status, rule.message)
             return response
 
-    def _serve(self, method: str, url: str, parts: Any, params: dict[str, Any], body: Any,
-               request: requests.PreparedRequest) -> requests.Response:
+    def _serve(
+        self,
+        method: str,
+        url: str,
+        parts: Any,
+        params: dict[str, Any],
+        body: Any,
+        request: requests.PreparedRequest,
+    ) -> requests.Response:
         try:
             auth = request.headers.get("Authorization")
             if auth is not None and auth != f"Bearer {FAKE_TOKEN}":
                 raise _ApiError(401)
             if not url.startswith(SHEETS_ROOT):
-                raise _ApiError(400, f"the fake serves only the Sheets v4 API, not {method} "
-                                     f"{parts.scheme}://{parts.netloc}{unquote(parts.path)}")
+                raise _ApiError(
+                    400,
+                    f"the fake serves only the Sheets v4 API, not {method} "
+                    f"{parts.scheme}://{parts.netloc}{unquote(parts.path)}",
+                )
             status, payload = self._route(method, parts.path, params, body)
             if "fields" in params and isinstance(payload, dict):
                 payload = _apply_mask(payload, _parse_mask(str(params["fields"])))
@@ -1049,11 +1181,12 @@ class FakeSheets:
         except _ApiError as err:
             return _error_response(request, err.status, err.message)
 
-    def _route(self, method: str, raw_path: str, params: dict[str, Any],
-               body: Any) -> tuple[int, Any]:
+    def _route(
+        self, method: str, raw_path: str, params: dict[str, Any], body: Any
+    ) -> tuple[int, Any]:
         if not raw_path.startswith(_API_PREFIX):
             raise _ApiError(400, f"unsupported endpoint: {method} {unquote(raw_path)}")
-        rest = raw_path[len(_API_PREFIX):]
+        rest = raw_path[len(_API_PREFIX) :]
         m = re.match(r"([^/:]+)(.*)", rest)
         if m is None:
             raise _ApiError(400, f"unsupported endpoint: {method} {unquote(raw_path)}")
@@ -1071,7 +1204,7 @@ class FakeSheets:
         if (method, tail) in routes:
             return routes[(method, tail)]()
         if tail.startswith("/values/"):
-            encoded = tail[len("/values/"):]
+            encoded = tail[len("/values/") :]
             if method == "POST" and encoded.endswith(":append"):
                 rng = unquote(encoded[: -len(":append")])
                 return 200, self._values_append(book, rng, params, body)
@@ -1081,8 +1214,9 @@ class FakeSheets:
                 return 200, self._values_get(book, unquote(encoded), params)
             if method == "PUT":
                 return 200, self._values_update(book, unquote(encoded), params, body)
-        raise _ApiError(400, f"the fake Sheets API does not support {method} "
-                             f"{_API_PREFIX}{{id}}{unquote(tail)}")
+        raise _ApiError(
+            400, f"the fake Sheets API does not support {method} {_API_PREFIX}{{id}}{unquote(tail)}"
+        )
 
     def _token(self, method: str, url: str, body: Any) -> tuple[int, Any]:
         if method != "POST" or urlsplit(url).path != "/token":
@@ -1090,8 +1224,10 @@ class FakeSheets:
         text = body.decode() if isinstance(body, bytes) else (body or "")
         form = {k: v[0] for k, v in parse_qs(text).items()}
         assertion = form.get("assertion", "")
-        if (form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer"
-                or assertion.count(".") != 2):
+        if (
+            form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            or assertion.count(".") != 2
+        ):
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT."}
         self.token_requests += 1
         return 200, {"access_token": FAKE_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
@@ -1135,10 +1271,15 @@ class FakeSheets:
     # -- values reads ------------------------------------------------------------------------------
 
     def _read(self, book: _Book, text: str, params: dict[str, Any]) -> dict[str, Any]:
-        render = _enum(params, "valueRenderOption", "FORMATTED_VALUE",
-                       ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"))
-        dt_render = _enum(params, "dateTimeRenderOption", "SERIAL_NUMBER",
-                          ("SERIAL_NUMBER", "FORMATTED_STRING"))
+        render = _enum(
+            params,
+            "valueRenderOption",
+            "FORMATTED_VALUE",
+            ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"),
+        )
+        dt_render = _enum(
+            params, "dateTimeRenderOption", "SERIAL_NUMBER", ("SERIAL_NUMBER", "FORMATTED_STRING")
+        )
         major = _enum(params, "majorDimension", "ROWS", ("ROWS", "COLUMNS"))
         rng = _parse_range(book, text)
         sheet = rng.sheet
@@ -1155,8 +1296,9 @@ class FakeSheets:
             widths = [0] * height
             for r, c in found:
                 widths[r] = max(widths[r], c + 1)
-            out["values"] = [[found.get((r, c), "") for c in range(widths[r])]
-                             for r in range(height)]
+            out["values"] = [
+                [found.get((r, c), "") for c in range(widths[r])] for r in range(height)
+            ]
         return out
 
     def _values_get(self, book: _Book, text: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -1171,24 +1313,41 @@ class FakeSheets:
 
     # -- values writes -----------------------------------------------------------------------------
 
-    def _values_update(self, book: _Book, text: str, params: dict[str, Any],
-                       body: Any) -> dict[str, Any]:
+    def _values_update(
+        self, book: _Book, text: str, params: dict[str, Any], body: Any
+    ) -> dict[str, Any]:
         option = _input_option(params.get("valueInputOption"))
         body = body or {}
         if body.get("range") is not None:
             url_range, body_range = _parse_range(book, text), _parse_range(book, body["range"])
-            if (url_range.sheet.sheet_id, url_range.r0, url_range.c0, url_range.r1,
-                    url_range.c1) != (body_range.sheet.sheet_id, body_range.r0, body_range.c0,
-                                      body_range.r1, body_range.c1):
-                raise _ApiError(400, f"Requested range [{body['range']}] does not match the "
-                                     f"URL range [{text}].")
+            if (
+                url_range.sheet.sheet_id,
+                url_range.r0,
+                url_range.c0,
+                url_range.r1,
+                url_range.c1,
+            ) != (
+                body_range.sheet.sheet_id,
+                body_range.r0,
+                body_range.c0,
+                body_range.r1,
+                body_range.c1,
+            ):
+                raise _ApiError(
+                    400, f"Requested range [{body['range']}] does not match the URL range [{text}]."
+                )
         work = copy.deepcopy(book)
         result = _write_values(work, text, body, option)
         result = {"spreadsheetId": book.key, **result}
         if str(params.get("includeValuesInResponse", "false")).lower() == "true":
-            result["updatedData"] = self._read(work, result["updatedRange"], {
-                "valueRenderOption": params.get("responseValueRenderOption"),
-                "dateTimeRenderOption": params.get("responseDateTimeRenderOption")})
+            result["updatedData"] = self._read(
+                work,
+                result["updatedRange"],
+                {
+                    "valueRenderOption": params.get("responseValueRenderOption"),
+                    "dateTimeRenderOption": params.get("responseDateTimeRenderOption"),
+                },
+            )
         self._books[book.key] = work
         return result
 
@@ -1200,23 +1359,28 @@ class FakeSheets:
         for i, entry in enumerate(body.get("data") or []):
             if "range" not in entry:
                 raise _ApiError(400, f"Invalid data[{i}]: range is required")
-            responses.append({"spreadsheetId": book.key,
-                              **_write_values(work, entry["range"], entry, option)})
+            responses.append(
+                {"spreadsheetId": book.key, **_write_values(work, entry["range"], entry, option)}
+            )
         self._books[book.key] = work
         out: dict[str, Any] = {"spreadsheetId": book.key}
         if responses:
-            out.update({
-                "totalUpdatedRows": sum(r.get("updatedRows", 0) for r in responses),
-                "totalUpdatedColumns": sum(r.get("updatedColumns", 0) for r in responses),
-                "totalUpdatedCells": sum(r.get("updatedCells", 0) for r in responses),
-                "totalUpdatedSheets": len({r["updatedRange"].rsplit("!", 1)[0]
-                                           for r in responses}),
-                "responses": responses,
-            })
+            out.update(
+                {
+                    "totalUpdatedRows": sum(r.get("updatedRows", 0) for r in responses),
+                    "totalUpdatedColumns": sum(r.get("updatedColumns", 0) for r in responses),
+                    "totalUpdatedCells": sum(r.get("updatedCells", 0) for r in responses),
+                    "totalUpdatedSheets": len(
+                        {r["updatedRange"].rsplit("!", 1)[0] for r in responses}
+                    ),
+                    "responses": responses,
+                }
+            )
         return out
 
-    def _values_append(self, book: _Book, text: str, params: dict[str, Any],
-                       body: Any) -> dict[str, Any]:
+    def _values_append(
+        self, book: _Book, text: str, params: dict[str, Any], body: Any
+    ) -> dict[str, Any]:
         option = _input_option(params.get("valueInputOption"))
         insert = _enum(params, "insertDataOption", "OVERWRITE", ("OVERWRITE", "INSERT_ROWS"))
         body = body or {}
@@ -1279,8 +1443,9 @@ class FakeSheets:
         replies = []
         for i, req in enumerate(reqs):
             if not isinstance(req, dict) or len(req) != 1:
-                raise _ApiError(400, f"Invalid requests[{i}]: exactly one kind of request per "
-                                     "entry is allowed")
+                raise _ApiError(
+                    400, f"Invalid requests[{i}]: exactly one kind of request per entry is allowed"
+                )
             kind, arg = next(iter(req.items()))
             where = f"requests[{i}].{kind}"
             handler = _BATCH_HANDLERS.get(kind)
@@ -1291,11 +1456,17 @@ class FakeSheets:
                 work.format_requests.append((kind, copy.deepcopy(arg)))
                 replies.append({})
             elif kind in _REAL_ONLY_KINDS:
-                raise _ApiError(400, f"Invalid {where}: the fake Sheets API does not support "
-                                     f"'{kind}' (tests/fakes/sheets_api.py)")
+                raise _ApiError(
+                    400,
+                    f"Invalid {where}: the fake Sheets API does not support "
+                    f"'{kind}' (tests/fakes/sheets_api.py)",
+                )
             else:
-                raise _ApiError(400, f"Invalid JSON payload received. Unknown name \"{kind}\" "
-                                     f"at 'requests[{i}]': Cannot find field.")
+                raise _ApiError(
+                    400,
+                    f'Invalid JSON payload received. Unknown name "{kind}" '
+                    f"at 'requests[{i}]': Cannot find field.",
+                )
         self._books[book.key] = work
         out: dict[str, Any] = {"spreadsheetId": book.key, "replies": replies}
         if body.get("includeSpreadsheetInResponse"):
@@ -1310,9 +1481,12 @@ def _input_option(value: Any) -> str:
     if value in (None, "", "INPUT_VALUE_OPTION_UNSPECIFIED"):
         raise _ApiError(400, "'valueInputOption' is required but not specified")
     if value not in ("RAW", "USER_ENTERED"):
-        raise _ApiError(400, f"Invalid value at 'value_input_option' "
-                             f"(type.googleapis.com/google.apps.sheets.v4.ValueInputOption), "
-                             f"\"{value}\"")
+        raise _ApiError(
+            400,
+            f"Invalid value at 'value_input_option' "
+            f"(type.googleapis.com/google.apps.sheets.v4.ValueInputOption), "
+            f'"{value}"',
+        )
     return str(value)
 
 
@@ -1330,8 +1504,10 @@ def _matrix(body: dict[str, Any], option: str) -> list[list[Any]]:
     values = body.get("values") or []
     if not isinstance(values, list) or any(not isinstance(row, list) for row in values):
         raise _ApiError(400, "Invalid values: expected a list of lists")
-    matrix = [[_input_cell(v, option, f"{i}][{j}") for j, v in enumerate(row)]
-              for i, row in enumerate(values)]
+    matrix = [
+        [_input_cell(v, option, f"{i}][{j}") for j, v in enumerate(row)]
+        for i, row in enumerate(values)
+    ]
     if (body.get("majorDimension") or "ROWS") == "COLUMNS":
         height = max((len(col) for col in matrix), default=0)
         matrix = [[col[r] if r < len(col) else _SKIP for col in matrix] for r in range(height)]
@@ -1347,19 +1523,28 @@ def _put_matrix(sheet: _Sheet, r0: int, c0: int, matrix: list[list[Any]]) -> dic
                 continue
             old = sheet.cells.get((r0 + i, c0 + j))
             # A number typed into a cell a person formatted as a date stays a date.
-            if (isinstance(cell, Cell) and cell.kind == "number" and cell.number_format is None
-                    and old is not None and old.number_format is not None):
+            if (
+                isinstance(cell, Cell)
+                and cell.kind == "number"
+                and cell.number_format is None
+                and old is not None
+                and old.number_format is not None
+            ):
                 cell = Cell("number", cell.value, old.number_format)
             sheet.put(r0 + i, c0 + j, cell)
             rows.add(i)
             cols.add(j)
     height = len(matrix)
     width = max((len(row) for row in matrix), default=0)
-    out: dict[str, Any] = {"updatedRange": _a1(sheet, r0, c0, r0 + max(height, 1),
-                                                c0 + max(width, 1))}
+    out: dict[str, Any] = {
+        "updatedRange": _a1(sheet, r0, c0, r0 + max(height, 1), c0 + max(width, 1))
+    }
     if rows:
-        out.update(updatedRows=len(rows), updatedColumns=len(cols),
-                   updatedCells=sum(1 for row in matrix for cell in row if cell is not _SKIP))
+        out.update(
+            updatedRows=len(rows),
+            updatedColumns=len(cols),
+            updatedCells=sum(1 for row in matrix for cell in row if cell is not _SKIP),
+        )
     return out
 
 
@@ -1371,11 +1556,17 @@ def _write_values(book: _Book, text: str, body: dict[str, Any], option: str) -> 
     width = max((len(row) for row in matrix), default=0)
     bounded = not rng.anchor
     if bounded and rng.r1 is not None and rng.r0 + height > rng.r1:
-        raise _ApiError(400, f"Requested writing within range [{text}], but tried writing to "
-                             f"row [{rng.r0 + height}]")
+        raise _ApiError(
+            400,
+            f"Requested writing within range [{text}], but tried writing to "
+            f"row [{rng.r0 + height}]",
+        )
     if bounded and rng.c1 is not None and rng.c0 + width > rng.c1:
-        raise _ApiError(400, f"Requested writing within range [{text}], but tried writing to "
-                             f"column [{col_letter(rng.c0 + width - 1)}]")
+        raise _ApiError(
+            400,
+            f"Requested writing within range [{text}], but tried writing to "
+            f"column [{col_letter(rng.c0 + width - 1)}]",
+        )
     if rng.r0 + height > sheet.row_count or rng.c0 + width > sheet.col_count:
         shown = _a1(sheet, rng.r0, rng.c0, rng.r0 + max(height, 1), rng.c0 + max(width, 1))
         raise _ApiError(400, _grid_limit_message(shown, sheet))
@@ -1404,13 +1595,15 @@ def _grid_range(book: _Book, rng: dict[str, Any], where: str) -> tuple[_Sheet, i
     if min(r0, c0) < 0 or r1 < r0 or c1 < c0:
         raise _ApiError(400, f"Invalid {where}: invalid GridRange {json.dumps(rng)}")
     if r1 > sheet.row_count or c1 > sheet.col_count:
-        raise _ApiError(400, f"Invalid {where}: "
-                             + _grid_limit_message(_a1(sheet, r0, c0, r1, c1), sheet))
+        raise _ApiError(
+            400, f"Invalid {where}: " + _grid_limit_message(_a1(sheet, r0, c0, r1, c1), sheet)
+        )
     return sheet, r0, c0, r1, c1
 
 
-def _cell_data(data: dict[str, Any], mask: dict[str, Any] | None, old: Cell | None,
-               where: str) -> Cell | None:
+def _cell_data(
+    data: dict[str, Any], mask: dict[str, Any] | None, old: Cell | None, where: str
+) -> Cell | None:
     """Apply one CellData under a fields mask to the old cell."""
     cell = old
     if _covers(mask, "userEnteredValue"):
@@ -1423,18 +1616,21 @@ def _cell_data(data: dict[str, Any], mask: dict[str, Any] | None, old: Cell | No
             kind, value = next(iter(ev.items()))
             checks: dict[str, tuple[str, Callable[[Any], bool]]] = {
                 "stringValue": ("string", lambda v: isinstance(v, str)),
-                "numberValue": ("number",
-                                lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+                "numberValue": (
+                    "number",
+                    lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+                ),
                 "boolValue": ("bool", lambda v: isinstance(v, bool)),
                 "formulaValue": ("formula", lambda v: isinstance(v, str) and v.startswith("=")),
             }
             if kind not in checks or not checks[kind][1](value):
                 raise _ApiError(400, f"Invalid {where}: unsupported value {json.dumps(ev)}")
             fmt = old.number_format if old is not None else None
-            cell = None if value == "" and kind == "stringValue" else Cell(checks[kind][0], value,
-                                                                           fmt)
+            cell = (
+                None if value == "" and kind == "stringValue" else Cell(checks[kind][0], value, fmt)
+            )
     if _covers(mask, "userEnteredFormat", "numberFormat") and cell is not None:
-        number_format = ((data.get("userEnteredFormat") or {}).get("numberFormat") or {})
+        number_format = (data.get("userEnteredFormat") or {}).get("numberFormat") or {}
         kind = number_format.get("type")
         cell = Cell(cell.kind, cell.value, kind if kind in _DATE_FORMATS else None)
     return cell
@@ -1447,8 +1643,14 @@ def _require_fields(arg: dict[str, Any], where: str) -> dict[str, Any] | None:
     return _parse_mask(str(fields))
 
 
-def _write_rows(sheet: _Sheet, r0: int, c0: int, rows: list[dict[str, Any]],
-                mask: dict[str, Any] | None, where: str) -> None:
+def _write_rows(
+    sheet: _Sheet,
+    r0: int,
+    c0: int,
+    rows: list[dict[str, Any]],
+    mask: dict[str, Any] | None,
+    where: str,
+) -> None:
     for i, row in enumerate(rows):
         for j, data in enumerate(row.get("values") or []):
             r, c = r0 + i, c0 + j
@@ -1500,8 +1702,7 @@ def _append_cells(book: _Book, arg: dict[str, Any], where: str) -> dict[str, Any
     return {}
 
 
-def _dimension_range(book: _Book, rng: dict[str, Any], where: str
-                     ) -> tuple[_Sheet, str, int, int]:
+def _dimension_range(book: _Book, rng: dict[str, Any], where: str) -> tuple[_Sheet, str, int, int]:
     sheet = book.by_id(int(rng.get("sheetId", 0)), where)
     dim = rng.get("dimension")
     if dim not in ("ROWS", "COLUMNS"):
@@ -1532,11 +1733,15 @@ def _insert_dimension(book: _Book, arg: dict[str, Any], where: str) -> dict[str,
     sheet, dim, start, end = _dimension_range(book, arg.get("range") or {}, where)
     limit = sheet.row_count if dim == "ROWS" else sheet.col_count
     if start > limit:
-        raise _ApiError(400, f"Invalid {where}: startIndex {start} is after the end of the "
-                             f"grid ({limit})")
+        raise _ApiError(
+            400, f"Invalid {where}: startIndex {start} is after the end of the grid ({limit})"
+        )
     if arg.get("inheritFromBefore") and start == 0:
-        raise _ApiError(400, f"Invalid {where}: Cannot inherit from before the first "
-                             f"{'row' if dim == 'ROWS' else 'column'}.")
+        raise _ApiError(
+            400,
+            f"Invalid {where}: Cannot inherit from before the first "
+            f"{'row' if dim == 'ROWS' else 'column'}.",
+        )
     _insert_dim(sheet, dim, start, end - start)
     return {}
 
@@ -1545,8 +1750,9 @@ def _delete_dimension(book: _Book, arg: dict[str, Any], where: str) -> dict[str,
     sheet, dim, start, end = _dimension_range(book, arg.get("range") or {}, where)
     limit = sheet.row_count if dim == "ROWS" else sheet.col_count
     if end > limit:
-        raise _ApiError(400, f"Invalid {where}: endIndex {end} is after the end of the grid "
-                             f"({limit})")
+        raise _ApiError(
+            400, f"Invalid {where}: endIndex {end} is after the end of the grid ({limit})"
+        )
     if start == 0 and end == limit:
         noun = "rows" if dim == "ROWS" else "columns"
         raise _ApiError(400, f"Invalid {where}: You can't delete all the {noun} on the sheet.")
@@ -1569,13 +1775,19 @@ def _add_sheet_request(book: _Book, arg: dict[str, Any], where: str) -> dict[str
     elif int(sheet_id) < 0 or any(s.sheet_id == int(sheet_id) for s in book.sheets):
         raise _ApiError(400, f"Invalid {where}: Sheet with id {sheet_id} already exists.")
     grid = props.get("gridProperties") or {}
-    sheet = _Sheet(int(sheet_id), title, int(grid.get("rowCount", _DEFAULT_ROWS)),
-                   int(grid.get("columnCount", _DEFAULT_COLS)),
-                   int(grid.get("frozenRowCount", 0)), int(grid.get("frozenColumnCount", 0)),
-                   bool(props.get("hidden", False)))
+    sheet = _Sheet(
+        int(sheet_id),
+        title,
+        int(grid.get("rowCount", _DEFAULT_ROWS)),
+        int(grid.get("columnCount", _DEFAULT_COLS)),
+        int(grid.get("frozenRowCount", 0)),
+        int(grid.get("frozenColumnCount", 0)),
+        bool(props.get("hidden", False)),
+    )
     index = props.get("index")
-    book.sheets.insert(len(book.sheets) if index is None else min(int(index), len(book.sheets)),
-                       sheet)
+    book.sheets.insert(
+        len(book.sheets) if index is None else min(int(index), len(book.sheets)), sheet
+    )
     return {"addSheet": {"properties": _sheet_properties(book, sheet)}}
 
 
@@ -1608,8 +1820,7 @@ def _update_sheet_properties(book: _Book, arg: dict[str, Any], where: str) -> di
     if sheet.frozen_rows >= sheet.row_count and sheet.frozen_rows:
         raise _ApiError(400, f"Invalid {where}: You can't freeze all visible rows on the sheet.")
     if sheet.frozen_cols >= sheet.col_count and sheet.frozen_cols:
-        raise _ApiError(400, f"Invalid {where}: You can't freeze all visible columns on the "
-                             "sheet.")
+        raise _ApiError(400, f"Invalid {where}: You can't freeze all visible columns on the sheet.")
     _truncate(sheet)
     if _covers(mask, "index") and "index" in props:
         book.sheets.remove(sheet)
@@ -1617,8 +1828,7 @@ def _update_sheet_properties(book: _Book, arg: dict[str, Any], where: str) -> di
     return {}
 
 
-def _update_spreadsheet_properties(book: _Book, arg: dict[str, Any],
-                                   where: str) -> dict[str, Any]:
+def _update_spreadsheet_properties(book: _Book, arg: dict[str, Any], where: str) -> dict[str, Any]:
     mask = _require_fields(arg, where)
     props = arg.get("properties") or {}
     for name, attr in (("title", "title"), ("locale", "locale"), ("timeZone", "time_zone")):
@@ -1662,8 +1872,10 @@ def _delete_conditional_format(book: _Book, arg: dict[str, Any], where: str) -> 
     sheet = book.by_id(int(arg.get("sheetId", 0)), where)
     index = int(arg.get("index", 0))
     if not 0 <= index < len(sheet.conditional_formats):
-        raise _ApiError(400, f"Invalid {where}: No conditional format on sheet: "
-                             f"{sheet.sheet_id} at index: {index}")
+        raise _ApiError(
+            400,
+            f"Invalid {where}: No conditional format on sheet: {sheet.sheet_id} at index: {index}",
+        )
     rule = sheet.conditional_formats.pop(index)
     return {"deleteConditionalFormatRule": {"rule": rule}}
 
@@ -1738,8 +1950,11 @@ def _sheet_properties(book: _Book, sheet: _Sheet) -> dict[str, Any]:
 
 
 def _grid_data(book: _Book, sheet: _Sheet, rng: _Range | None) -> dict[str, Any]:
-    r0, c0, r1, c1 = (0, 0, sheet.row_count, sheet.col_count) if rng is None else \
-        rng.clipped(_a1(sheet, rng.r0, rng.c0, rng.r0 + 1, rng.c0 + 1))
+    r0, c0, r1, c1 = (
+        (0, 0, sheet.row_count, sheet.col_count)
+        if rng is None
+        else rng.clipped(_a1(sheet, rng.r0, rng.c0, rng.r0 + 1, rng.c0 + 1))
+    )
     out: dict[str, Any] = {}
     if r0:
         out["startRow"] = r0
@@ -1812,7 +2027,7 @@ def _op_name(method: str, raw_path: str) -> str:
     if tail == ":batchUpdate":
         return "spreadsheets.batchUpdate"
     if tail.startswith("/values:"):
-        return "values." + tail[len("/values:"):]
+        return "values." + tail[len("/values:") :]
     if tail.startswith("/values/"):
         for suffix in ("append", "clear"):
             if tail.endswith(":" + suffix):
@@ -1821,13 +2036,18 @@ def _op_name(method: str, raw_path: str) -> str:
     return "unsupported"
 
 
-def _response(request: requests.PreparedRequest, status: int, payload: Any,
-              content_type: str = "application/json; charset=UTF-8") -> requests.Response:
+def _response(
+    request: requests.PreparedRequest,
+    status: int,
+    payload: Any,
+    content_type: str = "application/json; charset=UTF-8",
+) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response.reason = http.HTTPStatus(status).phrase
-    response.headers = CaseInsensitiveDict({"Content-Type": content_type,
-                                            "Server": "ESF", "Vary": "Origin, X-Origin, Referer"})
+    response.headers = CaseInsensitiveDict(
+        {"Content-Type": content_type, "Server": "ESF", "Vary": "Origin, X-Origin, Referer"}
+    )
     if isinstance(payload, bytes | str):
         raw = payload.encode() if isinstance(payload, str) else payload
     else:
@@ -1839,26 +2059,33 @@ def _response(request: requests.PreparedRequest, status: int, payload: Any,
     return response
 
 
-def _error_response(request: requests.PreparedRequest, status: int,
-                    message: str | None = None) -> requests.Response:
+def _error_response(
+    request: requests.PreparedRequest, status: int, message: str | None = None
+) -> requests.Response:
     if status == 502:
         # Google's front end answers 502 with an HTML page, not the JSON error envelope.
-        html = ("<!DOCTYPE html>\n<html lang=en><meta charset=utf-8><title>Error 502 (Server "
-                "Error)!!1</title><p><b>502.</b> <ins>That's an error.</ins><p>The server "
-                "encountered a temporary error and could not complete your request.")
+        html = (
+            "<!DOCTYPE html>\n<html lang=en><meta charset=utf-8><title>Error 502 (Server "
+            "Error)!!1</title><p><b>502.</b> <ins>That's an error.</ins><p>The server "
+            "encountered a temporary error and could not complete your request."
+        )
         return _response(request, 502, html, "text/html; charset=UTF-8")
     name, default = _STATUS_NAMES.get(status, ("UNKNOWN", http.HTTPStatus(status).phrase))
     error: dict[str, Any] = {"code": status, "message": message or default, "status": name}
     if status == 429:
-        error["details"] = [{
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            "reason": "RATE_LIMIT_EXCEEDED",
-            "domain": "googleapis.com",
-            "metadata": {"service": "sheets.googleapis.com",
-                         "quota_limit": "WriteRequestsPerMinutePerUser",
-                         "quota_metric": "sheets.googleapis.com/write_requests",
-                         "consumer": "projects/123456789012"},
-        }]
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "domain": "googleapis.com",
+                "metadata": {
+                    "service": "sheets.googleapis.com",
+                    "quota_limit": "WriteRequestsPerMinutePerUser",
+                    "quota_metric": "sheets.googleapis.com/write_requests",
+                    "consumer": "projects/123456789012",
+                },
+            }
+        ]
     return _response(request, status, {"error": error})
 
 
@@ -1869,9 +2096,15 @@ class FakeSheetsAdapter(BaseAdapter):
         super().__init__()
         self.fake = fake
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False,
-             timeout: Any = None, verify: Any = True, cert: Any = None,
-             proxies: Any = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         return self.fake._handle(request)
 
     def close(self) -> None:
@@ -1908,7 +2141,7 @@ def fake_service_account_info() -> dict[str, str]:
         "token_uri": TOKEN_URL,
         "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
         "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/"
-                                "alumni-bot%40test-project.iam.gserviceaccount.com",
+        "alumni-bot%40test-project.iam.gserviceaccount.com",
         "universe_domain": "googleapis.com",
     }
 

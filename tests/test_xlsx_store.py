@@ -1,0 +1,162 @@
+"""The local workbook: atomic saves, lock files, formatting kept, clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from alumni.changes import ChangeSet
+from alumni.errors import SheetLockedError, StoreError
+from alumni.store.xlsx import XlsxStore
+
+HEADER = ["ID", "Namn", "E-post", "Examensår", "Språk", "Inbjuden", "Inbjudningsstatus"]
+
+
+def make_workbook(path: Path) -> None:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "Avgångsklass"
+    ws.append(HEADER)
+    ws.append(["AK-0001", "Anna Ek", "anna@example.org", 2026])
+    ws.append(["AK-0002", "Bo Åström", "bo@example.org", 2026])
+    ws["B2"].font = Font(bold=True, color="FF0000")
+    ws["B3"].fill = PatternFill("solid", start_color="FFFF00", end_color="FFFF00")
+    ws.column_dimensions["B"].width = 33
+    ws["H2"] = "=LEN(B2)"
+    validation = DataValidation(type="list", formula1='"sv,en"')
+    ws.add_data_validation(validation)
+    validation.add("E2:E100")
+    book.save(path)
+
+
+def mark_invited(store: XlsxStore, key: str = "AK-0001") -> None:
+    store.read()
+    changes = ChangeSet()
+    changes.set("Avgångsklass", key, "Inbjudningsstatus", "skickad")
+    store.apply(changes)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    p = tmp_path / "alumni.xlsx"
+    make_workbook(p)
+    return p
+
+
+def test_formatting_formulas_and_validation_people_gave_the_workbook_are_kept(path: Path) -> None:
+    mark_invited(XlsxStore(path))
+    ws = load_workbook(path)["Avgångsklass"]
+    assert ws["G2"].value == "skickad"
+    assert ws["B2"].font.bold and ws["B2"].font.color.rgb.endswith("FF0000")
+    assert ws["B3"].fill.start_color.rgb.endswith("FFFF00")
+    assert ws.column_dimensions["B"].width == 33
+    assert ws["H2"].value == "=LEN(B2)"
+    assert [v.sqref for v in ws.data_validations.dataValidation] != []
+
+
+@pytest.mark.parametrize("lock", ["~$alumni.xlsx", ".~lock.alumni.xlsx#"])
+def test_a_workbook_open_in_excel_or_libreoffice_is_refused(path: Path, lock: str) -> None:
+    (path.parent / lock).write_text("someone")
+    with pytest.raises(SheetLockedError, match="open in Excel or LibreOffice") as info:
+        XlsxStore(path).read()
+    assert lock in str(info.value) and info.value.exit_code == 2
+
+
+def test_a_lock_that_appears_after_reading_stops_the_write(path: Path) -> None:
+    store = XlsxStore(path)
+    store.read()
+    (path.parent / ".~lock.alumni.xlsx#").write_text("someone")
+    changes = ChangeSet()
+    changes.set("Avgångsklass", "AK-0001", "Inbjudningsstatus", "skickad")
+    before = path.read_bytes()
+    with pytest.raises(SheetLockedError):
+        store.apply(changes)
+    assert path.read_bytes() == before
+
+
+def test_a_crash_during_save_leaves_the_old_file_whole(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = path.read_bytes()
+
+    def crash(self: Workbook, filename: str) -> None:
+        Path(filename).write_bytes(b"PK\x03\x04 half a zip")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Workbook, "save", crash)
+    with pytest.raises(StoreError, match="could not save .*No space left on device"):
+        mark_invited(XlsxStore(path))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["alumni.xlsx"]
+
+
+def test_after_a_failed_save_the_next_write_starts_from_the_file(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = XlsxStore(path)
+    real_save = Workbook.save
+    monkeypatch.setattr(Workbook, "save", lambda self, f: (_ for _ in ()).throw(OSError("disk")))
+    with pytest.raises(StoreError):
+        mark_invited(store, "AK-0001")
+    monkeypatch.setattr(Workbook, "save", real_save)
+    mark_invited(store, "AK-0002")
+    ws = load_workbook(path)["Avgångsklass"]
+    assert (ws["G2"].value, ws["G3"].value) == (None, "skickad")
+
+
+def test_a_missing_workbook_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"no workbook at .*run `alumni init`"):
+        XlsxStore(tmp_path / "alumni.xlsx").read()
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"Namn;E-post\nAnna;a@example.org\n", b"PK\x03\x04broken"]
+)
+def test_a_file_that_is_not_a_workbook_is_refused_clearly(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "alumni.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="cannot be read as an .xlsx workbook .* save it as .xlsx"):
+        XlsxStore(path).read()
+
+
+def test_nothing_to_write_leaves_the_file_untouched(path: Path) -> None:
+    store = XlsxStore(path)
+    store.read()
+    stamp = path.stat().st_mtime_ns
+    assert store.apply(ChangeSet()).cells == 0
+    mark_invited(store)
+    stamp = path.stat().st_mtime_ns
+    mark_invited(store)  # the same value again: no change, but a save is harmless
+    assert load_workbook(path)["Avgångsklass"]["G2"].value == "skickad"
+    assert path.stat().st_mtime_ns >= stamp
+
+
+def test_init_force_keeps_the_old_workbook_as_a_backup(path: Path) -> None:
+    store = XlsxStore(path)
+    store.initialize({"Avgångsklass": [{"ID": "AK-0009", "Namn": "Demo"}]}, force=True)
+    backups = list(path.parent.glob("alumni.*.bak.xlsx"))
+    assert len(backups) == 1
+    assert load_workbook(backups[0])["Avgångsklass"]["B2"].value == "Anna Ek"
+    assert load_workbook(path)["Avgångsklass"]["B2"].value == "Demo"
+
+
+def test_init_demo_refuses_to_mix_into_a_workbook_with_data(path: Path) -> None:
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="already holds data .* --force"):
+        XlsxStore(path).initialize({"Avgångsklass": [{"Namn": "Demo"}]}, force=False)
+    assert path.read_bytes() == before
+
+
+def test_init_sets_colours_once(tmp_path: Path) -> None:
+    path = tmp_path / "alumni.xlsx"
+    XlsxStore(path).initialize(None, force=False)
+    XlsxStore(path).initialize(None, force=False)
+    ws = load_workbook(path)["Kontaktlogg"]
+    formulas = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules]
+    assert sorted(formulas) == ['$I2="Försenad"', '$I2="Snart försenad"']
+    assert ws.freeze_panes == "A2"
