@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Callable, Iterable
 from typing import cast
 
+import numpy as np
 import pandas as pd
 
 from alumni import cells, timeparse
@@ -26,20 +27,22 @@ NAME_COLUMNS = frozenset({"Namn", "Medlem", "Röstande", "Alumn", "Kontaktperson
 SUGGESTION_BUDGET = 200_000
 SIMILAR = 0.75
 
-Check = Callable[[Workbook, pd.Timestamp], list[Finding]]
+Check = Callable[["_Book", pd.Timestamp], list[Finding]]
 
 
 def check_workbook(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
     """Every problem in the workbook: those found while reading and the semantic checks.
 
     `now` (time-zone aware) is the moment times are compared with; nothing here reads a
-    clock or the sheet. The result is sorted by tab, row and column.
+    clock or the sheet, and the workbook is left as it was. The result is sorted by tab,
+    row and column.
     """
-    found = check_long_texts(wb, now)
+    book = _Book(wb)
+    found = _long_texts(book, now)
     # One finding per overlong cell: whatever else is wrong with it can wait until it is short.
     long = {(f.tab, f.row, f.col) for f in found}
     for check in CHECKS:
-        found.extend(f for f in check(wb, now) if (f.tab, f.row, f.col) not in long)
+        found.extend(f for f in check(book, now) if (f.tab, f.row, f.col) not in long)
     return sort_findings([*wb.findings, *found])
 
 
@@ -54,89 +57,138 @@ def _quote(value: object, limit: int = QUOTE) -> str:
     return f"'{text}'"
 
 
-def _has(sheet: Sheet, *columns: str) -> bool:
-    return all(c in sheet.layout.columns for c in columns)
-
-
-def _finding(sheet: Sheet, index: int, column: str | None, message: str, hint: str) -> Finding:
-    """A finding for one frame row, with the sheet's tab name, row, column and row ID."""
-    layout = sheet.layout
-    key = None
-    if sheet.tab.id_prefix is not None and "ID" in layout.columns:
-        key = str(sheet.frame.at[index, "ID"]) or None
-    col = layout.columns.get(column) if column else None
-    return Finding(layout.shown, _row_of(sheet, index), col, message, hint, column, key)
-
-
-def _cell(sheet: Sheet, index: int, column: str) -> str:
-    """The A1 address of a row's cell, without the tab: `F7`."""
-    return a1(_row_of(sheet, index), sheet.layout.columns[column])
-
-
-def _header(sheet: Sheet, column: str) -> str:
-    """The header of a column as the sheet shows it (it may be the English alias)."""
-    if sheet.raw is not None and sheet.raw.rows:
-        header = sheet.raw.rows[0]
-        i = sheet.layout.columns[column]
-        if i < len(header):
-            return cells.clean_text(header[i]) or column
-    return column
-
-
-def _row_of(sheet: Sheet, index: int) -> int:
-    """The 1-based sheet row of a frame row."""
-    return int(cast(int, sheet.frame.at[index, ROW]))
-
-
-def _raw_blank(sheet: Sheet, column: str, index: pd.Index) -> pd.Series:
-    """Whether the cells of `column` in the rows `index` were blank in the sheet.
-
-    A parsed column holds NA for blank and unreadable cells alike; only blank ones are
-    "empty" (reading already reported the unreadable ones).
-    """
-    if sheet.raw is None:
-        return pd.Series(True, index=index, dtype=bool)
-    rows = sheet.raw.rows
-    i = sheet.layout.columns[column]
-    blank = [
-        i >= len(rows[r - 1]) or cells.is_blank(rows[r - 1][i])
-        for r in sheet.frame.loc[index, ROW].tolist()
-    ]
-    return pd.Series(blank, index=index, dtype=bool)
-
-
-def _empty(sheet: Sheet, column: str) -> pd.Series:
-    """Which rows have nothing in `column`, whatever its kind."""
-    values = sheet.frame[column]
-    kind = sheet.tab.column(column).kind
-    if kind in (Kind.TEXT, Kind.EMAIL):
-        # text columns hold "" for blank; a bad e-mail keeps its text, so NA means blank
-        return values.isna() | (values.astype(object) == "")
-    empty = pd.Series(False, index=values.index, dtype=bool)
-    missing = values.index[values.isna().to_numpy()]
-    if len(missing):
-        empty[missing] = _raw_blank(sheet, column, missing)
-    return empty
-
-
-def _text(sheet: Sheet, column: str) -> pd.Series:
-    return sheet.frame[column].astype(object).where(sheet.frame[column].notna(), "")
+def _where(mask: pd.Series | np.ndarray) -> list[int]:
+    """The positions where a boolean (possibly nullable) mask is True."""
+    if isinstance(mask, pd.Series):
+        mask = mask.fillna(False).to_numpy(dtype=bool)
+    return [int(pos) for pos in np.flatnonzero(mask)]
 
 
 def _fold(values: pd.Series) -> pd.Series:
     """Names folded for comparison (case, NFC, spaces), once per distinct name."""
     table = {v: fold(v) for v in pd.unique(values)}
-    return values.map(table)
+    return values.map(table).astype(object)
 
 
-def _first_rows(key: pd.Series) -> list[tuple[int, int]]:
-    """(index, index of the first row with the same key) for every repeat of a key."""
-    repeat = key.duplicated(keep="first")
+def _repeats(key: pd.Series) -> list[tuple[int, int]]:
+    """(position, position of the first row with the same key) for every repeat of a key.
+
+    `key` is indexed by row position and may hold only some of a tab's rows.
+    """
+    repeat = key.duplicated(keep="first").to_numpy(dtype=bool)
     if not repeat.any():
         return []
-    firsts = key[~repeat]
-    first_at = dict(zip(firsts.tolist(), firsts.index.tolist(), strict=True))
-    return [(i, first_at[key[i]]) for i in key.index[repeat.to_numpy()]]
+    positions = key.index.to_numpy()
+    values = key.to_numpy()
+    first_at = dict(zip(values[~repeat].tolist(), positions[~repeat].tolist(), strict=True))
+    return [
+        (int(pos), int(first_at[value]))
+        for pos, value in zip(positions[repeat].tolist(), values[repeat].tolist(), strict=True)
+    ]
+
+
+class _View:
+    """One tab as the checks see it: its columns, and how to name a row's cell in a finding.
+
+    Rows are addressed by position in the frame (0..n-1), which is how `load_workbook` indexes
+    them.
+    """
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+        self.tab = sheet.tab
+        self.frame = sheet.frame
+        self._texts: dict[str, pd.Series] = {}
+        self._folded: dict[str, pd.Series] = {}
+        self.layout = sheet.layout
+        self.shown = sheet.layout.shown
+        self.rows = sheet.frame[ROW].to_numpy()
+        self.ids: np.ndarray | None = None
+        if sheet.tab.id_prefix is not None and self.has("ID"):
+            self.ids = self.text("ID").to_numpy()
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def has(self, *columns: str) -> bool:
+        return all(c in self.layout.columns for c in columns)
+
+    def row(self, pos: int) -> int:
+        """The 1-based sheet row of a frame row."""
+        return int(self.rows[pos])
+
+    def cell(self, pos: int, column: str) -> str:
+        """The A1 address of a row's cell, without the tab: `F7`."""
+        return a1(self.row(pos), self.layout.columns[column])
+
+    def finding(self, pos: int, column: str | None, message: str, hint: str) -> Finding:
+        """A finding for one row, with the sheet's tab name, row, column and the row's ID."""
+        key = (str(self.ids[pos]) or None) if self.ids is not None else None
+        col = self.layout.columns.get(column) if column else None
+        return Finding(self.shown, self.row(pos), col, message, hint, column, key)
+
+    def header(self, column: str) -> str:
+        """The header of a column as the sheet shows it (it may be the English alias)."""
+        raw = self.sheet.raw
+        if raw is not None and raw.rows:
+            i = self.layout.columns[column]
+            if i < len(raw.rows[0]):
+                return cells.clean_text(raw.rows[0][i]) or column
+        return column
+
+    def text(self, column: str) -> pd.Series:
+        """A column as text, "" for blank (text-like columns only)."""
+        if column not in self._texts:
+            values = self.frame[column]
+            texts = values.to_numpy(dtype=object, copy=True)
+            texts[pd.isna(texts)] = ""
+            self._texts[column] = pd.Series(texts, index=values.index, dtype=object)
+        return self._texts[column]
+
+    def folded(self, column: str) -> pd.Series:
+        """A text column folded for comparing names (case, NFC, spaces)."""
+        if column not in self._folded:
+            self._folded[column] = _fold(self.text(column))
+        return self._folded[column]
+
+    def raw_blank(self, column: str, positions: list[int]) -> list[int]:
+        """Those of `positions` where the cell of `column` was blank in the sheet.
+
+        A parsed column holds NA for blank and unreadable cells alike; only blank ones are
+        empty (reading reported the unreadable ones already).
+        """
+        raw = self.sheet.raw
+        if raw is None:
+            return positions
+        i = self.layout.columns[column]
+        lines = [(pos, raw.rows[self.row(pos) - 1]) for pos in positions]
+        return [pos for pos, line in lines if i >= len(line) or cells.is_blank(line[i])]
+
+    def empty(self, column: str) -> list[int]:
+        """The positions of rows that have nothing in `column`, whatever its kind."""
+        values = self.frame[column]
+        if self.sheet.tab.column(column).kind in (Kind.TEXT, Kind.EMAIL):
+            # text holds "" for blank; a bad e-mail keeps its text, so there NA means blank
+            return _where(self.text(column) == "")
+        return self.raw_blank(column, _where(values.isna()))
+
+    def names(self, column: str, also: str | None = None) -> _Names | None:
+        """The names in a column, or None when the column is missing."""
+        if not self.has(column):
+            return None
+        extra = self.text(also).tolist() if also and self.has(also) else []
+        return _Names(self.text(column).tolist(), extra)
+
+
+class _Book:
+    """Every tab of a workbook as a view, shared by the checks so each column is prepared once."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.tz = wb.tz
+        self.views = {name: _View(sheet) for name, sheet in wb.sheets.items()}
+
+    def __getitem__(self, name: str) -> _View:
+        return self.views[name]
 
 
 class _Names:
@@ -170,264 +222,215 @@ class _Names:
         return guess
 
 
-def _names(sheet: Sheet, column: str) -> _Names | None:
-    """The names in a column of another tab, or None when that column is missing."""
-    if not _has(sheet, column):
-        return None
-    return _Names(_text(sheet, column).tolist())
-
-
 def _unknown(
-    sheet: Sheet, column: str, names: _Names, what: str, fix: str
-) -> tuple[list[Finding], pd.Series]:
+    view: _View, column: str, names: _Names, what: str, fix: str
+) -> tuple[list[Finding], np.ndarray]:
     """Findings for filled cells of `column` that are none of `names`; also the bad mask."""
-    values = _text(sheet, column)
-    folded = _fold(values)
-    bad = (values != "") & ~folded.isin(names.known.keys())
+    values, folded = view.text(column), view.folded(column)
+    bad = ((values != "") & ~folded.isin(names.known.keys())).to_numpy(dtype=bool)
     found = []
-    for index in values.index[bad.to_numpy()]:
-        guess = names.suggest(folded[index])
+    shown, keys = values.to_numpy(), folded.to_numpy()
+    for pos in _where(bad):
+        guess = names.suggest(keys[pos])
         hint = f"did you mean '{guess}'?" if guess else fix
-        found.append(_finding(sheet, index, column, f"{_quote(values[index])} is not {what}", hint))
+        found.append(view.finding(pos, column, f"{_quote(shown[pos])} is not {what}", hint))
     return found, bad
 
 
 # --- checks ----------------------------------------------------------------------------------
 
 
-def check_required(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _required(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """A required cell that is empty in a row that has something in it."""
     found = []
-    for sheet in wb.sheets.values():
-        for column in sheet.tab.columns:
-            if not column.required or not _has(sheet, column.name) or sheet.frame.empty:
+    for view in book.views.values():
+        for column in view.tab.columns:
+            if not column.required or not view.has(column.name) or not len(view):
                 continue
-            empty = _empty(sheet, column.name)
-            header = _header(sheet, column.name)
-            for index in empty.index[empty.to_numpy()]:
+            message = f"{view.header(column.name)} is empty"
+            for pos in view.empty(column.name):
                 found.append(
-                    _finding(
-                        sheet,
-                        index,
-                        column.name,
-                        f"{header} is empty",
-                        "fill it in or delete the row",
-                    )
+                    view.finding(pos, column.name, message, "fill it in or delete the row")
                 )
     return found
 
 
-def check_duplicate_ids(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _duplicate_ids(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """An ID in more than one row: the tool could no longer tell those rows apart."""
     found = []
-    for sheet in wb.sheets.values():
-        if sheet.tab.id_prefix is None or not _has(sheet, "ID"):
+    for view in book.views.values():
+        if view.ids is None:
             continue
         # Exact text, as the tool matches IDs when it writes.
-        ids = _text(sheet, "ID")
-        for index, first in _first_rows(ids[ids != ""]):
-            shown = ids[index] if len(ids[index]) <= QUOTE else _quote(ids[index])
+        ids = pd.Series(view.ids)
+        for pos, first in _repeats(ids[ids != ""]):
+            shown = view.ids[pos] if len(view.ids[pos]) <= QUOTE else _quote(view.ids[pos])
             found.append(
-                _finding(
-                    sheet,
-                    index,
+                view.finding(
+                    pos,
                     "ID",
-                    f"the ID {shown} is also in row {_row_of(sheet, first)}",
+                    f"the ID {shown} is also in row {view.row(first)}",
                     "empty this ID cell; the tool gives the row a new one",
                 )
             )
     return found
 
 
-def check_graduate_emails(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _graduate_emails(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """The same address twice in one graduating class: that person would be invited twice."""
-    sheet = wb.sheets["Avgångsklass"]
-    if not _has(sheet, "E-post", "Examensår"):
+    view = book["Avgångsklass"]
+    if not view.has("E-post", "Examensår"):
         return []
-    frame = sheet.frame
-    email = _text(sheet, "E-post").str.casefold()
-    year = frame["Examensår"]
-    usable = (email != "") & year.notna()
-    key = email[usable] + "\x1f" + year[usable].astype(str)
-    found = []
-    for index, first in _first_rows(key):
-        found.append(
-            _finding(
-                sheet,
-                index,
-                "E-post",
-                f"{_quote(frame.at[index, 'E-post'])} is also in row {_row_of(sheet, first)} "
-                f"for graduation year {year[index]}",
-                "delete the duplicate row, or correct the address",
-            )
+    email = view.text("E-post")
+    year = view.frame["Examensår"]
+    usable = ((email != "") & year.notna()).to_numpy(dtype=bool)
+    key = email[usable].str.casefold() + "\x1f" + year[usable].astype(str)
+    return [
+        view.finding(
+            pos,
+            "E-post",
+            f"{_quote(email.iat[pos])} is also in row {view.row(first)} "
+            f"for graduation year {year.iat[pos]}",
+            "delete the duplicate row, or correct the address",
         )
-    return found
+        for pos, first in _repeats(key)
+    ]
 
 
-def check_references(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _references(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """Names of members, alumni and projects that the tabs they point into do not have."""
-    committee = wb.sheets["Utskott"]
-    alumni = wb.sheets["Alumner"]
-    groups = wb.sheets["Projektgrupper"]
-    votes = wb.sheets["Röster"]
-    log = wb.sheets["Kontaktlogg"]
-
-    members = _names(committee, "Namn")
-    member_what = f"a member in {committee.layout.shown}"
-    member_fix = f"add them in {committee.layout.shown} or correct the name"
-    alumni_names = _names(alumni, "Namn")
-    alumni_ids = _names(alumni, "ID")
-    alumnus_what = f"an alumnus in {alumni.layout.shown} (by name or ID)"
-    alumnus_fix = f"add them in {alumni.layout.shown} or correct the name"
-    projects = _names(groups, "Projekt")
+    committee = book["Utskott"]
+    alumni = book["Alumner"]
+    groups = book["Projektgrupper"]
+    votes = book["Röster"]
+    log = book["Kontaktlogg"]
 
     found: list[Finding] = []
-    unknown_voters = pd.Series(False, index=votes.frame.index, dtype=bool)
+    unknown_voters = np.zeros(len(votes), dtype=bool)
+    members = committee.names("Namn")
     if members is not None:
-        for sheet, column in ((groups, "Medlem"), (votes, "Röstande"), (log, "Kontaktperson")):
-            if _has(sheet, column):
-                more, bad = _unknown(sheet, column, members, member_what, member_fix)
+        what = f"a member in {committee.shown}"
+        fix = f"add them in {committee.shown} or correct the name"
+        for view, column in ((groups, "Medlem"), (votes, "Röstande"), (log, "Kontaktperson")):
+            if view.has(column):
+                more, bad = _unknown(view, column, members, what, fix)
                 found.extend(more)
-                if sheet is votes:
+                if view is votes:
                     unknown_voters = bad
 
-    if alumni_names is not None or alumni_ids is not None:
-        both = _Names(
-            alumni_names.known.values() if alumni_names else (),
-            also=alumni_ids.known.values() if alumni_ids else (),
-        )
-        for sheet in (votes, log):
-            if _has(sheet, "Alumn"):
-                found.extend(_unknown(sheet, "Alumn", both, alumnus_what, alumnus_fix)[0])
-                found.extend(_ambiguous_alumni(sheet, alumni, alumni_ids))
+    if alumni.has("Namn") or alumni.has("ID"):
+        if alumni.has("Namn"):
+            known = alumni.names("Namn", also="ID")
+        else:
+            known = _Names((), also=alumni.text("ID").tolist())
+        assert known is not None
+        what = f"an alumnus in {alumni.shown} (by name or ID)"
+        fix = f"add them in {alumni.shown} or correct the name"
+        for view in (votes, log):
+            if view.has("Alumn"):
+                found.extend(_unknown(view, "Alumn", known, what, fix)[0])
+                found.extend(_ambiguous_alumni(view, alumni))
 
-    if projects is not None and _has(votes, "Projekt"):
-        what = f"a project in {groups.layout.shown}"
-        fix = f"add the project group in {groups.layout.shown} or correct the name"
+    projects = groups.names("Projekt")
+    if projects is not None and votes.has("Projekt"):
+        what = f"a project in {groups.shown}"
+        fix = f"add the project group in {groups.shown} or correct the name"
         more, unknown_projects = _unknown(votes, "Projekt", projects, what, fix)
         found.extend(more)
-        if _has(groups, "Medlem") and _has(votes, "Röstande"):
+        if groups.has("Medlem") and votes.has("Röstande"):
             found.extend(_votes_outside_group(votes, groups, unknown_projects | unknown_voters))
     return found
 
 
-def _ambiguous_alumni(sheet: Sheet, alumni: Sheet, ids: _Names | None) -> list[Finding]:
+def _ambiguous_alumni(view: _View, alumni: _View) -> list[Finding]:
     """A reference by a name that several alumni share: the tool cannot tell which one."""
-    if not _has(alumni, "Namn"):
+    if not alumni.has("Namn"):
         return []
-    names = _fold(_text(alumni, "Namn"))
+    names = alumni.folded("Namn")
     counts = names[names != ""].value_counts()
-    shared = counts[counts > 1]
-    if shared.empty:
+    shared = set(counts.index[counts > 1])
+    if not shared:
         return []
-    values = _text(sheet, "Alumn")
-    folded = _fold(values)
-    id_known = ids.known.keys() if ids is not None else set()
-    bad = folded.isin(shared.index) & ~folded.isin(id_known)
+    values, folded = view.text("Alumn"), view.folded("Alumn")
+    ids = set(alumni.folded("ID")) if alumni.has("ID") else set()
+    bad = folded.isin(shared) & ~folded.isin(ids)
     found = []
-    for index in values.index[bad.to_numpy()]:
-        rows = alumni.frame.loc[names == folded[index], ROW].tolist()
-        where = ", ".join(str(r) for r in rows)
+    for pos in _where(bad):
+        same = _where(names == folded.iat[pos])
+        rows = ", ".join(str(alumni.row(p)) for p in same)
         hint = "write the alumnus's ID instead of the name"
-        if ids is not None:
-            first = alumni.frame.index[(names == folded[index]).to_numpy()][0]
-            an_id = str(alumni.frame.at[first, "ID"])
-            if an_id:
-                hint = f"write the alumnus's ID instead of the name, e.g. {an_id}"
-        found.append(
-            _finding(
-                sheet,
-                index,
-                "Alumn",
-                f"{_quote(values[index])} names several alumni in {alumni.layout.shown} "
-                f"(rows {where})",
-                hint,
-            )
-        )
+        if alumni.ids is not None and alumni.ids[same[0]]:
+            hint += f", e.g. {alumni.ids[same[0]]}"
+        message = f"{_quote(values.iat[pos])} names several alumni in {alumni.shown} (rows {rows})"
+        found.append(view.finding(pos, "Alumn", message, hint))
     return found
 
 
-def _votes_outside_group(votes: Sheet, groups: Sheet, reported: pd.Series) -> list[Finding]:
-    """A vote by someone who is not in the voted project's group."""
-    pairs = set(
-        (_fold(_text(groups, "Projekt")) + "\x1f" + _fold(_text(groups, "Medlem"))).tolist()
-    )
-    project = _text(votes, "Projekt")
-    voter = _text(votes, "Röstande")
-    key = _fold(project) + "\x1f" + _fold(voter)
-    bad = (project != "") & (voter != "") & ~reported & ~key.isin(pairs)
+def _votes_outside_group(votes: _View, groups: _View, reported: np.ndarray) -> list[Finding]:
+    """A vote by a member who is not in the voted project's group."""
+    pairs = set(groups.folded("Projekt") + "\x1f" + groups.folded("Medlem"))
+    project = votes.text("Projekt")
+    voter = votes.text("Röstande")
+    key = votes.folded("Projekt") + "\x1f" + votes.folded("Röstande")
+    outside = ((project != "") & (voter != "") & ~key.isin(pairs)).to_numpy(dtype=bool)
     return [
-        _finding(
-            votes,
-            index,
+        votes.finding(
+            pos,
             "Röstande",
-            f"{_quote(voter[index])} is not in the project group of {_quote(project[index])}",
-            f"add them in {groups.layout.shown} or remove the vote",
+            f"{_quote(voter.iat[pos])} is not in the project group of {_quote(project.iat[pos])}",
+            f"add them in {groups.shown} or remove the vote",
         )
-        for index in votes.frame.index[bad.to_numpy()]
+        for pos in _where(outside & ~reported)
     ]
 
 
-def check_conflicting_votes(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _conflicting_votes(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """Votes that disagree where one has no time: which one counts cannot be told."""
-    sheet = wb.sheets["Röster"]
-    if not _has(sheet, "Tidstämpel", "Projekt", "Alumn", "Röstande", "Röst"):
+    view = book["Röster"]
+    if not view.has("Tidstämpel", "Projekt", "Alumn", "Röstande", "Röst") or not len(view):
         return []
-    frame = sheet.frame
-    vote = frame["Röst"]
-    key = (
-        _fold(_text(sheet, "Projekt"))
-        + "\x1f"
-        + _fold(_text(sheet, "Alumn"))
-        + "\x1f"
-        + _fold(_text(sheet, "Röstande"))
+    voter, alumnus = view.text("Röstande"), view.text("Alumn")
+    key = view.folded("Projekt") + "\x1f" + view.folded("Alumn") + "\x1f" + view.folded("Röstande")
+    vote = view.frame["Röst"]
+    usable = (vote.notna() & (voter != "") & (alumnus != "")).to_numpy(dtype=bool)
+    votes = pd.DataFrame(
+        {"key": key.to_numpy()[usable], "vote": vote.to_numpy(dtype=object)[usable]},
+        index=np.flatnonzero(usable),
     )
-    usable = vote.notna() & (frame["Röstande"] != "") & (frame["Alumn"] != "")
-    votes = pd.DataFrame({"key": key, "vote": vote.astype(object)})[usable.to_numpy()]
-    differ = votes.groupby("key")["vote"].transform("nunique") > 1
-    bad = differ & frame.loc[votes.index, "Tidstämpel"].isna()
+    differ = votes.groupby("key")["vote"].transform("nunique").to_numpy() > 1
+    untimed = view.frame["Tidstämpel"].isna().to_numpy()[votes.index.to_numpy()]
     found = []
-    for index in votes.index[bad.to_numpy()]:
-        others = votes.index[
-            ((votes["key"] == votes.at[index, "key"]) & (votes["vote"] != vote[index])).to_numpy()
+    for pos in votes.index[differ & untimed].tolist():
+        same = votes[
+            (votes["key"] == votes.at[pos, "key"]) & (votes["vote"] != votes.at[pos, "vote"])
         ]
         found.append(
-            _finding(
-                sheet,
-                index,
+            view.finding(
+                pos,
                 "Tidstämpel",
-                f"the vote by {_quote(frame.at[index, 'Röstande'])} on "
-                f"{_quote(frame.at[index, 'Alumn'])} has no time and differs from the one in "
-                f"row {_row_of(sheet, others[0])}",
+                f"the vote by {_quote(voter.iat[pos])} on {_quote(alumnus.iat[pos])} has no "
+                f"time and differs from the one in row {view.row(same.index[0])}",
                 "fill in Tidstämpel or delete the wrong vote",
             )
         )
     return found
 
 
-def check_future_times(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
-    """A time people wrote that has not happened yet."""
+def _future_times(book: _Book, now: pd.Timestamp) -> list[Finding]:
+    """A time that people (or a form) wrote and that has not happened yet."""
     latest = now + FUTURE_SLACK
     found = []
-    for sheet in wb.sheets.values():
-        for column in sheet.tab.columns:
+    for view in book.views.values():
+        for column in view.tab.columns:
             if column.kind not in (Kind.TIME, Kind.DATE) or column.owner is Owner.SCRIPT:
                 continue
-            if not _has(sheet, column.name):
+            if not view.has(column.name):
                 continue
-            times = sheet.frame[column.name]
-            future = times.notna() & (times > latest)
+            times = view.frame[column.name]
             show = timeparse.format_date if column.kind is Kind.DATE else timeparse.format_time
-            for index in times.index[future.to_numpy()]:
-                found.append(
-                    _finding(
-                        sheet,
-                        index,
-                        column.name,
-                        f"'{show(times[index], wb.tz)}' is in the future",
-                        "correct the date",
-                    )
-                )
+            for pos in _where(times > latest):
+                message = f"'{show(cast(pd.Timestamp, times.iat[pos]), book.tz)}' is in the future"
+                found.append(view.finding(pos, column.name, message, "correct the date"))
     return found
 
 
@@ -450,60 +453,50 @@ _CONTACT_STEPS = (
 )
 
 
-def check_contact_times(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _contact_times(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """Contact-log times in an impossible order, or a reply without what it answers."""
-    sheet = wb.sheets["Kontaktlogg"]
-    frame = sheet.frame
+    view = book["Kontaktlogg"]
     found = []
     for before, after, earlier, missing, fill in _CONTACT_STEPS:
-        if not _has(sheet, before, after) or frame.empty:
+        if not view.has(before, after) or not len(view):
             continue
-        first, then = frame[before], frame[after]
-        for index in frame.index[(then < first).fillna(False).to_numpy(dtype=bool)]:
-            cells_ = {"after": _cell(sheet, index, after), "before": _cell(sheet, index, before)}
-            found.append(
-                _finding(sheet, index, after, earlier.format(**cells_), "correct one of the times")
-            )
+        first, then = view.frame[before], view.frame[after]
+        for pos in _where(then < first):
+            where = {"after": view.cell(pos, after), "before": view.cell(pos, before)}
+            message = earlier.format(**where)
+            found.append(view.finding(pos, after, message, "correct one of the times"))
         # An unreadable earlier cell was reported when reading; only a blank one is missing.
-        candidates = frame.index[(then.notna() & first.isna()).to_numpy(dtype=bool)]
-        blank = _raw_blank(sheet, before, candidates)
-        for index in candidates[blank.to_numpy()]:
-            cells_ = {"after": _cell(sheet, index, after), "before": _cell(sheet, index, before)}
-            found.append(
-                _finding(sheet, index, after, missing.format(**cells_), fill.format(**cells_))
-            )
+        for pos in view.raw_blank(before, _where(then.notna() & first.isna())):
+            where = {"after": view.cell(pos, after), "before": view.cell(pos, before)}
+            found.append(view.finding(pos, after, missing.format(**where), fill.format(**where)))
     return found
 
 
-def check_committee(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _committee(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """Members listed twice, and active members the tool cannot e-mail."""
-    sheet = wb.sheets["Utskott"]
-    frame = sheet.frame
+    view = book["Utskott"]
     found = []
-    if _has(sheet, "Namn"):
-        names = _text(sheet, "Namn")
-        folded = _fold(names)
-        for index, first in _first_rows(folded[folded != ""]):
-            found.append(
-                _finding(
-                    sheet,
-                    index,
-                    "Namn",
-                    f"{_quote(names[index])} is also in row {_row_of(sheet, first)}",
-                    "keep one row per member, or tell them apart (e.g. a surname initial)",
-                )
+    has_names = view.has("Namn")
+    names = view.text("Namn") if has_names else pd.Series("", index=view.frame.index)
+    folded = view.folded("Namn") if has_names else names
+    for pos, first in _repeats(folded[folded != ""]):
+        found.append(
+            view.finding(
+                pos,
+                "Namn",
+                f"{_quote(names.iat[pos])} is also in row {view.row(first)}",
+                "keep one row per member, or tell them apart (e.g. a surname initial)",
             )
-    if _has(sheet, "Aktiv", "E-post"):
-        active = frame["Aktiv"].fillna(False).astype(bool)
-        silent = active & _empty(sheet, "E-post")
-        for index in frame.index[silent.to_numpy()]:
-            who = _quote(frame.at[index, "Namn"]) if _has(sheet, "Namn") else "''"
-            if who == "''":
-                who = "this member"
+        )
+    if view.has("Aktiv", "E-post"):
+        active = view.frame["Aktiv"].fillna(False).to_numpy(dtype=bool)
+        for pos in view.empty("E-post"):
+            if not active[pos]:
+                continue
+            who = _quote(names.iat[pos]) if names.iat[pos] else "this member"
             found.append(
-                _finding(
-                    sheet,
-                    index,
+                view.finding(
+                    pos,
                     "E-post",
                     f"{who} is active but has no e-mail",
                     "add their address; the tool cannot remind them without one",
@@ -512,105 +505,86 @@ def check_committee(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
     return found
 
 
-def check_decisions(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _decisions(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """A chair's decision that is neither of the two the tool understands."""
-    sheet = wb.sheets["Ansökningar"]
-    if not _has(sheet, "Beslut"):
+    view = book["Ansökningar"]
+    if not view.has("Beslut"):
         return []
-    values = _text(sheet, "Beslut")
-    bad = (values != "") & ~_fold(values).isin({fold(d) for d in DECISIONS})
+    values = view.text("Beslut")
+    bad = (values != "") & ~view.folded("Beslut").isin({fold(d) for d in DECISIONS})
     return [
-        _finding(
-            sheet,
-            index,
+        view.finding(
+            pos,
             "Beslut",
-            f"{_quote(values[index])} is not a decision",
+            f"{_quote(values.iat[pos])} is not a decision",
             f"write {DECISIONS[0]} or {DECISIONS[1]}, or leave it empty",
         )
-        for index in values.index[bad.to_numpy()]
+        for pos in _where(bad)
     ]
 
 
-def check_years(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _years(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """A graduation year that is readable but unlikely, such as a typo'd decade."""
     last = now.year + YEARS_AHEAD
     found = []
-    for sheet in wb.sheets.values():
-        for column in sheet.tab.columns:
-            if column.kind is not Kind.YEAR or not _has(sheet, column.name):
+    for view in book.views.values():
+        for column in view.tab.columns:
+            if column.kind is not Kind.YEAR or not view.has(column.name):
                 continue
-            years = sheet.frame[column.name]
-            odd = years.notna() & ((years < FIRST_YEAR) | (years > last))
-            for index in years.index[odd.fillna(False).to_numpy(dtype=bool)]:
-                found.append(
-                    _finding(
-                        sheet,
-                        index,
-                        column.name,
-                        f"'{years[index]}' is not a likely graduation year ({FIRST_YEAR}–{last})",
-                        "correct the year",
-                    )
+            years = view.frame[column.name]
+            for pos in _where((years < FIRST_YEAR) | (years > last)):
+                message = (
+                    f"'{years.iat[pos]}' is not a likely graduation year ({FIRST_YEAR}–{last})"
                 )
+                found.append(view.finding(pos, column.name, message, "correct the year"))
     return found
 
 
-def check_long_texts(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _long_texts(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """Text cells too long for anyone to read in a sheet (often a paste gone wrong)."""
     found = []
-    for sheet in wb.sheets.values():
-        for column in sheet.tab.columns:
-            if column.kind is not Kind.TEXT or not _has(sheet, column.name):
+    for view in book.views.values():
+        for column in view.tab.columns:
+            if column.kind is not Kind.TEXT or not view.has(column.name):
                 continue
-            values = _text(sheet, column.name)
-            lengths = values.str.len()
-            for index in values.index[(lengths > MAX_TEXT).to_numpy(dtype=bool)]:
-                found.append(
-                    _finding(
-                        sheet,
-                        index,
-                        column.name,
-                        f"{_quote(values[index], 30)} is {lengths[index]:,} characters long",
-                        "shorten it",
-                    )
-                )
+            values = view.text(column.name).to_numpy()
+            lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+            for pos in _where(lengths > MAX_TEXT):
+                message = f"{_quote(values[pos], 30)} is {lengths[pos]:,} characters long"
+                found.append(view.finding(pos, column.name, message, "shorten it"))
     return found
 
 
-def check_formulas(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
+def _formulas(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """A formula in a text cell people own: the tool would read the formula, not its result."""
     found = []
-    for sheet in wb.sheets.values():
-        for column in sheet.tab.columns:
+    for view in book.views.values():
+        for column in view.tab.columns:
             if column.kind is not Kind.TEXT or column.owner is Owner.SCRIPT:
                 continue
-            if not _has(sheet, column.name):
+            if not view.has(column.name):
                 continue
-            values = _text(sheet, column.name)
-            what = "the name" if column.name in NAME_COLUMNS else "the value"
-            for index in values.index[values.str.startswith("=").to_numpy(dtype=bool)]:
-                found.append(
-                    _finding(
-                        sheet,
-                        index,
-                        column.name,
-                        f"{_quote(values[index])} looks like a formula",
-                        f"type {what} as plain text",
-                    )
-                )
+            values = view.text(column.name)
+            hint = (
+                f"type {'the name' if column.name in NAME_COLUMNS else 'the value'} as plain text"
+            )
+            for pos in _where(values.str.startswith("=")):
+                message = f"{_quote(values.iat[pos])} looks like a formula"
+                found.append(view.finding(pos, column.name, message, hint))
     return found
 
 
 CHECKS: tuple[Check, ...] = (
-    check_required,
-    check_duplicate_ids,
-    check_graduate_emails,
-    check_references,
-    check_conflicting_votes,
-    check_future_times,
-    check_contact_times,
-    check_committee,
-    check_decisions,
-    check_years,
-    check_formulas,
+    _required,
+    _duplicate_ids,
+    _graduate_emails,
+    _references,
+    _conflicting_votes,
+    _future_times,
+    _contact_times,
+    _committee,
+    _decisions,
+    _years,
+    _formulas,
 )
-"""Every check but check_long_texts, which check_workbook runs first."""
+"""Every check but _long_texts, which check_workbook runs first."""

@@ -45,7 +45,7 @@ _GRADUATES: tuple[tuple[str, bool, bool, str, bool], ...] = (
     ("Klara Nordén", False, True, "sv", False),
     ("Viktor Strömberg", False, False, "sv", False),
     ("Maja Fält", False, True, "sv", False),
-    ("Hugo Lindgren", False, True, "sv", False),
+    ("Hugo Dahlgård", False, True, "sv", False),
     ("Agnes Öhman", False, True, "sv", False),
     ("Filip Järvinen", False, False, "sv", False),
     ("Alva Bergkvist", True, True, "sv", False),

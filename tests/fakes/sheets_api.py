@@ -1,29 +1,4 @@
-"""A local fake of the Google Sheets v4 REST API that real gspread code talks to through requests.
-
-Usage::
-
-    fake = FakeSheets()
-    key = fake.create_spreadsheet("Alumni", {"Medlemmar": [["Namn", "Datum"], ["Anna", date(...)]]})
-    client = client_for(fake)          # real service-account credentials, token from the fake
-    client.open_by_key(key).worksheet("Medlemmar").get_all_values()
-    assert fake.values(key, "Medlemmar") == [["Namn", "Datum"], ["Anna", date(...)]]
-
-Public surface (everything else is private):
-
-* ``FakeSheets`` - the state: spreadsheets, request log, fault injection, browser-style edits.
-* ``Cell`` - one stored cell (``kind`` is "string" | "number" | "bool" | "formula").
-* ``Call`` - one logged request (method, path, params, body, op).
-* ``FakeSheetsAdapter`` - the ``requests`` transport adapter (``fake.adapter``).
-* ``fake_service_account_info()``, ``session_for(fake)``, ``client_for(fake)``.
-
-Quirks reproduced on purpose, because product code must cope with them on the real API:
-ragged rows and a missing ``values`` key on reads, A1 ranges with quoted sheet names, RAW vs
-USER_ENTERED parsing (leading zeros and "+46..." lose their shape under USER_ENTERED), date cells
-as serial numbers, sv_SE number formatting with a decimal comma in FORMATTED_VALUE, values.append
-finding the *contiguous* table (it writes into the first blank row), "exceeds grid limits" on
-writes past the grid, atomic spreadsheets.batchUpdate, Google-style error bodies and an HTML body
-for 502 (which makes gspread's ``APIError.code`` -1).
-"""
+"""A local fake of the Google Sheets v4 REST API that real gspread code talks to via requests."""
 
 from __future__ import annotations
 
@@ -39,7 +14,7 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -135,6 +110,7 @@ _REAL_ONLY_KINDS = {
     "addTable",
     "updateTable",
     "deleteTable",
+    "updateConditionalFormatRule",
 }
 # Pure presentation requests: accepted (validated for sheetId) and logged, no value effect.
 _FORMAT_ONLY_KINDS = {
@@ -144,7 +120,6 @@ _FORMAT_ONLY_KINDS = {
     "setDataValidation",
     "setBasicFilter",
     "clearBasicFilter",
-    "updateCellsFormat",
 }
 
 
@@ -257,6 +232,19 @@ class _Book:
                 return s
         raise _ApiError(400, f"Invalid {where}: No grid with id: {sheet_id}")
 
+    def snapshot(self) -> _Book:
+        """A copy to apply a write to, committed only if the whole write succeeds."""
+        # Cells are immutable, so copying the dicts is enough and keeps big sheets fast.
+        sheets = [
+            replace(
+                s, cells=dict(s.cells), conditional_formats=copy.deepcopy(s.conditional_formats)
+            )
+            for s in self.sheets
+        ]
+        rng = random.Random()
+        rng.setstate(self.rng.getstate())
+        return replace(self, sheets=sheets, rng=rng, format_requests=list(self.format_requests))
+
     def new_sheet_id(self) -> int:
         taken = {s.sheet_id for s in self.sheets}
         while True:
@@ -293,7 +281,7 @@ def _from_serial(serial: float) -> datetime:
     return _EPOCH + timedelta(seconds=round(serial * 86400))
 
 
-def from_python(value: Any) -> Cell | None:
+def _from_python(value: Any) -> Cell | None:
     """How the fake stores a Python value given to create_spreadsheet / set_cell / ..."""
     if value is None or value == "":
         return None
@@ -507,7 +495,7 @@ def _typed(cell: Cell | None) -> Any:
 # ----------------------------------------------------------------------------- A1 notation
 
 
-def col_letter(index: int) -> str:
+def _col_letter(index: int) -> str:
     """0-based column index -> "A", "Z", "AA"."""
     out = ""
     index += 1
@@ -533,10 +521,10 @@ def _quote_title(title: str) -> str:
 
 
 def _a1(sheet: _Sheet, r0: int, c0: int, r1: int, c1: int) -> str:
-    start = f"{col_letter(c0)}{r0 + 1}"
+    start = f"{_col_letter(c0)}{r0 + 1}"
     if r1 - r0 == 1 and c1 - c0 == 1:
         return f"{_quote_title(sheet.title)}!{start}"
-    return f"{_quote_title(sheet.title)}!{start}:{col_letter(c1 - 1)}{r1}"
+    return f"{_quote_title(sheet.title)}!{start}:{_col_letter(c1 - 1)}{r1}"
 
 
 _REF_RE = re.compile(r"\$?([A-Za-z]{0,3})\$?(\d*)")
@@ -793,8 +781,27 @@ def _truncate(sheet: _Sheet) -> None:
 class FakeSheets:
     """In-memory Google Sheets: spreadsheets by key, a request log and fault injection.
 
+    Usage::
+
+        fake = FakeSheets()
+        key = fake.create_spreadsheet("Alumni", {"Medlemmar": [["Namn", "Datum"],
+                                                               ["Anna", date(2026, 11, 28)]]})
+        client = client_for(fake)      # real service-account credentials, token from the fake
+        client.open_by_key(key).worksheet("Medlemmar").get_all_values()
+        assert fake.values(key, "Medlemmar")[1] == ["Anna", date(2026, 11, 28)]
+
+    Product code that builds its own client can run inside ``with fake.intercept():``.
+
     Row and column arguments of the Python helpers follow the UI: rows are 1-based like the row
     headers, ``a1`` is a cell like "B3", and ``sort`` takes a 0-based column index or a letter.
+
+    Quirks reproduced on purpose, because product code must cope with them on the real API:
+    ragged rows and a missing ``values`` key on reads; A1 ranges with quoted sheet names;
+    RAW vs USER_ENTERED ("0123" and "+4670..." become numbers under USER_ENTERED); date cells as
+    serial numbers; sv_SE decimal comma in FORMATTED_VALUE; values.append continuing the
+    *contiguous* table (it fills the first blank row); "exceeds grid limits" on writes past the
+    grid; atomic spreadsheets.batchUpdate; Google-style error bodies, and an HTML body for 502
+    (which makes gspread's ``APIError.code`` -1).
     """
 
     def __init__(self, locale: str = "sv_SE", time_zone: str = "Europe/Stockholm") -> None:
@@ -942,7 +949,7 @@ class FakeSheets:
             r, c = _a1_cell(a1)
             sheet.row_count = max(sheet.row_count, r + 1)
             sheet.col_count = max(sheet.col_count, c + 1)
-            sheet.put(r, c, from_python(value))
+            sheet.put(r, c, _from_python(value))
 
     def append_row(self, key: str, title: str, values: list[Any]) -> int:
         """Add a row after the last row with data; returns its 1-based row number."""
@@ -1113,7 +1120,7 @@ class FakeSheets:
         sheet.col_count = max(sheet.col_count, max((len(r) for r in rows), default=0))
         for i, row in enumerate(rows):
             for c, value in enumerate(row):
-                sheet.put(r0 + i, c, from_python(value))
+                sheet.put(r0 + i, c, _from_python(value))
 
     # -- serving --------------------------------------------------------------------------------
 
@@ -1336,7 +1343,7 @@ class FakeSheets:
                 raise _ApiError(
                     400, f"Requested range [{body['range']}] does not match the URL range [{text}]."
                 )
-        work = copy.deepcopy(book)
+        work = book.snapshot()
         result = _write_values(work, text, body, option)
         result = {"spreadsheetId": book.key, **result}
         if str(params.get("includeValuesInResponse", "false")).lower() == "true":
@@ -1354,7 +1361,7 @@ class FakeSheets:
     def _values_batch_update(self, book: _Book, body: Any) -> dict[str, Any]:
         body = body or {}
         option = _input_option(body.get("valueInputOption"))
-        work = copy.deepcopy(book)
+        work = book.snapshot()
         responses = []
         for i, entry in enumerate(body.get("data") or []):
             if "range" not in entry:
@@ -1384,7 +1391,7 @@ class FakeSheets:
         option = _input_option(params.get("valueInputOption"))
         insert = _enum(params, "insertDataOption", "OVERWRITE", ("OVERWRITE", "INSERT_ROWS"))
         body = body or {}
-        work = copy.deepcopy(book)
+        work = book.snapshot()
         rng = _parse_range(work, text)
         sheet = rng.sheet
         matrix = _matrix(body, option)
@@ -1420,13 +1427,13 @@ class FakeSheets:
         return out
 
     def _values_clear(self, book: _Book, text: str) -> dict[str, Any]:
-        work = copy.deepcopy(book)
+        work = book.snapshot()
         cleared = _clear(work, text)
         self._books[book.key] = work
         return {"spreadsheetId": book.key, "clearedRange": cleared}
 
     def _values_batch_clear(self, book: _Book, body: Any) -> dict[str, Any]:
-        work = copy.deepcopy(book)
+        work = book.snapshot()
         cleared = [_clear(work, text) for text in (body or {}).get("ranges") or []]
         self._books[book.key] = work
         return {"spreadsheetId": book.key, "clearedRanges": cleared}
@@ -1439,7 +1446,7 @@ class FakeSheets:
         if not reqs:
             raise _ApiError(400, "Must specify at least one request.")
         # Work on a copy so that one invalid request leaves the spreadsheet untouched.
-        work = copy.deepcopy(book)
+        work = book.snapshot()
         replies = []
         for i, req in enumerate(reqs):
             if not isinstance(req, dict) or len(req) != 1:
@@ -1565,7 +1572,7 @@ def _write_values(book: _Book, text: str, body: dict[str, Any], option: str) -> 
         raise _ApiError(
             400,
             f"Requested writing within range [{text}], but tried writing to "
-            f"column [{col_letter(rng.c0 + width - 1)}]",
+            f"column [{_col_letter(rng.c0 + width - 1)}]",
         )
     if rng.r0 + height > sheet.row_count or rng.c0 + width > sheet.col_count:
         shown = _a1(sheet, rng.r0, rng.c0, rng.r0 + max(height, 1), rng.c0 + max(width, 1))

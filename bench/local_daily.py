@@ -1,0 +1,74 @@
+"""Local `alumni daily` end to end against the floor: openpyxl alone loading and saving the workbook.
+
+Run: .venv/bin/python bench/local_daily.py [graduates applications contacts]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from alumni.jobs.daily import run_daily  # noqa: E402
+from alumni.store.xlsx import XlsxStore  # noqa: E402
+from bench.workbooks import big_tabs  # noqa: E402
+
+NOW = pd.Timestamp("2026-11-28 14:05", tz="Europe/Stockholm")
+
+
+def write_workbook(path: Path, graduates: int, applications: int, contacts: int) -> None:
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for title, rows in big_tabs(graduates, applications, contacts).items():
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    book.save(path)
+
+
+def best_of(runs: int, work) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure(graduates: int = 5000, applications: int = 5000, contacts: int = 20000, runs: int = 3) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "alumni.xlsx"
+        write_workbook(path, graduates, applications, contacts)
+        run_daily(XlsxStore(path), "Europe/Stockholm", NOW)  # IDs and Översikt in place, as on day 2
+
+        def floor() -> None:
+            load_workbook(path).save(path)
+
+        days = iter(range(1, runs + 1))
+
+        def daily() -> None:
+            # A new day each run, so the heartbeat changes and the workbook is saved as in real use.
+            run_daily(XlsxStore(path), "Europe/Stockholm", NOW + pd.Timedelta(days=next(days)))
+
+        floor_s = best_of(runs, floor)
+        daily_s = best_of(runs, daily)
+    return {"floor_s": floor_s, "daily_s": daily_s, "ratio": daily_s / floor_s}
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:4]] or [5000, 5000, 20000]
+    figures = measure(*sizes)
+    print(f"local daily on {sizes[0]:,} graduates, {sizes[1]:,} applications, {sizes[2]:,} contact rows")
+    print(f"  openpyxl load+save (floor): {figures['floor_s']:.2f} s")
+    print(f"  alumni daily:               {figures['daily_s']:.2f} s")
+    print(f"  ratio daily/floor:          {figures['ratio']:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

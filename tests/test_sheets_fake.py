@@ -1,0 +1,596 @@
+"""Drives the fake Sheets API through real gspread to show it answers like the real one."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import gspread
+import pytest
+import requests
+
+from tests.fakes.sheets_api import (
+    SERVICE_ACCOUNT_EMAIL,
+    FakeSheets,
+    client_for,
+    fake_service_account_info,
+    session_for,
+)
+
+SERIAL_2026_11_28 = (date(2026, 11, 28) - date(1899, 12, 30)).days
+
+
+@pytest.fixture
+def fake() -> FakeSheets:
+    return FakeSheets()
+
+
+@pytest.fixture
+def client(fake: FakeSheets) -> gspread.Client:
+    return gspread.Client(auth=None, session=session_for(fake))  # type: ignore[arg-type]
+
+
+def batch(sh: gspread.Spreadsheet, ranges: list[str], **params: Any) -> list[dict[str, Any]]:
+    return sh.values_batch_get(ranges, params=params)["valueRanges"]
+
+
+def text_cell(value: str) -> dict[str, Any]:
+    return {"values": [{"userEnteredValue": {"stringValue": value}}]}
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def test_rows_come_back_ragged_with_trailing_blanks_dropped(fake, client):
+    key = fake.create_spreadsheet(
+        "Alumni",
+        {
+            "Medlemmar": [
+                ["Namn", "E-post", "Telefon"],
+                ["Anna"],
+                ["Bo", None, "070"],
+                [],
+                [None, None, None],
+                ["Cia", None, None],
+                [None],
+            ]
+        },
+    )
+    sh = client.open_by_key(key)
+
+    [rows] = batch(sh, ["Medlemmar!A1:Z"])
+    [cols] = batch(sh, ["Medlemmar!A1:C"], majorDimension="COLUMNS")
+
+    assert rows["range"] == "Medlemmar!A1:Z1000"
+    assert rows["values"] == [
+        ["Namn", "E-post", "Telefon"],
+        ["Anna"],
+        ["Bo", "", "070"],
+        [],
+        [],
+        ["Cia"],
+    ]
+    assert cols["values"] == [
+        ["Namn", "Anna", "Bo", "", "", "Cia"],
+        ["E-post"],
+        ["Telefon", "", "070"],
+    ]
+    assert sh.worksheet("Medlemmar").get_all_values()[1] == ["Anna", "", ""]
+
+
+@pytest.mark.parametrize("a1", ["'Tom'", "Tom!A1:Z", "Medlemmar!A10:C20", "Medlemmar!D:F"])
+def test_range_without_data_has_no_values_key(fake, client, a1):
+    key = fake.create_spreadsheet("Alumni", {"Medlemmar": [["Namn"], ["Anna"]], "Tom": []})
+    sh = client.open_by_key(key)
+
+    [value_range] = batch(sh, [a1])
+
+    assert "values" not in value_range
+    assert value_range["majorDimension"] == "ROWS"
+    assert sh.worksheet("Tom").get_all_values() == [[]]
+
+
+@pytest.mark.parametrize(
+    ("title", "a1", "echoed", "first"),
+    [
+        ("Överträdelser", "'Överträdelser'!A1:Z", "'Överträdelser'!A1:Z1000", "x"),
+        ("Kontaktlogg", "Kontaktlogg", "Kontaktlogg!A1:Z1000", "x"),
+        ("Kontakt logg", "'Kontakt logg'!B:C", "'Kontakt logg'!B1:C1000", "y"),
+        ("It's", "'It''s'!A:C", "'It''s'!A1:C1000", "x"),
+        ("Ä/Ö 2026", "'Ä/Ö 2026'!A1", "'Ä/Ö 2026'!A1", "x"),
+    ],
+)
+def test_sheet_names_are_quoted_and_url_encoded(fake, client, title, a1, echoed, first):
+    key = fake.create_spreadsheet("Alumni", {title: [["x", "y"]]})
+    sh = client.open_by_key(key)
+
+    sh.worksheet(title).update([["skrivet"]], "A2")  # gspread quotes the title itself
+    [value_range] = batch(sh, [a1])
+
+    assert value_range["range"] == echoed
+    assert value_range["values"][0][0] == first
+    assert fake.values(key, title) == [["x", "y"], ["skrivet", ""]]
+
+
+def test_unknown_sheet_in_range_is_a_400(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"Medlemmar": [["Namn"]]})
+    sh = client.open_by_key(key)
+
+    with pytest.raises(gspread.exceptions.APIError) as info:
+        batch(sh, ["Medlemmar!A1", "'Nope'!A1:B2"])
+
+    assert info.value.code == 400
+    assert info.value.error["message"] == "Unable to parse range: 'Nope'!A1:B2"
+
+
+@pytest.mark.parametrize(
+    ("render", "dt_render", "expected"),
+    [
+        (
+            "UNFORMATTED_VALUE",
+            None,
+            [pytest.approx(SERIAL_2026_11_28 + (14 * 60 + 5) / 1440), SERIAL_2026_11_28, 1.5],
+        ),
+        ("UNFORMATTED_VALUE", "FORMATTED_STRING", ["2026-11-28 14:05:00", "2026-11-28", 1.5]),
+        ("FORMATTED_VALUE", None, ["2026-11-28 14:05:00", "2026-11-28", "1,5"]),
+    ],
+)
+def test_dates_are_serial_numbers_unless_formatted(fake, client, render, dt_render, expected):
+    key = fake.create_spreadsheet(
+        "Alumni", {"T": [[datetime(2026, 11, 28, 14, 5), date(2026, 11, 28), 1.5]]}
+    )
+    sh = client.open_by_key(key)
+    params = {"valueRenderOption": render}
+    if dt_render:
+        params["dateTimeRenderOption"] = dt_render
+
+    [value_range] = batch(sh, ["T!A1:C1"], **params)
+
+    assert value_range["values"] == [expected]
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+@pytest.mark.parametrize(
+    ("typed", "raw", "user_entered", "user_formula"),
+    [
+        (
+            '=HYPERLINK("https://ltu.se","LTU")',
+            '=HYPERLINK("https://ltu.se","LTU")',
+            "LTU",
+            '=HYPERLINK("https://ltu.se","LTU")',
+        ),
+        ("+46 70 123 45 67", "+46 70 123 45 67", "+46 70 123 45 67", "+46 70 123 45 67"),
+        ("0123", "0123", 123, 123),
+        ("+46701234567", "+46701234567", 46701234567, 46701234567),
+        ("=1+1", "=1+1", 2, "=1+1"),
+        ("=OKÄND(A1)", "=OKÄND(A1)", "#NAME?", "=OKÄND(A1)"),
+        ("TRUE", "TRUE", True, True),
+        ("2026-11-28", "2026-11-28", SERIAL_2026_11_28, SERIAL_2026_11_28),
+        ("'0123", "'0123", "0123", "0123"),
+    ],
+)
+def test_raw_keeps_text_while_user_entered_parses(
+    fake, client, typed, raw, user_entered, user_formula
+):
+    key = fake.create_spreadsheet("Alumni", {"T": []})
+    sh = client.open_by_key(key)
+    ws = sh.sheet1
+
+    ws.update([[typed]], "A1")  # raw=True is gspread's default
+    ws.update([[typed]], "B1", raw=False)
+    [unformatted] = batch(sh, ["T!A1:B1"], valueRenderOption="UNFORMATTED_VALUE")
+    [formulas] = batch(sh, ["T!A1:B1"], valueRenderOption="FORMULA")
+
+    assert unformatted["values"] == [[raw, user_entered]]
+    assert formulas["values"][0][1] == user_formula
+    assert fake.cell(key, "T", "A1").kind == "string"
+
+
+@pytest.mark.parametrize(
+    ("a1", "values", "params", "message"),
+    [
+        ("T!A1", [["x"]], {}, "'valueInputOption' is required but not specified"),
+        (
+            "T!A1:B1",
+            [["a", "b", "c"]],
+            {"valueInputOption": "RAW"},
+            "Requested writing within range [T!A1:B1], but tried writing to column [C]",
+        ),
+        (
+            "T!A1000",
+            [["a"], ["b"]],
+            {"valueInputOption": "RAW"},
+            "Range (T!A1000:A1001) exceeds grid limits. Max rows: 1000, max columns: 26",
+        ),
+        ("T!Z1", [["a", "b"]], {"valueInputOption": "USER_ENTERED"}, "exceeds grid limits"),
+    ],
+)
+def test_bad_value_writes_are_400_and_change_nothing(fake, client, a1, values, params, message):
+    key = fake.create_spreadsheet("Alumni", {"T": [["orörd"]]})
+    sh = client.open_by_key(key)
+
+    with pytest.raises(gspread.exceptions.APIError) as info:
+        sh.values_update(a1, params=params, body={"values": values})
+
+    assert info.value.code == 400
+    assert message in info.value.error["message"]
+    assert fake.values(key, "T") == [["orörd"]]
+
+
+def test_values_append_fills_the_first_gap_of_the_table(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"Logg": [["När", "Vad"], ["1", "a"], [], ["3", "c"]]})
+    ws = client.open_by_key(key).sheet1
+
+    reply = ws.append_row(["2", "b"])
+
+    assert reply["tableRange"] == "Logg!A1:B2"
+    assert reply["updates"]["updatedRange"] == "Logg!A3:B3"
+    assert fake.values(key, "Logg") == [["När", "Vad"], ["1", "a"], ["2", "b"], ["3", "c"]]
+
+
+# ----------------------------------------------------------------------------- batchUpdate
+
+GOOD_EDIT = {
+    "updateCells": {
+        "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 0},
+        "rows": [text_cell("ändrad")],
+        "fields": "userEnteredValue",
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"addSheet": {"properties": {"title": "t"}}}, 'A sheet with the name "t" already exists'),
+        (
+            {
+                "updateCells": {
+                    "start": {"sheetId": 0, "rowIndex": 1000},
+                    "rows": [text_cell("x")],
+                    "fields": "userEnteredValue",
+                }
+            },
+            "exceeds grid limits",
+        ),
+        ({"deleteSheet": {"sheetId": 999}}, "No grid with id: 999"),
+        ({"mergeCells": {"range": {"sheetId": 0}, "mergeType": "MERGE_ALL"}}, "'mergeCells'"),
+        ({"frobnicate": {}}, 'Unknown name "frobnicate"'),
+    ],
+)
+def test_batch_update_is_all_or_nothing(fake, client, bad, message):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"], ["Anna"]]})
+    sh = client.open_by_key(key)
+
+    with pytest.raises(gspread.exceptions.APIError) as info:
+        sh.batch_update(
+            {"requests": [GOOD_EDIT, {"addSheet": {"properties": {"title": "Ny"}}}, bad]}
+        )
+
+    assert info.value.code == 400
+    assert message in info.value.error["message"]
+    assert "requests[2]" in info.value.error["message"]
+    assert fake.values(key, "T") == [["Namn"], ["Anna"]]
+    assert fake.sheet_titles(key) == ["T"]
+
+
+def test_append_cells_goes_after_the_last_row_with_data(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"], ["Anna"], [], ["Bo"]]})
+    small = fake.add_sheet(key, "Liten", [["a"], ["b"]], row_count=2, col_count=3)
+    sh = client.open_by_key(key)
+
+    reply = sh.batch_update(
+        {
+            "requests": [
+                {
+                    "appendCells": {
+                        "sheetId": 0,
+                        "rows": [text_cell("Cia")],
+                        "fields": "userEnteredValue",
+                    }
+                },
+                {"appendCells": {"sheetId": small, "rows": [text_cell("c")], "fields": "*"}},
+            ]
+        }
+    )
+
+    assert reply == {"spreadsheetId": key, "replies": [{}, {}]}
+    assert fake.values(key, "T") == [["Namn"], ["Anna"], [""], ["Bo"], ["Cia"]]
+    assert fake.values(key, "Liten") == [["a"], ["b"], ["c"]]
+    assert sh.worksheet("Liten").row_count == 3
+
+
+def test_update_cells_properties_and_conditional_formats(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn", "År", "Not"], ["Anna", 2020, "x"]]})
+    sh = client.open_by_key(key)
+    rule = {
+        "ranges": [{"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 1, "endColumnIndex": 2}],
+        "booleanRule": {
+            "condition": {"type": "NUMBER_LESS", "values": [{"userEnteredValue": "2021"}]},
+            "format": {"textFormat": {"bold": True}},
+        },
+    }
+
+    reply = sh.batch_update(
+        {
+            "requests": [
+                # A range wider than the rows clears the uncovered cells for the masked fields.
+                {
+                    "updateCells": {
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 1,
+                            "endRowIndex": 2,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 3,
+                        },
+                        "rows": [{"values": [{"userEnteredValue": {"numberValue": 7}}, {}]}],
+                        "fields": "userEnteredValue",
+                    }
+                },
+                {
+                    "updateSheetProperties": {
+                        "properties": {"sheetId": 0, "gridProperties": {"frozenRowCount": 1}},
+                        "fields": "gridProperties.frozenRowCount",
+                    }
+                },
+                {"addConditionalFormatRule": {"rule": rule, "index": 0}},
+                {"addSheet": {"properties": {"title": "Ny", "gridProperties": {"rowCount": 5}}}},
+            ]
+        }
+    )
+
+    added = reply["replies"][3]["addSheet"]["properties"]
+    assert added["title"] == "Ny" and added["gridProperties"]["rowCount"] == 5
+    assert fake.values(key, "T") == [["Namn", "År", "Not"], [7, "", ""]]
+    first = sh.fetch_sheet_metadata()["sheets"][0]
+    assert first["properties"]["gridProperties"]["frozenRowCount"] == 1
+    assert first["conditionalFormats"] == [rule] == fake.conditional_formats(key, "T")
+    masked = sh.fetch_sheet_metadata(params={"fields": "sheets.properties(title,sheetId)"})
+    assert masked == {
+        "sheets": [
+            {"properties": {"title": "T", "sheetId": 0}},
+            {"properties": {"title": "Ny", "sheetId": added["sheetId"]}},
+        ]
+    }
+
+
+# ----------------------------------------------------------------------------- a person's edits
+
+START = [["Namn", "År"], ["Bo", 2019], ["Anna", 2021], ["Cia", 2020]]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected", "row_count"),
+    [
+        (
+            lambda f, k: f.insert_rows(k, "T", 2, [["Dan", 2022]]),
+            [["Namn", "År"], ["Dan", 2022], ["Bo", 2019], ["Anna", 2021], ["Cia", 2020]],
+            1001,
+        ),
+        (lambda f, k: f.delete_rows(k, "T", 3), [["Namn", "År"], ["Bo", 2019], ["Cia", 2020]], 999),
+        (
+            lambda f, k: f.sort(k, "T", 0),
+            [["Namn", "År"], ["Anna", 2021], ["Bo", 2019], ["Cia", 2020]],
+            1000,
+        ),
+        (
+            lambda f, k: f.sort(k, "T", "B", reverse=True),
+            [["Namn", "År"], ["Anna", 2021], ["Cia", 2020], ["Bo", 2019]],
+            1000,
+        ),
+        (
+            lambda f, k: f.set_cell(k, "T", "B2", "okänt"),
+            [["Namn", "År"], ["Bo", "okänt"], ["Anna", 2021], ["Cia", 2020]],
+            1000,
+        ),
+        (lambda f, k: f.append_row(k, "T", ["Dan", 2022]), [*START, ["Dan", 2022]], 1000),
+    ],
+    ids=["insert", "delete", "sort", "sort-desc", "set-cell", "append"],
+)
+def test_a_persons_edits_are_what_gspread_sees(fake, client, edit, expected, row_count):
+    key = fake.create_spreadsheet("Alumni", {"T": START})
+
+    edit(fake, key)
+    ws = client.open_by_key(key).sheet1
+
+    assert ws.get_all_values(value_render_option="UNFORMATTED_VALUE") == expected
+    assert ws.row_count == row_count
+
+
+def test_a_person_adds_and_deletes_tabs(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": START})
+    sh = client.open_by_key(key)
+
+    fake.add_sheet(key, "Ny", [["hej"]])
+    assert [ws.title for ws in sh.worksheets()] == ["T", "Ny"]
+    fake.delete_sheet(key, "T")
+
+    assert [ws.title for ws in sh.worksheets()] == ["Ny"]
+    with pytest.raises(gspread.exceptions.WorksheetNotFound):
+        sh.worksheet("T")
+
+
+def test_before_request_hook_edits_between_read_and_write(fake, client):
+    key = fake.create_spreadsheet(
+        "Alumni", {"T": [["Namn", "Status"], ["Anna", "ny"], ["Bo", "ny"]]}
+    )
+    ws = client.open_by_key(key).sheet1
+    seen = []
+
+    @fake.before_request
+    def person_inserts_a_row(f, index, method, path):
+        seen.append((index, method))
+        if method == "PUT":
+            f.insert_rows(key, "T", 2, [["Cia", "ny"]])
+
+    rows = ws.get_all_values()
+    bo = next(n for n, row in enumerate(rows, start=1) if row[0] == "Bo")
+    ws.update([["klar"]], f"B{bo}")
+
+    # The write lands where Bo was when read: on Anna, as it would on the real API.
+    assert fake.values(key, "T") == [
+        ["Namn", "Status"],
+        ["Cia", "ny"],
+        ["Anna", "klar"],
+        ["Bo", "ny"],
+    ]
+    assert [(fake.requests[i].op, method) for i, method in seen] == [
+        ("values.get", "GET"),
+        ("values.update", "PUT"),
+    ]
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize(
+    ("status", "name"),
+    [
+        (429, "RESOURCE_EXHAUSTED"),
+        (500, "INTERNAL"),
+        (503, "UNAVAILABLE"),
+        (403, "PERMISSION_DENIED"),
+        (404, "NOT_FOUND"),
+    ],
+)
+def test_injected_status_is_a_google_style_api_error(fake, client, status, name):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"]]})
+    sh = client.open_by_key(key)
+    fake.fail(status)
+
+    with pytest.raises(gspread.exceptions.APIError) as info:
+        batch(sh, ["T!A1"])
+
+    assert info.value.code == status
+    assert info.value.error["status"] == name
+    assert batch(sh, ["T!A1"])[0]["values"] == [["Namn"]]
+
+
+def test_502_is_an_html_page_so_gspread_reports_code_minus_one(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"]]})
+    sh = client.open_by_key(key)
+    fake.fail(502)
+
+    with pytest.raises(gspread.exceptions.APIError) as info:
+        batch(sh, ["T!A1"])
+
+    assert info.value.code == -1
+    assert info.value.response.status_code == 502
+
+
+def test_open_by_key_maps_403_and_unknown_keys(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": []})
+    fake.fail(403)
+
+    with pytest.raises(PermissionError):
+        client.open_by_key(key)
+    with pytest.raises(gspread.exceptions.SpreadsheetNotFound):
+        client.open_by_key("no-such-key")
+
+
+def test_fault_by_position_and_by_predicate(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"]]})
+    sh = client.open_by_key(key)
+    fake.reset_counts()
+    fake.fail(500, at=1)
+    fake.fail(503, times=None, when=lambda method, path: path.endswith(":batchUpdate"))
+
+    outcomes = []
+    for call in [lambda: batch(sh, ["T!A1"])] * 3 + [
+        lambda: sh.batch_update({"requests": [GOOD_EDIT]})
+    ] * 2:
+        try:
+            call()
+            outcomes.append("ok")
+        except gspread.exceptions.APIError as err:
+            outcomes.append(err.code)
+
+    assert outcomes == ["ok", 500, "ok", 503, 503]
+    assert fake.request_count == 5
+    assert fake.values(key, "T") == [["Namn"]]
+
+
+@pytest.mark.parametrize(
+    ("after_apply", "expected"),
+    [(False, [["Namn"], ["Anna"]]), (True, [["Namn"], ["ändrad"]])],
+)
+def test_server_error_on_a_write_applies_only_when_asked(fake, client, after_apply, expected):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"], ["Anna"]]})
+    sh = client.open_by_key(key)
+    fake.fail(500, when=lambda method, path: method == "POST", after_apply=after_apply)
+
+    with pytest.raises(gspread.exceptions.APIError):
+        sh.batch_update({"requests": [GOOD_EDIT]})
+
+    assert fake.values(key, "T") == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exception", "expected"),
+    [
+        ({}, requests.exceptions.ReadTimeout, [["Namn"], ["Anna"]]),
+        ({"connect": True}, requests.exceptions.ConnectTimeout, [["Namn"], ["Anna"]]),
+        ({"after_apply": True}, requests.exceptions.ReadTimeout, [["Namn"], ["ändrad"]]),
+    ],
+)
+def test_timeouts_raise_from_the_adapter(fake, client, kwargs, exception, expected):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"], ["Anna"]]})
+    sh = client.open_by_key(key)
+    fake.timeout(**kwargs)
+
+    with pytest.raises(exception):
+        sh.batch_update({"requests": [GOOD_EDIT]})
+
+    assert fake.values(key, "T") == expected
+
+
+# ----------------------------------------------------------------------------- plumbing
+
+
+def test_requests_are_logged_and_counted(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"]]})
+    ws = client.open_by_key(key).worksheet("T")
+    assert fake.ops() == ["spreadsheets.get", "spreadsheets.get"]
+    fake.reset_counts()
+
+    ws.get_all_values()
+    ws.update([["x"]], "A1")
+
+    assert fake.request_count == 2
+    method, path, params, body, op = fake.requests[1]
+    assert (method, op) == ("PUT", "values.update")
+    assert path == f"/v4/spreadsheets/{key}/values/'T'!A1"
+    assert params == {"valueInputOption": "RAW"}
+    assert body == {"values": [["x"]], "majorDimension": None}
+
+
+def test_client_for_gets_a_token_from_the_fake_endpoint(fake):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"]]})
+    info = fake_service_account_info()
+
+    client = client_for(fake)
+    client.open_by_key(key).sheet1.get_all_values()
+
+    assert info["client_email"] == SERVICE_ACCOUNT_EMAIL
+    assert info["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert fake.token_requests == 1
+    assert fake.ops() == ["spreadsheets.get", "spreadsheets.get", "values.get"]
+    wrong = session_for(fake)
+    wrong.headers["Authorization"] = "Bearer stale"
+    answer = wrong.get(f"https://sheets.googleapis.com/v4/spreadsheets/{key}")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+def test_intercept_serves_clients_the_product_builds_itself(fake):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"]]})
+
+    with fake.intercept():
+        client = gspread.service_account_from_dict(fake_service_account_info())
+        values = client.open_by_key(key).sheet1.get_all_values()
+
+    assert values == [["Namn"]]
+    assert fake.token_requests == 1
