@@ -20,9 +20,9 @@ def column_letter(index: int) -> str:
 
 def a1(row: int | None, col: int | None) -> str:
     """A1 notation for a 1-based sheet row and a 0-based column; either may be unknown."""
-    letter = column_letter(col) if col is not None else ""
-    number = str(row) if row is not None else ""
-    return f"{letter}{number}" or "A1"
+    letter = column_letter(col) if col is not None else "A"
+    number = str(row) if row is not None else "1"
+    return f"{letter}{number}"
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,10 @@ def resolve_layout(tab: Tab, sheet: RawSheet | None) -> Layout:
         hint = f"add the header '{column.name}' in row 1 (`alumni init` adds missing headers)"
         spellings = {fold(column.name): column.name, fold(column.alias): column.name}
         guess = _closest(column.name, list(unknown.values()), spellings)
-        where = None
+        # Point at the first free cell of row 1: where the header can go.
+        where: int | None = (
+            max((i for i, v in enumerate(header) if not cells.is_blank(v)), default=-1) + 1
+        )
         if guess:
             hint = f"did you mean '{guess}'? Rename it to '{column.name}'"
             where = next(i for i, t in unknown.items() if t == guess)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import time
 import unicodedata
 from collections.abc import Iterable
@@ -552,10 +553,16 @@ def test_a_large_contact_log_checks_in_well_under_a_second() -> None:
 CELL = st.one_of(
     st.none(),
     st.text(max_size=12),
-    st.sampled_from(["", " ", "=A1", "Ja", "nej", "2026-11-28 14:05", "AL-0001", "Bo Ek"]),
+    # values that get past reading, so that the semantic checks have something to chew on
+    st.sampled_from(
+        ["", " ", "=A1", "Ja", "nej", "2026-11-28 14:05", "2031-01-01", "AL-0001", "Bo Ek",
+         "Mässan", "Godkänn", "a@b.se", "A@B.SE", "1969", "2026", LONG]
+    ),
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=True, allow_infinity=True),
-)
+    st.booleans(),
+    st.datetimes(min_value=dt.datetime(1850, 1, 1), max_value=dt.datetime(2300, 1, 1)),
+)  # fmt: skip
 
 
 @st.composite

@@ -35,7 +35,9 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert info.value.code == 0
     for command in ("init", "check", "daily"):
         assert f"    {command} " in out
-    assert "Exit status: 0 success, 1 problems found in the sheet, 2 the run could not be done." in out
+    assert (
+        "Exit status: 0 success, 1 problems found in the sheet, 2 the run could not be done." in out
+    )
 
 
 def test_init_demo_then_daily_is_clean(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,7 +46,9 @@ def test_init_demo_then_daily_is_clean(folder: Path, capsys: pytest.CaptureFixtu
     assert code == 0
     assert rows[0] == f"Created {folder / 'alumni.xlsx'} with 9 tabs."
     assert rows[1].startswith("  Sample rows: ")
-    assert rows[2] == "  Colours set: 5 rules (late red, due soon amber, assessments green/red/yellow)"
+    assert (
+        rows[2] == "  Colours set: 5 rules (late red, due soon amber, assessments green/red/yellow)"
+    )
     assert rows[3] == (
         "Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet."
     )
@@ -63,7 +67,9 @@ def test_init_demo_then_daily_is_clean(folder: Path, capsys: pytest.CaptureFixtu
     assert alumni(capsys, "check")[:2] == (0, f"No problems in {folder / 'alumni.xlsx'}.\n")
 
 
-def test_check_lists_problems_sorted_and_exits_1(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_lists_problems_sorted_and_exits_1(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     alumni(capsys, "init", "--demo")
     book = load_workbook(folder / "alumni.xlsx")
     book["Kontaktlogg"]["F3"] = "igår kväll"
@@ -146,12 +152,18 @@ def test_the_installed_command_and_the_scripts_run(folder: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
         [sys.executable, "-m", "alumni", "--now", NOW, "init"],
-        capture_output=True, text=True, cwd=folder, check=False,
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     daily = subprocess.run(
         [sys.executable, str(root / "scripts" / "daily_check.py"), "--now", NOW],
-        capture_output=True, text=True, cwd=folder, check=False,
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        check=False,
     )
     assert daily.returncode == 0, daily.stderr
     assert daily.stdout.startswith("Daily run 2026-11-28 14:05 on ")
