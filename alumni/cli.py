@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Runs I-sektionen's alumni policy around the committee's shared sheet: "
             "checks, e-mails and reminders."
         ),
-        epilog="Exit status: 0 success, 1 problems found in the sheet, 2 the run could not be done.",
+        epilog=(
+            "Exit status: 0 success, 1 problems found in the sheet, 2 the run could not be done."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"alumni {_version()}")

@@ -174,12 +174,15 @@ def _validate(config: Config, path: Path) -> None:
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:
-    def under(p: Path | None) -> Path | None:
-        return None if p is None else (p if p.is_absolute() else base / p)
+    def under(p: Path) -> Path:
+        return p if p.is_absolute() else base / p
 
+    credentials = config.google.credentials
     return dataclasses.replace(
         config,
         local=dataclasses.replace(config.local, workbook=under(config.local.workbook)),
-        google=dataclasses.replace(config.google, credentials=under(config.google.credentials)),
+        google=dataclasses.replace(
+            config.google, credentials=None if credentials is None else under(credentials)
+        ),
         mail=dataclasses.replace(config.mail, outbox=under(config.mail.outbox)),
     )

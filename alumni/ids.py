@@ -32,10 +32,10 @@ def give_missing_ids(wb: Workbook, changes: ChangeSet) -> dict[str, int]:
         if not len(empty):
             continue
         number = next_number(frame["ID"].tolist(), tab.id_prefix)
-        for index in empty:
+        for index, sheet_row in zip(empty, frame.loc[empty, ROW].tolist(), strict=True):
             new_id = f"{tab.id_prefix}-{number:04d}"
             number += 1
-            changes.give_id(tab.name, new_id, sheet.fingerprint(int(frame.at[index, ROW])))
+            changes.give_id(tab.name, new_id, sheet.fingerprint(int(sheet_row)))
             frame.at[index, "ID"] = new_id
         given[tab.name] = len(empty)
     return given

@@ -13,10 +13,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alumni.jobs.daily import run_daily  # noqa: E402
-from alumni.store.google import GoogleStore  # noqa: E402
-from bench.workbooks import big_tabs  # noqa: E402
-from tests.fakes.sheets_api import FakeSheets, client_for  # noqa: E402
+from alumni.jobs.daily import run_daily
+from alumni.store.google import GoogleStore
+from bench.workbooks import big_tabs
+from tests.fakes.sheets_api import FakeSheets, client_for
 
 NOW = pd.Timestamp("2026-11-28 14:05", tz="Europe/Stockholm")
 
@@ -38,8 +38,10 @@ def main() -> None:
     print("Google requests per daily run (every tab this many rows; fake Sheets API on loopback)")
     for rows in (10, 10_000):
         m = measure(rows)
-        print(f"  {rows:>6,} rows per tab: {m['requests']} requests ({', '.join(m['ops'])}); "  # type: ignore[arg-type]
-              f"{m['seconds']:.2f} s in-process")
+        print(
+            f"  {rows:>6,} rows per tab: {m['requests']} requests ({', '.join(m['ops'])}); "  # type: ignore[arg-type]
+            f"{m['seconds']:.2f} s in-process"
+        )
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ from openpyxl import Workbook, load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alumni.jobs.daily import run_daily  # noqa: E402
-from alumni.store.xlsx import XlsxStore  # noqa: E402
-from bench.workbooks import big_tabs  # noqa: E402
+from alumni.jobs.daily import run_daily
+from alumni.store.xlsx import XlsxStore
+from bench.workbooks import big_tabs
 
 NOW = pd.Timestamp("2026-11-28 14:05", tz="Europe/Stockholm")
 
@@ -41,11 +41,15 @@ def best_of(runs: int, work) -> float:  # type: ignore[no-untyped-def]
     return min(times)
 
 
-def measure(graduates: int = 5000, applications: int = 5000, contacts: int = 20000, runs: int = 3) -> dict[str, float]:
+def measure(
+    graduates: int = 5000, applications: int = 5000, contacts: int = 20000, runs: int = 3
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "alumni.xlsx"
         write_workbook(path, graduates, applications, contacts)
-        run_daily(XlsxStore(path), "Europe/Stockholm", NOW)  # IDs and Översikt in place, as on day 2
+        run_daily(
+            XlsxStore(path), "Europe/Stockholm", NOW
+        )  # IDs and Översikt in place, as on day 2
 
         def floor() -> None:
             load_workbook(path).save(path)
@@ -64,7 +68,9 @@ def measure(graduates: int = 5000, applications: int = 5000, contacts: int = 200
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:4]] or [5000, 5000, 20000]
     figures = measure(*sizes)
-    print(f"local daily on {sizes[0]:,} graduates, {sizes[1]:,} applications, {sizes[2]:,} contact rows")
+    print(
+        f"local daily on {sizes[0]:,} graduates, {sizes[1]:,} applications, {sizes[2]:,} contact rows"
+    )
     print(f"  openpyxl load+save (floor): {figures['floor_s']:.2f} s")
     print(f"  alumni daily:               {figures['daily_s']:.2f} s")
     print(f"  ratio daily/floor:          {figures['ratio']:.2f}x (target <= 1.5x)")

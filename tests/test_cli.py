@@ -128,7 +128,7 @@ def test_a_run_that_cannot_be_done_exits_2_with_a_message(
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     if config is not None:
         (folder / "config.toml").write_text(config)
-    code, out, err = alumni(capsys, *args)
+    code, _out, err = alumni(capsys, *args)
     assert code == 2
     assert message in err
     assert err.count("\n") <= 3

@@ -89,7 +89,7 @@ def test_a_crash_during_save_leaves_the_old_file_whole(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Workbook, "save", crash)
-    with pytest.raises(StoreError, match="could not save .*No space left on device"):
+    with pytest.raises(StoreError, match=r"could not save .*No space left on device"):
         mark_invited(XlsxStore(path))
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["alumni.xlsx"]
@@ -120,7 +120,9 @@ def test_a_missing_workbook_says_how_to_create_one(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_workbook_is_refused_clearly(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "alumni.xlsx"
     path.write_bytes(content)
-    with pytest.raises(StoreError, match="cannot be read as an .xlsx workbook .* save it as .xlsx"):
+    with pytest.raises(
+        StoreError, match=r"cannot be read as an \.xlsx workbook .* save it as \.xlsx"
+    ):
         XlsxStore(path).read()
 
 
@@ -147,7 +149,7 @@ def test_init_force_keeps_the_old_workbook_as_a_backup(path: Path) -> None:
 
 def test_init_demo_refuses_to_mix_into_a_workbook_with_data(path: Path) -> None:
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="already holds data .* --force"):
+    with pytest.raises(StoreError, match=r"already holds data .* --force"):
         XlsxStore(path).initialize({"Avgångsklass": [{"Namn": "Demo"}]}, force=False)
     assert path.read_bytes() == before
 

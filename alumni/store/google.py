@@ -368,9 +368,10 @@ class GoogleStore(Store):
         headed = {t: RawSheet(t, [header_rows[t]]) for t in after}
         titles, _ = locate_tabs(headed)
         for rule in COLOUR_RULES:
-            title = titles.get(rule.tab)
-            if title is None:
+            found = titles.get(rule.tab)
+            if found is None:
                 continue
+            title = found
             index = resolve_layout(contract_tab(rule.tab), headed[title]).columns.get(rule.column)
             if index is None:
                 continue

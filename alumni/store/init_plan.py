@@ -28,10 +28,10 @@ def plan_init(
     result = InitResult(created=not fresh)
     titles, _ = locate_tabs(fresh)
     for tab in TABS:
-        title = titles[tab.name]
-        sheet = fresh.get(title) if title else None
+        found = titles[tab.name]
+        sheet = fresh.get(found) if found else None
+        title = sheet.title if sheet is not None else tab.name
         if sheet is None:
-            title = tab.name
             plan.new_sheets.append(title)
             result.tabs_added.append(title)
             header: list[object] = []
@@ -49,7 +49,6 @@ def plan_init(
             plan.writes.append(CellWrite(title, 0, index, column.name))
             if sheet is not None:
                 result.headers_added.append(f"{title}!{column.name}")
-        assert title is not None
         sample = (rows or {}).get(tab.name, [])
         if sample:
             start = len(sheet.rows) if sheet is not None and sheet.rows else 1
