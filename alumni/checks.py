@@ -37,6 +37,8 @@ def check_workbook(wb: Workbook, now: pd.Timestamp) -> list[Finding]:
     clock or the sheet, and the workbook is left as it was. The result is sorted by tab,
     row and column.
     """
+    # Naive means local time, like a naive cell; the local year decides what "ahead" means.
+    now = now.tz_localize(wb.tz) if now.tzinfo is None else now.tz_convert(wb.tz)
     book = _Book(wb)
     found = _long_texts(book, now)
     # One finding per overlong cell: whatever else is wrong with it can wait until it is short.
@@ -355,8 +357,12 @@ def _ambiguous_alumni(view: _View, alumni: _View) -> list[Finding]:
     ids = set(alumni.folded("ID")) if alumni.has("ID") else set()
     bad = folded.isin(shared) & ~folded.isin(ids)
     found = []
+    rows_of: dict[str, list[int]] = {}
     for pos in _where(bad):
-        same = _where(names == folded.iat[pos])
+        name = str(folded.iat[pos])
+        if name not in rows_of:
+            rows_of[name] = _where(names == name)
+        same = rows_of[name]
         rows = ", ".join(str(alumni.row(p)) for p in same)
         hint = "write the alumnus's ID instead of the name"
         if alumni.ids is not None and alumni.ids[same[0]]:
@@ -399,17 +405,23 @@ def _conflicting_votes(book: _Book, now: pd.Timestamp) -> list[Finding]:
     )
     differ = votes.groupby("key")["vote"].transform("nunique").to_numpy() > 1
     untimed = view.frame["Tidstämpel"].isna().to_numpy()[votes.index.to_numpy()]
+    bad = votes[differ & untimed]
+    if bad.empty:
+        return []
+    # Each bad vote names the first vote of its group that says otherwise.
+    group = votes[votes["key"].isin(set(bad["key"]))]
+    first_of: dict[tuple[object, object], int] = {}
+    for pos, key, value in zip(group.index.tolist(), group["key"], group["vote"], strict=True):
+        first_of.setdefault((key, value), pos)
     found = []
-    for pos in votes.index[differ & untimed].tolist():
-        same = votes[
-            (votes["key"] == votes.at[pos, "key"]) & (votes["vote"] != votes.at[pos, "vote"])
-        ]
+    for pos, key, value in zip(bad.index.tolist(), bad["key"], bad["vote"], strict=True):
+        other = first_of[(key, not value)]
         found.append(
             view.finding(
                 pos,
                 "Tidstämpel",
                 f"the vote by {_quote(voter.iat[pos])} on {_quote(alumnus.iat[pos])} has no "
-                f"time and differs from the one in row {view.row(same.index[0])}",
+                f"time and differs from the one in row {view.row(other)}",
                 "fill in Tidstämpel or delete the wrong vote",
             )
         )

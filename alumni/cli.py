@@ -211,6 +211,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except AlumniError as exc:
         print(f"alumni: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`alumni check | head`): stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(
             "alumni: interrupted; nothing half-written (each write is all or nothing).",
