@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,6 +56,7 @@ class Finding:
 _ORDER = {t.name: i for i, t in enumerate(TABS)}
 
 
+@functools.lru_cache(maxsize=256)
 def _tab_rank(title: str) -> int:
     tab = match_tab(title)
     return _ORDER[tab.name] if tab else len(_ORDER)

@@ -295,20 +295,32 @@ def build_frame(
             data[column.name] = raw.map(cells.clean_text).astype(object)
             continue
         parsed, bad = _parser(column.kind, tz)(raw)
+        if column.kind is Kind.EMAIL:
+            # Like every text column: "" for a blank cell, never NaN.
+            parsed = parsed.astype(object).where(parsed.notna(), "")
         data[column.name] = parsed
         if bad.any():
             what, hint = _MESSAGES[column.kind]
             for pos in bad[bad].index:
                 text = cells.clean_text(raw[pos])
                 shown = text if len(text) <= 60 else text[:57] + "..."
+                message = f"'{shown}' {what}"
+                key = _row_key(layout, rows[pos])
                 findings.append(
-                    Finding(layout.shown, numbers[pos], i, f"'{shown}' {what}", hint, column.name)
+                    Finding(layout.shown, numbers[pos], i, message, hint, column.name, key)
                 )
     for name, i in layout.extras.items():
         if name not in data:
             data[name] = raw_column(i).map(cells.clean_text).astype(object)
     data[ROW] = pd.Series(numbers, index=index, dtype="int64")
     return pd.DataFrame(data, index=index), findings
+
+
+def _row_key(layout: Layout, row: list[Cell]) -> str | None:
+    i = layout.columns.get(layout.tab.key) if layout.tab.key else None
+    if i is None or i >= len(row):
+        return None
+    return cells.clean_text(row[i]) or None
 
 
 def load_workbook(raw: RawWorkbook, tz: str) -> Workbook:
