@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from alumni.contract import tab as contract_tab
+from alumni.findings import column_letter
+from alumni.sheet import RawSheet, locate_tabs, resolve_layout
 
 
 @dataclass(frozen=True)
@@ -26,5 +32,41 @@ COLOUR_RULES: tuple[ColourRule, ...] = (
     ColourRule("Ansökningar", "Bedömning", "Granska", YELLOW, whole_row=False),
 )
 
-RULE_ROWS = 5000
-"""How far down the colours reach (rows 2 to this); far beyond any committee's sheet."""
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one colour rule goes in a sheet: its tab title and 0-based columns [first, last)."""
+
+    rule: ColourRule
+    title: str
+    column: int
+    first: int
+    last: int
+
+    @property
+    def formula(self) -> str:
+        """The condition, as both Excel and Google Sheets write it (without the leading '=')."""
+        return f'${column_letter(self.column)}2="{self.rule.value}"'
+
+    @property
+    def label(self) -> str:
+        return f"{self.title}: {self.rule.column} = {self.rule.value}"
+
+
+def place_colours(headers: Mapping[str, Sequence[Any]]) -> list[Placement]:
+    """Every colour rule placed by the header rows a sheet has (title → row 1's cells)."""
+    sheets = {title: RawSheet(title, [list(row)]) for title, row in headers.items()}
+    titles, _ = locate_tabs(sheets)
+    placed: list[Placement] = []
+    for rule in COLOUR_RULES:
+        title = titles.get(rule.tab)
+        if title is None:
+            continue
+        tab = contract_tab(rule.tab)
+        index = resolve_layout(tab, sheets[title]).columns.get(rule.column)
+        if index is None:
+            continue
+        width = max(len(headers[title]), len(tab.columns))
+        first, last = (0, width) if rule.whole_row else (index, index + 1)
+        placed.append(Placement(rule, title, index, first, last))
+    return placed

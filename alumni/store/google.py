@@ -8,6 +8,7 @@ every tab, one `values:batchGet` of the changed tabs just before writing, and on
 from __future__ import annotations
 
 import json
+import os
 import random
 import stat
 import sys
@@ -23,12 +24,11 @@ from gspread.exceptions import APIError
 from gspread.utils import extract_id_from_url
 
 from alumni.changes import ChangeSet
-from alumni.contract import tab as contract_tab
 from alumni.errors import ConfigError, StoreError
-from alumni.sheet import RawSheet, RawWorkbook, Value, locate_tabs, resolve_layout
+from alumni.sheet import RawSheet, RawWorkbook, Value, locate_tabs
 from alumni.store.base import ApplyResult, InitResult, Store
-from alumni.store.colours import COLOUR_RULES
-from alumni.store.init_plan import has_data, plan_init
+from alumni.store.colours import Placement, place_colours
+from alumni.store.init_plan import has_data, headers_after, plan_init
 from alumni.store.plan import Plan
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -67,8 +67,6 @@ def spreadsheet_key(spreadsheet: str) -> str:
 
 def load_credentials(path: Path | None, warn: Callable[[str], None]) -> Any:
     """Service-account credentials from the configured file or $GOOGLE_APPLICATION_CREDENTIALS."""
-    import os
-
     from google.oauth2.service_account import Credentials
 
     if path is None:
@@ -354,49 +352,19 @@ class GoogleStore(Store):
         plan, result = plan_init(fresh, rows)
         result.created = False
         requests_ = self._requests(plan)
-        after = dict(fresh)
-        for title in plan.new_sheets:
-            after[title] = RawSheet(title, [])
-        header_rows: dict[str, list[Any]] = {
-            t: list(s.rows[0]) if s.rows else [] for t, s in after.items()
-        }
-        for w in plan.writes:
-            if w.row == 0:
-                row = header_rows[w.title]
-                row.extend([None] * (w.col + 1 - len(row)))
-                row[w.col] = w.value
-        headed = {t: RawSheet(t, [header_rows[t]]) for t in after}
-        titles, _ = locate_tabs(headed)
-        for rule in COLOUR_RULES:
-            found = titles.get(rule.tab)
-            if found is None:
-                continue
-            title = found
-            index = resolve_layout(contract_tab(rule.tab), headed[title]).columns.get(rule.column)
-            if index is None:
-                continue
-            formula = f'=${_letter(index)}2="{rule.value}"'
-            existing = json.dumps(self._conditional.get(title, []), ensure_ascii=False)
-            if json.dumps(formula, ensure_ascii=False)[1:-1] in existing:
-                continue
-            width = max(len(header_rows[title]), len(contract_tab(rule.tab).columns))
-            first, last = (0, width) if rule.whole_row else (index, index + 1)
-            requests_.append(_colour_request(self._id(title), first, last, formula, rule.colour))
-            result.formatting_added.append(f"{title}: {rule.column} = {rule.value}")
+        for place in place_colours(headers_after(fresh, plan)):
+            existing = json.dumps(self._conditional.get(place.title, []), ensure_ascii=False)
+            if json.dumps("=" + place.formula, ensure_ascii=False)[1:-1] in existing:
+                continue  # set once, not again on every init
+            requests_.append(_colour_request(self._id(place.title), place))
+            result.formatting_added.append(place.label)
         if requests_:
             self._once(lambda: self.http.batch_update(self.key, {"requests": requests_}), "init")
         return result
 
 
-def _letter(index: int) -> str:
-    from alumni.findings import column_letter
-
-    return column_letter(index)
-
-
-def _colour_request(
-    sheet_id: int, first: int, last: int, formula: str, colour: str
-) -> dict[str, Any]:
+def _colour_request(sheet_id: int, place: Placement) -> dict[str, Any]:
+    colour = place.rule.colour
     red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return {
         "addConditionalFormatRule": {
@@ -407,14 +375,14 @@ def _colour_request(
                         "sheetId": sheet_id,
                         # No endRowIndex: unbounded, so rows added later are coloured too.
                         "startRowIndex": 1,
-                        "startColumnIndex": first,
-                        "endColumnIndex": last,
+                        "startColumnIndex": place.first,
+                        "endColumnIndex": place.last,
                     }
                 ],
                 "booleanRule": {
                     "condition": {
                         "type": "CUSTOM_FORMULA",
-                        "values": [{"userEnteredValue": formula}],
+                        "values": [{"userEnteredValue": "=" + place.formula}],
                     },
                     "format": {"backgroundColor": {"red": red, "green": green, "blue": blue}},
                 },

@@ -58,6 +58,21 @@ def plan_init(
     return plan, result
 
 
+def headers_after(fresh: RawWorkbook, plan: Plan) -> dict[str, list[object]]:
+    """Row 1 of every tab as it will be once `plan` is written."""
+    headers: dict[str, list[object]] = {
+        t: list(s.rows[0]) if s.rows else [] for t, s in fresh.items()
+    }
+    for title in plan.new_sheets:
+        headers[title] = []
+    for w in plan.writes:
+        if w.row == 0:
+            row = headers[w.title]
+            row.extend([None] * (w.col + 1 - len(row)))
+            row[w.col] = w.value
+    return headers
+
+
 def _lay_out(row: Mapping[str, Value], columns: dict[str, int]) -> list[Value]:
     out: list[Value] = []
     for name, value in row.items():

@@ -20,12 +20,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from alumni.contract import tab as contract_tab
 from alumni.errors import SheetLockedError, StoreError
-from alumni.sheet import Cell, RawSheet, RawWorkbook, Value, locate_tabs, resolve_layout
+from alumni.sheet import Cell, RawSheet, RawWorkbook, Value
 from alumni.store.base import InitResult, Store
-from alumni.store.colours import COLOUR_RULES, RULE_ROWS
-from alumni.store.init_plan import has_data, plan_init
+from alumni.store.colours import place_colours
+from alumni.store.init_plan import has_data, headers_after, plan_init
 from alumni.store.plan import Plan
 
 
@@ -39,6 +38,10 @@ def lock_files(path: Path) -> list[Path]:
         path.with_name(excel_short),
         path.with_name(f".~lock.{name}#"),
     ]
+
+
+RULE_ROWS = 5000
+"""How far down the workbook's colours reach; far beyond any committee's sheet."""
 
 
 class XlsxStore(Store):
@@ -166,7 +169,6 @@ class XlsxStore(Store):
         plan, result = plan_init(fresh, rows)
         result.created = not existed
         _apply_plan(book, plan)
-        titles, _ = locate_tabs({ws.title: _raw_sheet(ws) for ws in book.worksheets})
         for title in plan.new_sheets:
             ws = book[title]
             ws.freeze_panes = "A2"
@@ -174,32 +176,26 @@ class XlsxStore(Store):
                 cell.font = Font(bold=True)
             for index in range(1, ws.max_column + 1):
                 ws.column_dimensions[get_column_letter(index)].width = 18
-        result.formatting_added = _add_colours(book, titles)
+        result.formatting_added = _add_colours(book, headers_after(fresh, plan))
         self._book = book
         self._save(book)
         return result
 
 
-def _add_colours(book: XlWorkbook, titles: dict[str, str | None]) -> list[str]:
+def _add_colours(book: XlWorkbook, headers: dict[str, list[object]]) -> list[str]:
     added: list[str] = []
-    for rule in COLOUR_RULES:
-        title = titles.get(rule.tab)
-        if title is None:
-            continue
-        ws = book[title]
-        layout = resolve_layout(contract_tab(rule.tab), _raw_sheet(ws))
-        index = layout.columns.get(rule.column)
-        if index is None:
-            continue
-        letter = get_column_letter(index + 1)
-        formula = f'${letter}2="{rule.value}"'
-        if any(formula in r.formula for cf in ws.conditional_formatting for r in cf.rules):
+    for place in place_colours(headers):
+        ws = book[place.title]
+        if any(place.formula in r.formula for cf in ws.conditional_formatting for r in cf.rules):
             continue  # set once, not again on every init
-        last = get_column_letter(max(ws.max_column, len(contract_tab(rule.tab).columns)))
-        area = f"A2:{last}{RULE_ROWS}" if rule.whole_row else f"{letter}2:{letter}{RULE_ROWS}"
-        fill = PatternFill(start_color=rule.colour, end_color=rule.colour, fill_type="solid")
-        ws.conditional_formatting.add(area, FormulaRule(formula=[formula], fill=fill))
-        added.append(f"{title}: {rule.column} = {rule.value}")
+        first = get_column_letter(place.first + 1)
+        last = get_column_letter(place.last)
+        fill = PatternFill(
+            start_color=place.rule.colour, end_color=place.rule.colour, fill_type="solid"
+        )
+        area = f"{first}2:{last}{RULE_ROWS}"
+        ws.conditional_formatting.add(area, FormulaRule(formula=[place.formula], fill=fill))
+        added.append(place.label)
     return added
 
 
