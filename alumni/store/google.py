@@ -252,6 +252,9 @@ class GoogleStore(Store):
         # so each attempt reads again and plans afresh: appends already there are dropped.
         for attempt in self._attempts():
             try:
+                if attempt:
+                    # The failed write may have added a tab or not: ask Google which tabs exist.
+                    self._metadata()
                 return super().apply(changes)
             except _Passing as exc:
                 last = exc
