@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import stat
 import sys
 import time
@@ -20,8 +21,8 @@ from typing import Any, TypeVar
 
 import gspread
 import requests
+from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
-from gspread.utils import extract_id_from_url
 
 from alumni.changes import ChangeSet
 from alumni.errors import ConfigError, StoreError
@@ -51,24 +52,29 @@ def quote_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
+_SHEET_URL = re.compile(r"^https?://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([\w-]+)")
+_OLD_SHEET_URL = re.compile(r"^https?://docs\.google\.com/spreadsheet/\S*[?&]key=([\w-]+)")
+
+
 def spreadsheet_key(spreadsheet: str) -> str:
-    """The key from a spreadsheet's key or its whole URL."""
+    """The key from a spreadsheet's key or its whole address (also `/u/1/` and old `?key=`)."""
     spreadsheet = spreadsheet.strip()
-    if spreadsheet.startswith("http"):
-        try:
-            return extract_id_from_url(spreadsheet)
-        except gspread.exceptions.NoValidUrlKeyFound as exc:
-            raise ConfigError(
-                f"google.spreadsheet {spreadsheet!r} is not a Google Sheets address — "
-                "copy the address of the sheet from the browser."
-            ) from exc
-    return spreadsheet
+    if not spreadsheet.startswith("http"):
+        return spreadsheet
+    match = _SHEET_URL.match(spreadsheet) or _OLD_SHEET_URL.match(spreadsheet)
+    if match is None:
+        raise ConfigError(
+            f"google.spreadsheet {spreadsheet!r} is not a Google Sheets address — "
+            "copy the address of the sheet from the browser."
+        )
+    return match.group(1)
 
 
 def load_credentials(path: Path | None, warn: Callable[[str], None]) -> Any:
     """Service-account credentials from the configured file or $GOOGLE_APPLICATION_CREDENTIALS."""
     from google.oauth2.service_account import Credentials
 
+    setting = "google.credentials in the config"
     if path is None:
         env = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
         if not env:
@@ -77,8 +83,9 @@ def load_credentials(path: Path | None, warn: Callable[[str], None]) -> Any:
                 "account's JSON key, or the environment variable GOOGLE_APPLICATION_CREDENTIALS."
             )
         path = Path(env)
+        setting = "the environment variable GOOGLE_APPLICATION_CREDENTIALS"
     if not path.is_file():
-        raise ConfigError(f"the credentials file {path} does not exist — check google.credentials.")
+        raise ConfigError(f"the credentials file {path} does not exist — check {setting}.")
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         warn(
@@ -87,8 +94,10 @@ def load_credentials(path: Path | None, warn: Callable[[str], None]) -> Any:
         )
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
         return Credentials.from_service_account_info(info, scopes=SCOPES)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(
             f"{path} is not a service account key (JSON with client_email and private_key) — "
             "download a new key for the service account in Google Cloud Console."
@@ -128,7 +137,7 @@ class GoogleStore(Store):
         warn: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
     ) -> GoogleStore:
         """Open the configured spreadsheet with the service account's key."""
-        from google.auth.transport.requests import AuthorizedSession
+        from google.auth.transport.requests import AuthorizedSession, Request
 
         if not config.google.spreadsheet:
             raise ConfigError(
@@ -136,8 +145,11 @@ class GoogleStore(Store):
                 "key or address."
             )
         credentials = load_credentials(config.google.credentials, warn)
-        session = AuthorizedSession(credentials)
+        # The access token comes through a session of its own; both go where `mount` says.
+        token_session = requests.Session()
+        session = AuthorizedSession(credentials, auth_request=Request(token_session))
         if mount is not None:
+            mount(token_session)
             mount(session)
         client = gspread.Client(auth=credentials, session=session)
         return cls(
@@ -163,8 +175,14 @@ class GoogleStore(Store):
             raise self._explain(code, message, what) from exc
         except requests.exceptions.Timeout as exc:
             raise _Passing(f"Google did not answer {what} in time") from exc
-        except requests.exceptions.ConnectionError as exc:
+        except (requests.exceptions.ConnectionError, TransportError) as exc:
             raise _Passing(f"no connection to Google for {what} ({type(exc).__name__})") from exc
+        except RefreshError as exc:
+            raise StoreError(
+                "Google did not accept the service account's key (the key may have been deleted "
+                "or revoked, or this computer's clock is wrong) — create a new key for the "
+                "service account and point google.credentials at it."
+            ) from exc
 
     def _retrying(self, call: Callable[[], T], what: str) -> T:
         for attempt in self._attempts():
@@ -207,8 +225,9 @@ class GoogleStore(Store):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _metadata(self) -> None:
-        meta = self._retrying(
+    def _metadata(self, retry: bool = True) -> None:
+        send = self._retrying if retry else self._once
+        meta = send(
             lambda: self.http.fetch_sheet_metadata(self.key), "the request for the sheet's tabs"
         )
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
@@ -254,7 +273,7 @@ class GoogleStore(Store):
             try:
                 if attempt:
                     # The failed write may have added a tab or not: ask Google which tabs exist.
-                    self._metadata()
+                    self._metadata(retry=False)
                 return super().apply(changes)
             except _Passing as exc:
                 last = exc
@@ -346,7 +365,24 @@ class GoogleStore(Store):
     def initialize(
         self, rows: Mapping[str, Sequence[Mapping[str, Value]]] | None, force: bool
     ) -> InitResult:
-        fresh = self.read()
+        # Like `apply`: each attempt reads afresh, so a lost answer never doubles a tab or rule.
+        for attempt in self._attempts():
+            try:
+                return self._initialize_once(rows)
+            except _Passing as exc:
+                last = exc
+                if attempt == self.retries:
+                    break
+        raise StoreError(
+            f"{last.text}, {self.retries + 1} times — nothing was changed (Google applies all of "
+            "it or none). Run `alumni init` again later."
+        )
+
+    def _initialize_once(
+        self, rows: Mapping[str, Sequence[Mapping[str, Value]]] | None
+    ) -> InitResult:
+        self._metadata(retry=False)
+        fresh = self._values(list(self._sheets), retry=False)
         if rows is not None and has_data(fresh):
             raise StoreError(
                 "the spreadsheet already holds data and the tool never deletes a Google Sheet's "
