@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from alumni import cells
 from alumni.contract import TABS
 from alumni.sheet import RawWorkbook, Value, blank_row, locate_tabs, resolve_layout
 from alumni.store.base import InitResult
-from alumni.store.plan import CellWrite, Plan
+from alumni.store.plan import Plan, complete_header
 
 
 def has_data(raw: RawWorkbook) -> list[str]:
@@ -39,16 +38,11 @@ def plan_init(
         else:
             header = list(sheet.rows[0]) if sheet.rows else []
             layout_columns = dict(resolve_layout(tab, sheet).columns)
-        used = {i for i, v in enumerate(header) if not cells.is_blank(v)}
-        free = (i for i in range(10_000) if i not in used)
-        for column in tab.columns:
-            if column.name in layout_columns:
-                continue
-            index = next(free)
-            layout_columns[column.name] = index
-            plan.writes.append(CellWrite(title, 0, index, column.name))
+        for write in complete_header(tab, title, header, layout_columns):
+            layout_columns[str(write.value)] = write.col
+            plan.writes.append(write)
             if sheet is not None:
-                result.headers_added.append(f"{title}!{column.name}")
+                result.headers_added.append(f"{title}!{write.value}")
         sample = (rows or {}).get(tab.name, [])
         if sample:
             start = len(sheet.rows) if sheet is not None and sheet.rows else 1

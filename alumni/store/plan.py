@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from alumni import cells
@@ -66,6 +67,19 @@ def same_value(old: object, new: Value) -> bool:
     return cells.clean_text(old) == cells.clean_text(new)
 
 
+def complete_header(
+    tab_: Tab, title: str, header: Sequence[object], columns: Mapping[str, int]
+) -> list[CellWrite]:
+    """Header cells for the contract columns not in `columns`, in row 1's first free cells."""
+    used = {i for i, v in enumerate(header) if not cells.is_blank(v)}
+    free = (i for i in range(len(header) + len(tab_.columns) + 1) if i not in used)
+    return [
+        CellWrite(title, 0, next(free), column.name)
+        for column in tab_.columns
+        if column.name not in columns
+    ]
+
+
 class _TabPlanner:
     """Plans one tab's part of a change set against that tab's fresh cells."""
 
@@ -97,13 +111,10 @@ class _TabPlanner:
 
     def _complete_header(self) -> None:
         header = self.sheet.rows[0] if self.sheet.rows else []
-        used = {i for i, v in enumerate(header) if not cells.is_blank(v)}
-        free = (i for i in range(10_000) if i not in used)
-        for column in self.tab.columns:
-            if column.name not in self.layout.columns and column.name not in self.layout.duplicates:
-                index = next(free)
-                self.layout.columns[column.name] = index
-                self.plan.writes.append(CellWrite(self.sheet.title, 0, index, column.name))
+        taken = {**self.layout.columns, **dict.fromkeys(self.layout.duplicates, -1)}
+        writes = complete_header(self.tab, self.sheet.title, header, taken)
+        self.layout.columns.update({str(w.value): w.col for w in writes})
+        self.plan.writes.extend(writes)
 
     def _skip(self, row: int | None, message: str, hint: str = "", key: str | None = None) -> None:
         self.plan.skipped.append(Finding(self.layout.shown, row, None, message, hint, key=key))
