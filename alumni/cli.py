@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
+from alumni.changes import ChangeSet
 from alumni.config import Config, load_config
 from alumni.errors import AlumniError, ConfigError
 from alumni.findings import Finding
@@ -90,6 +91,33 @@ def build_parser() -> argparse.ArgumentParser:
             "The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks "
             "it, gives new rows their IDs and writes the time of the run to the Översikt tab."
         ),
+    )
+    invite = commands.add_parser(
+        "invite",
+        parents=[common],
+        help="§3.1: send the graduating class the sign-up link (dry run unless --send)",
+        description=(
+            "Send every graduate of the year in Avgångsklass the invitation to the LinkedIn "
+            "alumni group, exactly once each. Without --send nothing is sent: you see how many "
+            "would get it and the first message in full."
+        ),
+    )
+    invite.add_argument(
+        "--year", type=int, metavar="YYYY", help="graduation year (default: this year)"
+    )
+    invite.add_argument("--send", action="store_true", help="really send the messages")
+    invite.add_argument(
+        "--limit", type=int, metavar="N", help="send at most N messages in this run"
+    )
+    invite.add_argument(
+        "--test-to",
+        metavar="ADDRESS",
+        help="send one sample message to ADDRESS only (e.g. yourself)",
+    )
+    invite.add_argument(
+        "--resend-uncertain",
+        action="store_true",
+        help="also send to those whose earlier message may or may not have gone out (osäker)",
     )
     return parser
 
@@ -191,10 +219,116 @@ def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
     return OK
 
 
+def cmd_invite(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs import invite as job
+    from alumni.mail.journal import Journal
+    from alumni.mail.message import summary
+    from alumni.mail.open import open_mailer
+    from alumni.progress import progress_bar
+
+    year = args.year or now.year
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError("--limit must be 1 or more.")
+    journal = Journal(config.mail.journal)
+    if not args.send:
+        wb = job.load_for_invite(store, config, write_ids=False)
+        report, _, problems = job.prepare(
+            wb, config, year, journal.entries(), now, args.resend_uncertain
+        )
+        job.stop_on_problems(problems)
+        if args.test_to:
+            message = job.test_message(report, config, year, now, args.test_to)
+            with open_mailer(config) as mailer:
+                mailer.send(message)
+            print(f"Sent one sample invitation to {args.test_to} through {mailer.description}.")
+            print("Nothing was sent to the graduates and the sheet was not changed.")
+            return OK
+        _print_invite_plan(report, config)
+        if report.outgoing:
+            print(f"\nThe first message, as it would go out through {_mail_target(config)}:")
+            print("-" * 72)
+            print(summary(report.outgoing[0].message).rstrip())
+            print("-" * 72)
+            print("Dry run: nothing was sent. Run `alumni invite --send` to send them.")
+        return OK
+    with journal:
+        wb = job.load_for_invite(store, config, write_ids=True)
+        report, rows, problems = job.prepare(
+            wb, config, year, journal.entries(), now, args.resend_uncertain
+        )
+        job.stop_on_problems(problems)
+        _print_invite_plan(report, config)
+        changes = ChangeSet()
+        job.reconcile(rows, changes, config.timezone)
+        clock = job.Clock(now, real=not args.now)
+        with open_mailer(config) as mailer:
+            sender = job.Sender(store, mailer, journal, config, clock, progress=progress_bar())
+            sender.run(report, changes, args.limit)
+    return _print_invite_result(report)
+
+
+def _mail_target(config: Config) -> str:
+    if config.mail.backend == "outbox":
+        return f"the folder {config.mail.outbox} (.eml files; nothing leaves this computer)"
+    return f"{config.smtp.host}:{config.smtp.port}"
+
+
+def _print_invite_plan(report: object, config: Config) -> None:
+    from alumni.jobs.invite import InviteReport
+
+    assert isinstance(report, InviteReport)
+    print(
+        f"Invitations for {report.year}: {report.graduates} graduates in Avgångsklass, "
+        f"{report.already_sent} already invited, {len(report.outgoing)} to send."
+    )
+    if report.failed_before:
+        print(
+            "  Failed before (tried again once the address is corrected): "
+            + ", ".join(report.failed_before)
+        )
+    if report.uncertain_before:
+        print(
+            "  Uncertain (osäker; not sent again without --resend-uncertain): "
+            + ", ".join(report.uncertain_before)
+        )
+
+
+def _print_invite_result(report: object) -> int:
+    from alumni.jobs.invite import InviteReport
+
+    assert isinstance(report, InviteReport)
+    print(
+        f"Sent {len(report.sent)}, failed {len(report.failed)}, uncertain {len(report.uncertain)}, "
+        f"not sent this run {len(report.deferred) + report.not_reached}."
+    )
+    for name, reason in report.failed:
+        print(
+            f"  Failed: {name}: {reason} — correct the address in Avgångsklass; the next run "
+            "tries it again."
+        )
+    for name in report.uncertain:
+        print(
+            f"  Uncertain: {name} — the message may have gone out; ask them, then use "
+            "--resend-uncertain if it did not."
+        )
+    for name, reason in report.deferred:
+        print(f"  Later: {name}: the server said {reason}; the next run tries again.")
+    for skipped in report.skipped_writes:
+        print(f"  Not written: {skipped}")
+    if report.stop_reason:
+        print(f"Stopped: {report.stop_reason}.")
+    if report.interrupted:
+        print("Interrupted: what was sent is recorded; run again to send the rest.")
+    # Addresses to correct and messages to ask about both wait for the chair.
+    waiting = report.failed or report.uncertain or report.failed_before or report.uncertain_before
+    return PROBLEMS if waiting else OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], int]] = {
     "init": cmd_init,
     "check": cmd_check,
     "daily": cmd_daily,
+    "invite": cmd_invite,
 }
 
 

@@ -31,12 +31,20 @@ class GoogleConfig:
     backoff_seconds: float = 1.0
 
 
+DEFAULT_SIGNATURE = "Alumniutskottet\nI-sektionen, Industriell ekonomi\nLuleå tekniska universitet"
+
+
 @dataclass(frozen=True)
 class MailConfig:
     backend: str = "outbox"
     outbox: Path = Path("outbox")
     from_name: str = "Alumniutskottet, I-sektionen"
     from_address: str = "alumni@example.org"
+    signature: str = DEFAULT_SIGNATURE
+    templates: Path = Path("templates")
+    journal: Path = Path("sent-journal.jsonl")
+    rate_per_minute: int = 20
+    daily_cap: int = 450
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,16 @@ class SmtpConfig:
     security: str = "starttls"
     username: str = ""
     password_env: str = "ALUMNI_SMTP_PASSWORD"
+    ca_file: Path | None = None
+    timeout_seconds: float = 30.0
+    retries: int = 3
+    backoff_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class InviteConfig:
+    signup_link: str = "https://www.linkedin.com/groups/0000000/"
+    form_link: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class Config:
     google: GoogleConfig = field(default_factory=GoogleConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    invite: InviteConfig = field(default_factory=InviteConfig)
     # Where the values came from: the file, or None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
 
@@ -168,21 +187,46 @@ def _validate(config: Config, path: Path) -> None:
             f"{path}: 'mandate_start' {config.mandate_start!r} must be \"MM-DD\" "
             '(day 1–28), for example "09-01".'
         )
-    for key in ("retries", "timeout_seconds", "backoff_seconds"):
-        if getattr(config.google, key) < 0:
-            raise ConfigError(f"{path}: 'google.{key}' must not be negative.")
+    numbers = {
+        "google": ("retries", "timeout_seconds", "backoff_seconds"),
+        "smtp": ("retries", "timeout_seconds", "backoff_seconds", "port"),
+        "mail": ("rate_per_minute", "daily_cap"),
+    }
+    for section, keys in numbers.items():
+        for key in keys:
+            if getattr(getattr(config, section), key) < 0:
+                raise ConfigError(f"{path}: '{section}.{key}' must not be negative.")
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:
     def under(p: Path) -> Path:
         return p if p.is_absolute() else base / p
 
-    credentials = config.google.credentials
+    def maybe(p: Path | None) -> Path | None:
+        return None if p is None else under(p)
+
+    mail = config.mail
     return dataclasses.replace(
         config,
         local=dataclasses.replace(config.local, workbook=under(config.local.workbook)),
-        google=dataclasses.replace(
-            config.google, credentials=None if credentials is None else under(credentials)
+        google=dataclasses.replace(config.google, credentials=maybe(config.google.credentials)),
+        mail=dataclasses.replace(
+            mail,
+            outbox=under(mail.outbox),
+            templates=_templates(
+                under(mail.templates), explicit=mail.templates != Path("templates")
+            ),
+            journal=under(mail.journal),
         ),
-        mail=dataclasses.replace(config.mail, outbox=under(config.mail.outbox)),
+        smtp=dataclasses.replace(config.smtp, ca_file=maybe(config.smtp.ca_file)),
     )
+
+
+BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _templates(path: Path, explicit: bool) -> Path:
+    # Without a templates folder of its own, a committee uses the ones shipped with the tool.
+    if explicit or path.is_dir():
+        return path
+    return BUNDLED_TEMPLATES

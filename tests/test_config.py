@@ -19,7 +19,9 @@ def test_built_in_defaults_equal_the_example_file() -> None:
     strip = lambda c: dataclasses.replace(  # noqa: E731
         c,
         local=dataclasses.replace(c.local, workbook=Path(c.local.workbook.name)),
-        mail=dataclasses.replace(c.mail, outbox=Path(c.mail.outbox.name)),
+        mail=dataclasses.replace(
+            c.mail, outbox=Path(c.mail.outbox.name), journal=Path(c.mail.journal.name)
+        ),
     )
     assert strip(example) == strip(defaults)
 

@@ -1,0 +1,1 @@
+"""E-mail: building and rendering messages, the send journal, and the backends that deliver them."""

@@ -1,0 +1,64 @@
+"""The mail backend interface, and the three ways a message can fail to go out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from email.message import EmailMessage
+
+from alumni.errors import AlumniError
+
+
+class MailError(AlumniError):
+    """Sending cannot go on at all (login refused, server unreachable): the run stops."""
+
+
+class PermanentFailure(Exception):
+    """The server refused this one message for good (5xx), e.g. an unknown address."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TemporaryFailure(Exception):
+    """The server asked to try this message later (4xx) and kept asking: not sent this run."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UncertainOutcome(Exception):
+    """The connection was lost after the message was handed over: it may or may not have gone."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Mailer(ABC):
+    """Delivers built messages, one at a time, over one connection for the whole run.
+
+    `send` returns once the message was accepted, or raises PermanentFailure,
+    TemporaryFailure or UncertainOutcome for that message, or MailError when nothing more
+    can be sent. `connections` counts connections opened (for the benchmarks).
+    """
+
+    description: str
+    """Where messages go, for people: 'the folder outbox/' or 'smtp.gmail.com:587'."""
+
+    connections: int = 0
+
+    @abstractmethod
+    def send(self, message: EmailMessage) -> None:
+        """Deliver one message to the addresses in its To header."""
+
+    def close(self) -> None:
+        """End the connection, if there is one."""
+        return None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

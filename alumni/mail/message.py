@@ -1,0 +1,262 @@
+"""Builds the committee's e-mails as standard MIME messages, safe against header injection."""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import string
+import unicodedata
+from datetime import datetime
+from email import headerregistry
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import Policy
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+KEY_HEADER = "X-Alumni-Key"
+
+# Characters that are special in an address (RFC 5322 "specials"), or that would let a value
+# escape its header: an address holding one is not a single plain address.
+_NOT_IN_ADDRESS = frozenset(' ,;:<>()[]\\"')
+
+_LINE = 78  # RFC 5322's line length for headers
+_EW_MAX = 75  # RFC 2047's longest encoded-word
+_ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~")
+_Q_PLAIN = frozenset(string.ascii_letters + string.digits + "!*+-/")  # RFC 2047 5(3)
+
+
+def build_message(
+    *,
+    sender_name: str,
+    sender_address: str,
+    to_name: str,
+    to_address: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    reply_to: tuple[str, str] | None = None,
+    now: datetime,
+    key: str | None = None,
+) -> EmailMessage:
+    """One message from the committee to one person, dated `now`.
+
+    Names, subject and key lose control characters (they become spaces), so no value can add
+    a header. Addresses must each be one plain address, else ValueError. The body is
+    text/plain in UTF-8; with `html` (already escaped by the caller) the message becomes
+    multipart/alternative with both versions.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime (with a time zone)")
+    sender = _address(sender_name, sender_address)
+    message = EmailMessage(policy=POLICY)
+    message["From"] = sender
+    message["To"] = _address(to_name, to_address)
+    if reply_to is not None:
+        message["Reply-To"] = _address(*reply_to)
+    message["Subject"] = clean_text(subject)
+    message["Date"] = format_datetime(now)
+    # An explicit domain: make_msgid would otherwise ask DNS for this machine's name, which
+    # can hang for seconds and leaks the laptop's name into every message.
+    message["Message-ID"] = make_msgid(domain=sender.domain)
+    if key is not None:
+        message[KEY_HEADER] = clean_text(key)
+    # Quoted-printable keeps every line 7-bit, so any server takes it whether or not it
+    # offers 8BITMIME, and å/ä/ö stay readable in the raw .eml.
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if html is not None:
+        message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+        # set_content stamps every part it makes; MIME-Version belongs on the top level only.
+        for part in message.iter_parts():
+            del part["MIME-Version"]
+    return message
+
+
+def clean_text(value: str) -> str:
+    """`value` on one line: control, line-break and lone surrogate characters become spaces.
+
+    Runs of spaces shrink to one, as a mail reader shows them anyway (and a parsed header
+    would not give the same value back otherwise).
+    """
+    return " ".join("".join(" " if _unsafe(ch) else ch for ch in value).split())
+
+
+def _unsafe(ch: str) -> bool:
+    # Cc covers CR, LF, TAB, NUL and NEL; Zl/Zp are the Unicode line and paragraph separators
+    # that some mail readers treat as line breaks; Cs cannot be encoded at all.
+    return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
+
+
+def check_address(address: str) -> str:
+    """`address` if it is one plain address (domain in IDNA form), else ValueError saying why."""
+    if not isinstance(address, str) or not address:
+        raise ValueError("an e-mail address is missing")
+    bad = sorted({ch for ch in address if ch in _NOT_IN_ADDRESS or _unsafe(ch)})
+    if bad:
+        shown = ", ".join(repr(ch) for ch in bad)
+        raise ValueError(f"{address!r} is not one e-mail address: it contains {shown}")
+    if len(address) > 254:  # RFC 5321's longest path
+        raise ValueError(f"{address[:40]!r}...: too long for an e-mail address")
+    if address.count("@") != 1:
+        raise ValueError(f"{address!r} is not one e-mail address: it needs exactly one @")
+    local, domain = address.split("@")
+    if not local or not domain:
+        raise ValueError(f"{address!r} is not an e-mail address: text is missing around the @")
+    if not local.isascii():
+        # Sending to such an address needs SMTPUTF8, which many servers lack.
+        raise ValueError(f"{address!r}: letters such as å, ä, ö before the @ are not supported")
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        raise ValueError(f"{address!r} is not an e-mail address: misplaced dot before the @")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"{address!r} is not an e-mail address: bad domain") from exc
+    if domain.startswith(".") or domain.endswith(".") or ".." in domain:
+        raise ValueError(f"{address!r} is not an e-mail address: misplaced dot after the @")
+    return f"{local}@{domain}"
+
+
+def _address(name: str, address: str) -> Address:
+    return Address(display_name=clean_text(name), addr_spec=check_address(address))
+
+
+def summary(message: EmailMessage) -> str:
+    """The message as a person checks it in a dry run: the main headers, decoded, then the text."""
+    lines = [
+        f"{name}: {message[name]}"
+        for name in ("From", "To", "Reply-To", "Subject")
+        if message[name] is not None
+    ]
+    body = message.get_body(("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    if message.get_body(("html",)) is not None:
+        lines.append("(with an HTML version of the same text)")
+    return "\n".join(lines) + "\n\n" + text
+
+
+# -- header folding ------------------------------------------------------------------------------
+#
+# The standard library's own folding (Python 3.11) is not used for the headers that carry
+# people's text: a long display name with a comma can lose its quotes, turning the rest of
+# the name into extra recipients (CPython gh-80222, gh-121284), and a space between two
+# encoded-words can be dropped, joining two words (gh-144156). These header classes write
+# their value out themselves: plain words when they are plain ASCII, a quoted-string when a
+# short ASCII name has specials, else RFC 2047 encoded-words that each hold whole characters
+# and carry their spaces inside, so a reader that unfolds and joins them gets the exact text.
+
+
+# The registry mixes these classes with BaseHeader itself; naming it here tells the type checker,
+# whose stubs disagree in details about the mixins (hence the ignores).
+class _AddressHeader(headerregistry.UniqueAddressHeader, headerregistry.BaseHeader):  # type: ignore[misc]
+    def fold(self, *, policy: Policy) -> str:
+        if any(group.display_name is not None for group in self.groups):
+            return str(super().fold(policy=policy))  # groups are not used by this tool
+        tokens: list[str] = []
+        for address in self.addresses:
+            if tokens:
+                tokens[-1] += ","
+            room = _first_line_room(self.name) if not tokens else _EW_MAX
+            phrase = _phrase(address.display_name, room)
+            tokens += [*phrase, f"<{address.addr_spec}>"] if phrase else [address.addr_spec]
+        return _fold(self.name, tokens, policy)
+
+
+class _TextHeader(headerregistry.UniqueUnstructuredHeader, headerregistry.BaseHeader):  # type: ignore[misc]
+    @classmethod
+    def parse(cls, value: str, kwds: dict[str, Any]) -> None:
+        super().parse(value, kwds)
+        # The text exactly as given: the standard parse would decode anything in it that looks
+        # like an encoded-word, while this text is the committee's own.
+        kwds["decoded"] = str(value)
+
+    def fold(self, *, policy: Policy) -> str:
+        return _fold(self.name, _text(str(self), _first_line_room(self.name)), policy)
+
+
+_HEADERS = headerregistry.HeaderRegistry()
+for _name in ("from", "to", "reply-to", "sender", "cc"):
+    _HEADERS.map_to_type(_name, _AddressHeader)
+for _name in ("subject", KEY_HEADER.lower()):
+    _HEADERS.map_to_type(_name, _TextHeader)
+
+POLICY = email.policy.SMTP.clone(header_factory=_HEADERS)
+"""The policy of built messages: SMTP's (CRLF line ends), with the header folding above."""
+
+
+def _first_line_room(name: str) -> int:
+    return min(_EW_MAX, _LINE - len(name) - len(": "))
+
+
+def _fold(name: str, tokens: list[str], policy: Policy) -> str:
+    """`Name: tokens`, broken between tokens so that lines stay within 78 characters."""
+    lines = [f"{name}:"]
+    for token in tokens:
+        if len(lines[-1]) + 1 + len(token) <= _LINE or lines[-1] == lines[0] == f"{name}:":
+            lines[-1] += " " + token
+        else:
+            lines.append(" " + token)
+    linesep = str(policy.linesep)
+    return linesep.join(lines) + linesep
+
+
+def _printable_ascii(text: str) -> bool:
+    return all(" " <= ch <= "~" for ch in text) and "=?" not in text
+
+
+def _words_fit(words: list[str], room: int) -> bool:
+    return bool(words) and len(words[0]) <= room and all(0 < len(w) < _LINE for w in words)
+
+
+def _phrase(name: str, room: int) -> list[str]:
+    """A display name as words, one quoted-string, or encoded-words."""
+    if not name:
+        return []
+    if _printable_ascii(name):
+        words = name.split(" ")
+        if all(set(word) <= _ATEXT for word in words) and _words_fit(words, room):
+            return words
+        quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if len(quoted) <= room:
+            return [quoted]
+    return _encoded_words(name, room)
+
+
+def _text(text: str, room: int) -> list[str]:
+    """Unstructured text (a subject) as plain words, or encoded-words."""
+    if not text:
+        return []
+    words = text.split(" ")
+    if _printable_ascii(text) and _words_fit(words, room):
+        return words
+    return _encoded_words(text, room)
+
+
+def _encoded_words(text: str, room: int) -> list[str]:
+    """`text` as UTF-8 encoded-words, the first at most `room` long, the rest at most 75."""
+    data = text.encode("utf-8")
+    kind = "b" if len(_b_encode(data)) < len(_q_encode(data)) else "q"
+    words: list[str] = []
+    chunk = ""
+    for ch in text:
+        if chunk and len(_encoded_word(chunk + ch, kind)) > room:
+            words.append(_encoded_word(chunk, kind))
+            chunk, room = "", _EW_MAX
+        chunk += ch
+    words.append(_encoded_word(chunk, kind))
+    return words
+
+
+def _encoded_word(text: str, kind: str) -> str:
+    data = text.encode("utf-8")
+    return f"=?utf-8?{kind}?{_b_encode(data) if kind == 'b' else _q_encode(data)}?="
+
+
+def _b_encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _q_encode(data: bytes) -> str:
+    return "".join(
+        chr(byte) if chr(byte) in _Q_PLAIN else "_" if byte == 0x20 else f"={byte:02X}"
+        for byte in data
+    )

@@ -1,0 +1,109 @@
+"""§3.1 rule: who gets the invitation now, given the sheet and the send journal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Entry
+from alumni.rules.invitations import (
+    ALREADY_SENT,
+    FAILED_BEFORE,
+    SEND,
+    invite_key,
+    select_invitees,
+)
+from alumni.rules.invitations import UNCERTAIN as UNCERTAIN_ACTION
+
+T = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+ANNA = "anna@example.org"
+
+
+def graduates(status: str = "", address: str = ANNA, year: int = 2026) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ID": ["AK-0001"],
+            "Namn": ["Anna Ek"],
+            "E-post": [address],
+            "Examensår": pd.array([year], dtype="Int64"),
+            "Språk": ["sv"],
+            "Inbjudningsstatus": [status],
+            "_row": [2],
+        }
+    )
+
+
+def journal(state: str | None, address: str = ANNA, reason: str = "") -> dict[str, Entry]:
+    if state is None:
+        return {}
+    key = invite_key("AK-0001", address)
+    return {key: Entry(key, state, T, reason)}
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "resend", "action", "new_status"),
+    [
+        ("", None, False, SEND, None),
+        ("", SENT, False, ALREADY_SENT, "skickad"),
+        ("skickad", SENT, False, ALREADY_SENT, "skickad"),
+        (
+            "skickad",
+            None,
+            False,
+            ALREADY_SENT,
+            None,
+        ),  # the sheet is trusted where the journal is silent
+        ("", FAILED, False, FAILED_BEFORE, "misslyckad: 550 no such user"),
+        ("", SENDING, False, UNCERTAIN_ACTION, "osäker"),  # killed while sending
+        ("", UNCERTAIN, False, UNCERTAIN_ACTION, "osäker"),
+        ("", SENDING, True, SEND, "osäker"),
+        ("osäker", None, False, UNCERTAIN_ACTION, None),
+        ("osäker", None, True, SEND, None),
+        ("", DEFERRED, False, SEND, None),
+        ("misslyckad: 550 no such user", None, False, SEND, None),  # the address was corrected
+    ],
+)
+def test_what_happens_to_one_graduate(
+    status: str, state: str | None, resend: bool, action: str, new_status: str | None
+) -> None:
+    rows = select_invitees(
+        graduates(status), 2026, journal(state, reason="550 no such user"), resend
+    )
+    assert rows["action"].tolist() == [action]
+    assert rows["new_status"].tolist() == [new_status]
+
+
+def test_a_failed_address_is_tried_again_once_the_chair_changed_it() -> None:
+    old = journal(FAILED, address="anna@exampel.org", reason="550")
+    rows = select_invitees(graduates(address=ANNA), 2026, old)
+    assert rows["action"].tolist() == [SEND]
+
+
+def test_someone_invited_at_an_old_address_is_not_invited_again() -> None:
+    old = journal(SENT, address="anna@old.example.org")
+    rows = select_invitees(graduates(address=ANNA), 2026, old)
+    assert rows["action"].tolist() == [ALREADY_SENT]
+    assert rows["new_status"].tolist() == ["skickad"]
+
+
+def test_only_the_year_asked_for() -> None:
+    assert select_invitees(graduates(year=2025), 2026, {}).empty
+
+
+@pytest.mark.parametrize(
+    ("address", "language", "problem"),
+    [
+        ("", "sv", "no e-mail address"),
+        ("anna.example.org", "sv", "'anna.example.org' is not an e-mail address"),
+        (ANNA, pd.NA, "an unknown language"),
+        (ANNA, "en", ""),
+    ],
+)
+def test_rows_that_cannot_be_sent_to_are_named(
+    address: str, language: object, problem: str
+) -> None:
+    frame = graduates(address=address)
+    frame["Språk"] = pd.Series([language], dtype=object)
+    assert select_invitees(frame, 2026, {})["problem"].tolist() == [problem]

@@ -1,0 +1,348 @@
+"""`alumni invite` (§3.1): dry run by default, every graduate exactly once, refusals recorded."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from alumni.cli import run
+from alumni.config import load_config
+from alumni.jobs import invite as job
+from alumni.mail.journal import Journal
+from alumni.mail.outbox import OutboxMailer
+from alumni.sheet import load_workbook as load_sheet
+from alumni.store.xlsx import XlsxStore
+from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
+
+NOW = "2026-11-28 14:05"
+TO_SEND = [
+    "Klara Nordén",
+    "Viktor Strömberg",
+    "Maja Fält",
+    "Hugo Dahlgård",
+    "Agnes Öhman",
+    "Filip Järvinen",
+]
+
+
+def write_config(folder: Path, server: FakeSmtpServer | None = None, **mail: Any) -> None:
+    settings: dict[str, Any] = {"rate_per_minute": 0, **mail}
+    lines = ["[mail]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in settings.items()]
+    if server is not None:
+        lines[1:1] = ['backend = "smtp"']
+        lines += [
+            "[smtp]",
+            f'host = "{server.host}"',
+            f"port = {server.port}",
+            'security = "none"',
+            "backoff_seconds = 0.0",
+        ]
+    (folder / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
+    assert run(["--now", NOW, "init", "--demo"]) == 0
+    capsys.readouterr()
+    return tmp_path
+
+
+def alumni(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = run(["--now", NOW, *args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def statuses(folder: Path) -> dict[str, tuple[Any, Any]]:
+    ws = load_workbook(folder / "alumni.xlsx")["Avgångsklass"]
+    return {r[1]: (r[5], r[6]) for r in ws.iter_rows(min_row=2, values_only=True) if r[3] == 2026}
+
+
+def received_by(server: FakeSmtpServer) -> list[str]:
+    return [str(m.message["To"].addresses[0].display_name) for m in server.messages]
+
+
+def set_cell(folder: Path, ref: str, value: Any) -> None:
+    book = load_workbook(folder / "alumni.xlsx")
+    book["Avgångsklass"][ref] = value
+    book.save(folder / "alumni.xlsx")
+
+
+def test_a_dry_run_shows_the_first_message_and_sends_nothing(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    before = (folder / "alumni.xlsx").read_bytes()
+    code, out, _ = alumni(capsys, "invite")
+    lines = out.splitlines()
+    assert code == 0
+    assert (
+        lines[0]
+        == "Invitations for 2026: 9 graduates in Avgångsklass, 3 already invited, 6 to send."
+    )
+    assert (
+        lines[2]
+        == f"The first message, as it would go out through {smtp_server.host}:{smtp_server.port}:"
+    )
+    assert "To: Klara Nordén <klara.norden@student.example.org>" in lines
+    assert "Subject: Inbjudan till I-sektionens alumnnätverk på LinkedIn" in lines
+    assert "Hej Klara Nordén," in lines
+    assert lines[-1] == "Dry run: nothing was sent. Run `alumni invite --send` to send them."
+    assert smtp_server.messages == [] and smtp_server.connections == 0
+    assert (folder / "alumni.xlsx").read_bytes() == before
+    assert not (folder / "sent-journal.jsonl").exists()
+
+
+def test_send_delivers_each_invitation_once_and_records_it(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    code, out, _ = alumni(capsys, "invite", "--send")
+    assert code == 0
+    assert out.splitlines()[-1] == "Sent 6, failed 0, uncertain 0, not sent this run 0."
+    assert received_by(smtp_server) == TO_SEND
+    assert smtp_server.connections == 1
+    first = smtp_server.messages[0].message
+    assert str(first["From"]) == '"Alumniutskottet, I-sektionen" <alumni@example.org>'
+    assert first["From"].addresses[0].display_name == "Alumniutskottet, I-sektionen"
+    assert first["Date"] and first["Message-ID"].endswith("@example.org>")
+    text = first.get_body(("plain",)).get_content()
+    assert "Hej Klara Nordén," in text and "https://www.linkedin.com/groups/0000000/" in text
+    assert "Med vänliga hälsningar" in text
+    assert all(statuses(folder)[name] == ("2026-11-28 14:05", "skickad") for name in TO_SEND)
+
+    code, out, _ = alumni(capsys, "invite", "--send")
+    assert (code, len(smtp_server.messages)) == (0, 6)
+    assert out.splitlines()[0].endswith("9 already invited, 0 to send.")
+
+
+def test_english_rows_get_the_english_template(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    set_cell(folder, "E5", "en")  # Klara Nordén
+    alumni(capsys, "invite", "--send", "--limit", "1")
+    message = smtp_server.messages[0].message
+    assert message["Subject"] == "Invitation to the I-sektionen alumni network on LinkedIn"
+    assert "Dear Klara Nordén," in message.get_body(("plain",)).get_content()
+
+
+def test_bad_rows_stop_the_run_before_anything_is_sent(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    set_cell(folder, "C5", None)
+    set_cell(folder, "E6", "tyska")
+    before = (folder / "alumni.xlsx").read_bytes()
+    code, _, err = alumni(capsys, "invite", "--send")
+    assert code == 1
+    assert "nothing was sent: 2 rows cannot be invited as they are:" in err
+    assert "Avgångsklass!C5: Klara Nordén: no e-mail address — correct it before sending" in err
+    assert (
+        "Avgångsklass!E6: Viktor Strömberg: an unknown language — correct it before sending" in err
+    )
+    assert smtp_server.messages == []
+    assert (folder / "alumni.xlsx").read_bytes() == before
+
+
+def test_an_undefined_template_variable_stops_the_run(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    templates = folder / "mallar"
+    templates.mkdir()
+    for lang in ("sv", "en"):
+        (templates / f"graduation_invite.{lang}.j2").write_text(
+            "{% block subject %}Inbjudan{% endblock %}{% block text %}Hej {{ nmae }}{% endblock %}"
+        )
+    write_config(folder, smtp_server, templates="mallar")
+    code, _, err = alumni(capsys, "invite", "--send")
+    assert code == 1 and "'nmae' is undefined" in err
+    assert smtp_server.messages == []
+
+
+def test_names_cannot_inject_headers_or_html(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    set_cell(folder, "B5", "Klara <b>Nordén</b>\r\nBcc: evil@example.org")
+    alumni(capsys, "invite", "--send", "--limit", "1")
+    received = smtp_server.messages[0]
+    assert received.rcpt_tos == ["klara.norden@student.example.org"]
+    assert received.message["Bcc"] is None
+    html = received.message.get_body(("html",)).get_content()
+    assert "&lt;b&gt;Nordén&lt;/b&gt;" in html and "<b>Nordén</b>" not in html
+
+
+def test_a_refused_address_is_recorded_and_the_run_goes_on(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    smtp_server.refuse("viktor.stromberg@example.org")
+    code, out, _ = alumni(capsys, "invite", "--send")
+    assert code == 1
+    assert (
+        "  Failed: Viktor Strömberg: 550 5.1.1 User unknown — correct the address in Avgångsklass; the next run tries it again."
+        in out.splitlines()
+    )
+    assert statuses(folder)["Viktor Strömberg"] == (
+        "2026-11-28 14:05",
+        "misslyckad: 550 5.1.1 User unknown",
+    )
+    assert len(smtp_server.messages) == 5
+
+    smtp_server.reset()
+    assert alumni(capsys, "invite", "--send")[0] == 1  # not tried again; still to correct
+    assert smtp_server.messages == []
+
+    set_cell(folder, "C6", "viktor.s@example.org")
+    assert alumni(capsys, "invite", "--send")[0] == 0
+    assert received_by(smtp_server) == ["Viktor Strömberg"]
+    assert statuses(folder)["Viktor Strömberg"][1] == "skickad"
+
+
+def test_a_server_that_asks_to_wait_gets_the_message_once_later(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    smtp_server.defer(1)
+    assert alumni(capsys, "invite", "--send")[0] == 0
+    assert received_by(smtp_server) == TO_SEND
+
+
+def test_an_outcome_that_is_unknown_is_marked_uncertain_and_not_sent_again(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    smtp_server.drop_connection(at_message=2, stage="DATA", keep=True)
+    code, out, _ = alumni(capsys, "invite", "--send")
+    assert code == 1
+    assert (
+        "  Uncertain: Viktor Strömberg — the message may have gone out; ask them, then use --resend-uncertain if it did not."
+        in out
+    )
+    assert statuses(folder)["Viktor Strömberg"][1] == "osäker"
+    assert (
+        received_by(smtp_server) == TO_SEND
+    )  # it did arrive, and the rest went on a new connection
+
+    smtp_server.reset()
+    code, out, _ = alumni(capsys, "invite")
+    assert (
+        "  Uncertain (osäker; not sent again without --resend-uncertain): Viktor Strömberg" in out
+    )
+    assert alumni(capsys, "invite", "--send")[0] == 1 and smtp_server.messages == []
+    assert alumni(capsys, "invite", "--send", "--resend-uncertain")[0] == 0
+    assert received_by(smtp_server) == ["Viktor Strömberg"]
+    assert statuses(folder)["Viktor Strömberg"][1] == "skickad"
+
+
+def test_limit_and_daily_cap_stop_cleanly_and_the_next_run_goes_on(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server, daily_cap=4)
+    assert alumni(capsys, "invite", "--send", "--limit", "2")[0] == 0
+    assert received_by(smtp_server) == TO_SEND[:2]
+    code, out, _ = alumni(capsys, "invite", "--send")
+    assert code == 0
+    assert received_by(smtp_server) == TO_SEND[:4]
+    assert (
+        "Stopped: the daily cap of 4 messages in 24 hours is reached; run again tomorrow to send the rest."
+        in out
+    )
+    assert run(["--now", "2026-11-29 14:06", "invite", "--send"]) == 0
+    assert received_by(smtp_server) == TO_SEND
+
+
+def test_test_to_sends_one_sample_and_changes_nothing(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    before = (folder / "alumni.xlsx").read_bytes()
+    code, out, _ = alumni(capsys, "invite", "--test-to", "ordforande@example.org")
+    assert code == 0 and out.startswith("Sent one sample invitation to ordforande@example.org")
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["ordforande@example.org"]
+    assert (
+        received.message["Subject"] == "[Test] Inbjudan till I-sektionens alumnnätverk på LinkedIn"
+    )
+    assert (folder / "alumni.xlsx").read_bytes() == before
+    assert not (folder / "sent-journal.jsonl").exists()
+
+
+def test_starttls_with_login(
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    tls_smtp_server: FakeSmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = tls_smtp_server
+    assert server.tls is not None
+    (folder / "config.toml").write_text(
+        f'[mail]\nbackend = "smtp"\nrate_per_minute = 0\n[smtp]\nhost = "{server.host}"\n'
+        f'port = {server.port}\nsecurity = "starttls"\nusername = "{USERNAME}"\n'
+        f'ca_file = "{server.tls.ca_file}"\n'
+    )
+    monkeypatch.setenv("ALUMNI_SMTP_PASSWORD", PASSWORD)
+    assert alumni(capsys, "invite", "--send", "--limit", "5")[0] == 0
+    assert received_by(server) == TO_SEND[:5] and server.logins == [USERNAME]
+
+    monkeypatch.setenv("ALUMNI_SMTP_PASSWORD", "fel-lösenord")
+    code, out, err = alumni(capsys, "invite", "--send")
+    assert code == 2 and "ALUMNI_SMTP_PASSWORD" in err
+    assert "fel-lösenord" not in out + err
+    assert statuses(folder)["Filip Järvinen"] == (None, None)  # not sent, not marked
+
+    monkeypatch.setenv("ALUMNI_SMTP_PASSWORD", PASSWORD)
+    assert alumni(capsys, "invite", "--send")[0] == 0
+    assert received_by(server) == TO_SEND
+
+
+def test_the_outbox_writes_one_openable_file_per_message(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_config(folder)
+    assert alumni(capsys, "invite", "--send")[0] == 0
+    files = sorted((folder / "outbox").glob("*.eml"))
+    assert len(files) == 6
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert parsed["To"].addresses[0].display_name in TO_SEND
+
+
+def test_the_pace_is_kept_between_messages(folder: Path) -> None:
+    write_config(folder, rate_per_minute=30)
+    config = load_config(None, cwd=folder)
+    store = XlsxStore(config.local.workbook)
+    now = pd.Timestamp(NOW, tz="Europe/Stockholm")
+    wb = load_sheet(store.read(), config.timezone)
+    report, _rows, problems = job.prepare(wb, config, 2026, {}, now)
+    assert problems == []
+    clock = [0.0]
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(round(seconds, 3))
+        clock[0] += seconds
+
+    with Journal(config.mail.journal) as journal:
+        sender = job.Sender(
+            store,
+            OutboxMailer(config.mail.outbox),
+            journal,
+            config,
+            lambda: now,
+            sleep=sleep,
+            monotonic=lambda: clock[0],
+        )
+        sender.run(report, job.ChangeSet(), limit=3)
+    assert pauses == [2.0, 2.0]
