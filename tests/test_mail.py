@@ -1,4 +1,4 @@
-"""Specifications of the mail layer: building messages, the outbox, and SMTP against a real server."""
+"""Specifications of the mail layer: building messages, the outbox, SMTP against a real server."""
 
 from __future__ import annotations
 
@@ -24,15 +24,13 @@ from alumni.mail.message import build_message, check_address, clean_text, summar
 from alumni.mail.open import open_mailer
 from alumni.mail.outbox import OutboxMailer
 from alumni.mail.smtp import SmtpMailer
-from tests.fakes.smtp_server import (  # noqa: F401
+from tests.fakes.smtp_server import (
     PASSWORD,
     USERNAME,
     FakeSmtpServer,
     Received,
+    Stage,
     free_port,
-    smtp_server,
-    ssl_smtp_server,
-    tls_smtp_server,
 )
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -426,9 +424,11 @@ def plain_mailer(server: FakeSmtpServer, sleeps: Sleeps, **kwargs: Any) -> SmtpM
 
 
 @pytest.fixture
-def mailer(smtp_server: FakeSmtpServer, sleeps: Sleeps) -> Iterator[SmtpMailer]:  # noqa: F811
-    with plain_mailer(smtp_server, sleeps) as opened:
-        yield opened  # type: ignore[misc]
+def mailer(smtp_server: FakeSmtpServer, sleeps: Sleeps) -> Iterator[SmtpMailer]:
+    """A plain-SMTP mailer for the fresh server, recording its pauses in `sleeps`."""
+    opened = plain_mailer(smtp_server, sleeps)
+    with opened:
+        yield opened
 
 
 def to(n: int) -> EmailMessage:
@@ -436,7 +436,7 @@ def to(n: int) -> EmailMessage:
 
 
 def test_smtp_delivers_the_message_as_built(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
 ) -> None:
     message = make(html="<p>Hej Åsa</p>")
@@ -454,7 +454,7 @@ def test_smtp_delivers_the_message_as_built(
     assert mailer.description == f"127.0.0.1:{smtp_server.port} (none)"
 
 
-def test_bcc_goes_in_the_envelope_only(smtp_server: FakeSmtpServer, mailer: SmtpMailer) -> None:  # noqa: F811
+def test_bcc_goes_in_the_envelope_only(smtp_server: FakeSmtpServer, mailer: SmtpMailer) -> None:
     message = make()
     message["Bcc"] = "arkiv@example.org"
     mailer.send(message)
@@ -465,7 +465,19 @@ def test_bcc_goes_in_the_envelope_only(smtp_server: FakeSmtpServer, mailer: Smtp
     assert "Bcc" in message
 
 
-def test_one_connection_for_the_whole_run(smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:  # noqa: F811
+@pytest.mark.parametrize("name", [*LONG_NAMES[:3], 'evil@example.com, "x" <evil@example.com>'])
+def test_addresses_in_a_display_name_never_become_recipients(
+    smtp_server: FakeSmtpServer,
+    mailer: SmtpMailer,
+    name: str,
+) -> None:
+    mailer.send(make(to_name=name, sender_name=name))
+
+    (got,) = smtp_server.messages
+    assert (got.mail_from, got.rcpt_tos) == ("alumni@example.org", ["asa.oberg@example.se"])
+
+
+def test_one_connection_for_the_whole_run(smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:
     mailer = plain_mailer(smtp_server, sleeps)
     assert smtp_server.connections == 0  # nothing happens before the first message
 
@@ -482,7 +494,7 @@ def test_one_connection_for_the_whole_run(smtp_server: FakeSmtpServer, sleeps: S
 
 
 def test_a_closed_mailer_opens_a_new_connection_when_used_again(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
 ) -> None:
     mailer.send(to(1))
@@ -503,7 +515,8 @@ def tls_mailer(
     return SmtpMailer(server.host, server.port, "starttls", USERNAME, password, **options)
 
 
-def test_starttls_and_login(tls_smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:  # noqa: F811
+def test_starttls_and_login(tls_smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:
+    assert not PASSWORD.isascii()  # the login carries å, ä, ö (smtplib alone cannot)
     with tls_mailer(tls_smtp_server, sleeps) as mailer:
         mailer.send(to(1))
         mailer.send(to(2))
@@ -513,7 +526,7 @@ def test_starttls_and_login(tls_smtp_server: FakeSmtpServer, sleeps: Sleeps) -> 
     assert tls_smtp_server.connections == 1
 
 
-def test_implicit_tls(ssl_smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:  # noqa: F811
+def test_implicit_tls(ssl_smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:
     assert ssl_smtp_server.tls is not None
     mailer = SmtpMailer(
         ssl_smtp_server.host,
@@ -538,7 +551,7 @@ def all_text(exc: BaseException, mailer: SmtpMailer) -> str:
 
 
 def test_a_wrong_password_is_a_mail_error_that_names_the_variable_not_the_password(
-    tls_smtp_server: FakeSmtpServer,  # noqa: F811
+    tls_smtp_server: FakeSmtpServer,
     sleeps: Sleeps,
 ) -> None:
     secret = "fel-lösenord-Ö9"
@@ -556,7 +569,7 @@ def test_a_wrong_password_is_a_mail_error_that_names_the_variable_not_the_passwo
 
 
 def test_a_wrong_password_from_the_config(
-    tls_smtp_server: FakeSmtpServer,  # noqa: F811
+    tls_smtp_server: FakeSmtpServer,
 ) -> None:
     assert tls_smtp_server.tls is not None
     smtp = SmtpConfig(
@@ -602,7 +615,7 @@ def test_open_mailer_follows_the_config(tmp_path: Path) -> None:
 
 
 def test_starttls_configured_but_not_offered_is_a_mail_error(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     sleeps: Sleeps,
 ) -> None:
     mailer = SmtpMailer(smtp_server.host, smtp_server.port, "starttls", USERNAME, PASSWORD)
@@ -614,7 +627,7 @@ def test_starttls_configured_but_not_offered_is_a_mail_error(
 
 
 def test_an_untrusted_certificate_is_a_mail_error(
-    tls_smtp_server: FakeSmtpServer,  # noqa: F811
+    tls_smtp_server: FakeSmtpServer,
     sleeps: Sleeps,
 ) -> None:
     mailer = tls_mailer(tls_smtp_server, sleeps, ca_file=None)
@@ -644,7 +657,7 @@ def test_a_server_that_never_greets_is_a_mail_error(sleeps: Sleeps) -> None:
             mailer.send(to(1))
 
 
-def test_a_refused_sender_stops_the_run(smtp_server: FakeSmtpServer, mailer: SmtpMailer) -> None:  # noqa: F811
+def test_a_refused_sender_stops_the_run(smtp_server: FakeSmtpServer, mailer: SmtpMailer) -> None:
     smtp_server.refuse_sender(553, "5.7.1 Sender not allowed")
 
     with pytest.raises(MailError, match=r"refused the sender alumni@example\.org \(553 5\.7\.1"):
@@ -653,12 +666,12 @@ def test_a_refused_sender_stops_the_run(smtp_server: FakeSmtpServer, mailer: Smt
 
 @pytest.mark.parametrize("stage", ["RCPT", "DATA"])
 def test_a_deferral_is_retried_after_a_pause(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
     sleeps: Sleeps,
-    stage: str,
+    stage: Stage,
 ) -> None:
-    smtp_server.defer(times=2, stage=stage)  # type: ignore[arg-type]
+    smtp_server.defer(times=2, stage=stage)
 
     mailer.send(to(1))
 
@@ -669,12 +682,12 @@ def test_a_deferral_is_retried_after_a_pause(
 
 @pytest.mark.parametrize("stage", ["RCPT", "DATA"])
 def test_a_deferral_that_lasts_is_a_temporary_failure_and_the_run_goes_on(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
     sleeps: Sleeps,
-    stage: str,
+    stage: Stage,
 ) -> None:
-    smtp_server.defer(times=4, code=452, text="4.2.2 Mailbox full", stage=stage)  # type: ignore[arg-type]
+    smtp_server.defer(times=4, code=452, text="4.2.2 Mailbox full", stage=stage)
 
     with pytest.raises(TemporaryFailure) as caught:
         mailer.send(to(1))
@@ -686,7 +699,22 @@ def test_a_deferral_that_lasts_is_a_temporary_failure_and_the_run_goes_on(
     assert smtp_server.connections == 1
 
 
-def test_no_retries_means_one_try(smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:  # noqa: F811
+def test_a_sender_deferred_for_good_is_a_temporary_failure(
+    smtp_server: FakeSmtpServer,
+    mailer: SmtpMailer,
+    sleeps: Sleeps,
+) -> None:
+    smtp_server.refuse_sender(421, "4.7.0 Too many messages, slow down")
+
+    with pytest.raises(
+        TemporaryFailure, match=r"^421 4\.7\.0 Too many messages, slow down \(tried 4"
+    ):
+        mailer.send(to(1))
+    assert sleeps == [2.0, 4.0, 8.0]
+    assert smtp_server.messages == []
+
+
+def test_no_retries_means_one_try(smtp_server: FakeSmtpServer, sleeps: Sleeps) -> None:
     smtp_server.defer(times=1)
     with plain_mailer(smtp_server, sleeps, retries=0) as mailer, pytest.raises(TemporaryFailure):
         mailer.send(to(1))
@@ -709,7 +737,7 @@ def test_no_retries_means_one_try(smtp_server: FakeSmtpServer, sleeps: Sleeps) -
     ids=["unknown user", "swedish reply", "refused after data"],
 )
 def test_a_refusal_is_a_permanent_failure_and_the_next_message_still_goes(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
     sleeps: Sleeps,
     knob: Any,
@@ -728,7 +756,7 @@ def test_a_refusal_is_a_permanent_failure_and_the_next_message_still_goes(
 
 
 def test_a_connection_dropped_at_rcpt_is_retried_on_a_new_connection(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
     sleeps: Sleeps,
 ) -> None:
@@ -748,7 +776,7 @@ def test_a_connection_dropped_at_rcpt_is_retried_on_a_new_connection(
 
 
 def test_drops_before_the_data_that_last_are_a_temporary_failure(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
     sleeps: Sleeps,
 ) -> None:
@@ -765,7 +793,7 @@ def test_drops_before_the_data_that_last_are_a_temporary_failure(
 
 @pytest.mark.parametrize("kept", [True, False], ids=["server kept it", "server lost it"])
 def test_a_connection_dropped_after_the_data_is_an_uncertain_outcome(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
     sleeps: Sleeps,
     kept: bool,
@@ -786,7 +814,7 @@ def test_a_connection_dropped_after_the_data_is_an_uncertain_outcome(
 
 
 def test_the_client_losing_the_connection_while_awaiting_the_reply_is_uncertain(
-    smtp_server: FakeSmtpServer,  # noqa: F811
+    smtp_server: FakeSmtpServer,
     mailer: SmtpMailer,
 ) -> None:
     def cut_the_client_off(received: Received) -> None:
@@ -807,7 +835,7 @@ def test_the_client_losing_the_connection_while_awaiting_the_reply_is_uncertain(
     ]
 
 
-def test_the_fake_server_resets(smtp_server: FakeSmtpServer, mailer: SmtpMailer) -> None:  # noqa: F811
+def test_the_fake_server_resets(smtp_server: FakeSmtpServer, mailer: SmtpMailer) -> None:
     smtp_server.refuse("person1@example.se")
     mailer.send(to(2))
     smtp_server.reset()

@@ -174,7 +174,7 @@ class _TextHeader(headerregistry.UniqueUnstructuredHeader, headerregistry.BaseHe
 
 
 _HEADERS = headerregistry.HeaderRegistry()
-for _name in ("from", "to", "reply-to", "sender", "cc"):
+for _name in ("from", "to", "reply-to", "cc", "bcc"):
     _HEADERS.map_to_type(_name, _AddressHeader)
 for _name in ("subject", KEY_HEADER.lower()):
     _HEADERS.map_to_type(_name, _TextHeader)

@@ -218,18 +218,14 @@ class SmtpMailer(Mailer):
             if 400 <= exc.smtp_code < 500:
                 return self._keep_if_open(conn, reply)
             raise PermanentFailure(reply) from None
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            stage = conn.stage
-            self._drop(conn)
-            if stage == "payload":
-                raise UncertainOutcome(
-                    f"the connection to {self.host}:{self.port} was lost after the message was "
-                    f"handed over ({_describe(exc)}) — it may or may not have been delivered"
-                ) from exc
-            return f"the connection to {self.host}:{self.port} was lost ({_describe(exc)})"
+        except smtplib.SMTPServerDisconnected as exc:
+            return self._lost(conn, exc)
         except smtplib.SMTPException as exc:
-            # E.g. the server lacks an extension this one message needs.
+            # E.g. the server lacks an extension this one message needs. (Checked before
+            # OSError, of which every SMTPException is a kind.)
             raise PermanentFailure(_one_line(str(exc))) from None
+        except OSError as exc:  # reset, broken pipe, timeout, TLS failure
+            return self._lost(conn, exc)
         finally:
             conn.stage = "idle"
         if refused:
@@ -237,6 +233,17 @@ class SmtpMailer(Mailer):
             refusals = "; ".join(f"{addr}: {_reply(*reply)}" for addr, reply in refused.items())
             raise PermanentFailure(f"delivered to the other recipients, refused for {refusals}")
         return None
+
+    def _lost(self, conn: _TrackedSMTP, exc: OSError) -> str:
+        """Why to try again on a new connection, or UncertainOutcome if the message was out."""
+        stage = conn.stage
+        self._drop(conn)
+        if stage == "payload":
+            raise UncertainOutcome(
+                f"the connection to {self.host}:{self.port} was lost after the message was "
+                f"handed over ({_describe(exc)}) — it may or may not have been delivered"
+            ) from exc
+        return f"the connection to {self.host}:{self.port} was lost ({_describe(exc)})"
 
     def _keep_if_open(self, conn: _TrackedSMTP, problem: str) -> str:
         if conn.sock is None:  # smtplib closes on 421 "service closing"
@@ -338,6 +345,8 @@ class SmtpMailer(Mailer):
         # Exceptions here are raised "from None": a chained one could carry the password.
         try:
             conn.login(self.username, password)
+        except smtplib.SMTPServerDisconnected:
+            raise  # a connection problem, not a login one
         except smtplib.SMTPAuthenticationError as exc:
             reply = self._hide(_reply(exc.smtp_code, exc.smtp_error))
             raise MailError(
@@ -395,8 +404,16 @@ def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
 
 
 def _addresses(message: EmailMessage, field: str) -> list[str]:
-    values = [str(v) for v in message.get_all(field, [])]
-    return [address for _, address in getaddresses(values) if address]
+    found: list[str] = []
+    for value in message.get_all(field, []):
+        # The parsed addresses themselves when the header has them: re-parsing the text of a
+        # display name full of commas and @ could find addresses that are not there.
+        addresses = getattr(value, "addresses", None)
+        if addresses is not None:
+            found += [a.addr_spec for a in addresses if a.addr_spec]
+        else:
+            found += [address for _, address in getaddresses([str(value)]) if address]
+    return found
 
 
 def _copy_without_bcc(message: EmailMessage) -> EmailMessage:

@@ -90,8 +90,9 @@ class FakeSmtpServer:
     """An SMTP server in a background thread that stores what it accepts.
 
     Without `tls` it speaks plain SMTP and offers no STARTTLS. With `tls` it requires
-    STARTTLS (or, with `implicit_tls`, speaks TLS from the start) and a login with
-    `username` and `password`, by AUTH LOGIN or PLAIN.
+    STARTTLS and a login with `username` and `password` (AUTH LOGIN or PLAIN); with
+    `implicit_tls` as well it speaks TLS from the first byte and checks a login if one comes.
+    Start it with `start()` or `with`; `port` is free on 127.0.0.1 and known beforehand.
     """
 
     def __init__(
@@ -156,7 +157,7 @@ class FakeSmtpServer:
         text: str = "4.3.0 Try again later",
         stage: Stage = "RCPT",
     ) -> None:
-        """Answer the next `times` transactions with `code` at RCPT or after DATA."""
+        """Answer `code text` to the next `times` RCPT commands, or messages after DATA."""
         _check_stage(stage)
         with self._lock:
             self._state.deferrals.append(_Deferral(times, f"{code} {text}", stage))
@@ -243,8 +244,8 @@ class _Handler:
 
     def _take(self, stage: Stage, transaction: int) -> tuple[str | None, _Drop | None]:
         """The deferral reply and the drop due now at `stage`, used up as they fire."""
-        state = self.fake._state
         with self.fake._lock:
+            state = self.fake._state
             drop = next(
                 (d for d in state.drops if d.stage == stage and d.at_transaction == transaction),
                 None,

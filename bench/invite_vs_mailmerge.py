@@ -1,0 +1,126 @@
+"""500 invitations to a local SMTP server: `alumni invite --send` side by side with mailmerge 2.3.
+
+Both run as commands, as the chair would run them, against the same aiosmtpd server on
+127.0.0.1 with the rate limit off. Needs mailmerge: `.venv/bin/pip install -e '.[bench]'`.
+Run: .venv/bin/python bench/invite_vs_mailmerge.py [rows]
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from openpyxl import Workbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from alumni.contract import TABS
+from tests.fakes.smtp_server import FakeSmtpServer
+
+NOW = "2026-11-28 14:05"
+BIN = Path(sys.executable).parent
+
+MAILMERGE_TEMPLATE = """TO: {{name}} <{{email}}>
+SUBJECT: Inbjudan till I-sektionens alumnnätverk på LinkedIn
+FROM: Alumniutskottet, I-sektionen <alumni@example.org>
+
+Hej {{name}},
+
+Vi gratulerar dig till din examen 2026. På uppdrag av Alumniutskottet vid I-sektionen
+vill vi bjuda in dig till sektionens alumnnätverk för Industriell ekonomi vid Luleå tekniska
+universitet.
+
+https://www.linkedin.com/groups/0000000/
+
+Med vänliga hälsningar
+Alumniutskottet
+"""
+
+
+def people(rows: int) -> list[tuple[str, str]]:
+    return [(f"Student Nummer{i} Åström", f"student{i}@example.org") for i in range(rows)]
+
+
+def prepare_alumni(folder: Path, server: FakeSmtpServer, rows: int) -> None:
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for tab in TABS:
+        book.create_sheet(tab.name).append(tab.header)
+    ws = book["Avgångsklass"]
+    for i, (name, address) in enumerate(people(rows)):
+        ws.append([f"AK-{i + 1:04d}", name, address, 2026, "sv"])
+    book.save(folder / "alumni.xlsx")
+    (folder / "config.toml").write_text(
+        '[mail]\nbackend = "smtp"\nrate_per_minute = 0\ndaily_cap = 0\n'
+        f'[smtp]\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\n'
+    )
+
+
+def prepare_mailmerge(folder: Path, server: FakeSmtpServer, rows: int) -> None:
+    (folder / "mailmerge_template.txt").write_text(MAILMERGE_TEMPLATE, encoding="utf-8")
+    with open(folder / "mailmerge_database.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", "email"])
+        writer.writerows(people(rows))
+    (folder / "mailmerge_server.conf").write_text(
+        f"[smtp_server]\nhost = {server.host}\nport = {server.port}\nsecurity = Never\n"
+    )
+
+
+def timed(command: list[str], folder: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, capture_output=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{command[0]} failed: {done.stderr.decode(errors='replace')[-500:]}")
+    return seconds
+
+
+def measure(rows: int = 500) -> dict[str, float]:
+    if shutil.which("mailmerge", path=str(BIN)) is None:
+        raise SystemExit("mailmerge is not installed: .venv/bin/pip install -e '.[bench]'")
+    figures: dict[str, float] = {"rows": rows}
+    with FakeSmtpServer() as server, tempfile.TemporaryDirectory() as tmp:
+        ours, theirs = Path(tmp) / "alumni", Path(tmp) / "mailmerge"
+        ours.mkdir()
+        theirs.mkdir()
+        prepare_alumni(ours, server, rows)
+        prepare_mailmerge(theirs, server, rows)
+
+        server.reset()
+        figures["alumni_s"] = timed([str(BIN / "alumni"), "--now", NOW, "invite", "--send"], ours)
+        figures["alumni_messages"] = len(server.messages)
+        figures["alumni_connections"] = server.connections
+
+        server.reset()
+        figures["mailmerge_s"] = timed(
+            [str(BIN / "mailmerge"), "--no-dry-run", "--no-limit", "--output-format", "raw"], theirs
+        )
+        figures["mailmerge_messages"] = len(server.messages)
+        figures["mailmerge_connections"] = server.connections
+    figures["ratio"] = figures["alumni_s"] / figures["mailmerge_s"]
+    return figures
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    f = measure(rows)
+    print(f"{rows} invitations to a local SMTP server (aiosmtpd on 127.0.0.1), rate limit off")
+    print(
+        f"  alumni invite --send: {f['alumni_s']:.2f} s, {f['alumni_messages']:.0f} messages, "
+        f"{f['alumni_connections']:.0f} connection(s)"
+    )
+    print(
+        f"  mailmerge 2.3:        {f['mailmerge_s']:.2f} s, {f['mailmerge_messages']:.0f} messages, "
+        f"{f['mailmerge_connections']:.0f} connection(s)"
+    )
+    print(f"  ratio alumni/mailmerge: {f['ratio']:.2f}x (target <= 0.5x)")
+
+
+if __name__ == "__main__":
+    main()
