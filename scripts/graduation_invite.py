@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The chair's graduation invitation run (§3.1): `alumni invite`, arguments passed on.
 
-`alumni invite` arrives with the invitation feature; until then this prints the CLI's answer.
+Dry run by default; `scripts/graduation_invite.py --send` sends.
 """
 
 import sys

@@ -16,6 +16,7 @@ from alumni.config import load_config
 from alumni.jobs import invite as job
 from alumni.mail.journal import Journal
 from alumni.mail.outbox import OutboxMailer
+from alumni.mail.smtp import SmtpMailer
 from alumni.sheet import load_workbook as load_sheet
 from alumni.store.xlsx import XlsxStore
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
@@ -319,7 +320,10 @@ def test_the_outbox_writes_one_openable_file_per_message(
     assert parsed["To"].addresses[0].display_name in TO_SEND
 
 
-def test_the_pace_is_kept_between_messages(folder: Path) -> None:
+@pytest.mark.parametrize(("backend", "expected"), [("smtp", [2.0, 2.0]), ("outbox", [])])
+def test_the_pace_is_kept_between_messages_sent_to_a_server(
+    folder: Path, smtp_server: FakeSmtpServer, backend: str, expected: list[float]
+) -> None:
     write_config(folder, rate_per_minute=30)
     config = load_config(None, cwd=folder)
     store = XlsxStore(config.local.workbook)
@@ -334,10 +338,15 @@ def test_the_pace_is_kept_between_messages(folder: Path) -> None:
         pauses.append(round(seconds, 3))
         clock[0] += seconds
 
+    mailer = (
+        OutboxMailer(config.mail.outbox)
+        if backend == "outbox"
+        else SmtpMailer(smtp_server.host, smtp_server.port, "none", "", "")
+    )
     with Journal(config.mail.journal) as journal:
         sender = job.Sender(
             store,
-            OutboxMailer(config.mail.outbox),
+            mailer,
             journal,
             config,
             lambda: now,
@@ -345,4 +354,4 @@ def test_the_pace_is_kept_between_messages(folder: Path) -> None:
             monotonic=lambda: clock[0],
         )
         sender.run(report, job.ChangeSet(), limit=3)
-    assert pauses == [2.0, 2.0]
+    assert pauses == expected

@@ -202,7 +202,7 @@ class Sender:
         day_ago = (self.clock() - pd.Timedelta(hours=24)).to_pydatetime()
         room = (
             max(mail.daily_cap - self.journal.attempts_since(day_ago), 0)
-            if mail.daily_cap
+            if mail.daily_cap and self.mailer.paced
             else None
         )
         queue = report.outgoing[:limit] if limit is not None else list(report.outgoing)
@@ -213,7 +213,8 @@ class Sender:
             )
             queue = queue[:room]
         report.not_reached = len(report.outgoing) - len(queue)
-        gap = 60.0 / mail.rate_per_minute if mail.rate_per_minute else 0.0
+        paced = self.mailer.paced and mail.rate_per_minute
+        gap = 60.0 / mail.rate_per_minute if paced else 0.0
         last_flush = last_send = self.monotonic()
         current: Outgoing | None = None
         try:

@@ -49,6 +49,9 @@ class Mailer(ABC):
 
     connections: int = 0
 
+    paced: bool = True
+    """Whether the configured rate and daily cap apply (they do not to files in a folder)."""
+
     @abstractmethod
     def send(self, message: EmailMessage) -> None:
         """Deliver one message to the addresses in its To header."""

@@ -22,6 +22,7 @@ _NOT_IN_ADDRESS = frozenset(' ,;:<>()[]\\"')
 
 _LINE = 78  # RFC 5322's line length for headers
 _EW_MAX = 75  # RFC 2047's longest encoded-word
+_EW_OVERHEAD = len("=?utf-8?q??=")
 _ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~")
 _Q_PLAIN = frozenset(string.ascii_letters + string.digits + "!*+-/")  # RFC 2047 5(3)
 
@@ -236,13 +237,18 @@ def _encoded_words(text: str, room: int) -> list[str]:
     data = text.encode("utf-8")
     kind = "b" if len(_b_encode(data)) < len(_q_encode(data)) else "q"
     words: list[str] = []
-    chunk = ""
+    chunk: list[str] = []
+    size = 0  # what the chunk costs encoded: bytes for "b", characters for "q"
     for ch in text:
-        if chunk and len(_encoded_word(chunk + ch, kind)) > room:
-            words.append(_encoded_word(chunk, kind))
-            chunk, room = "", _EW_MAX
-        chunk += ch
-    words.append(_encoded_word(chunk, kind))
+        cost = len(ch.encode("utf-8")) if kind == "b" else len(_q_encode(ch.encode("utf-8")))
+        encoded = 4 * -(-(size + cost) // 3) if kind == "b" else size + cost
+        # Counted, not re-encoded per character: long Swedish names stay cheap.
+        if chunk and _EW_OVERHEAD + encoded > room:
+            words.append(_encoded_word("".join(chunk), kind))
+            chunk, size, room = [], 0, _EW_MAX
+        chunk.append(ch)
+        size += cost
+    words.append(_encoded_word("".join(chunk), kind))
     return words
 
 

@@ -24,6 +24,8 @@ class OutboxMailer(Mailer):
     messages of this run; an existing file is never replaced (`n` grows instead).
     """
 
+    paced = False
+
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.description = f"the folder {self.folder}"
