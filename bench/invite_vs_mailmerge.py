@@ -27,9 +27,11 @@ NOW = "2026-11-28 14:05"
 USER, SECRET = "alumni@example.org", "bench-secret-42"
 BIN = Path(sys.executable).parent
 
+# text/markdown: mailmerge then sends text and HTML as multipart/alternative, as alumni does.
 MAILMERGE_TEMPLATE = """TO: {{name}} <{{email}}>
 SUBJECT: Inbjudan till I-sektionens alumnnätverk på LinkedIn
 FROM: Alumniutskottet, I-sektionen <alumni@example.org>
+CONTENT-TYPE: text/markdown
 
 Hej {{name}},
 

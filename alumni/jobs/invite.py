@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -23,7 +26,7 @@ from alumni.mail.base import (
     UncertainOutcome,
 )
 from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Journal
-from alumni.mail.message import build_message
+from alumni.mail.message import build_message, check_address, wire_bytes
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
 from alumni.sheet import ROW, Workbook, load_workbook
@@ -37,12 +40,28 @@ FLUSH_SECONDS = 30.0
 
 @dataclass
 class Outgoing:
-    """One invitation, rendered and built, waiting to be sent."""
+    """One invitation, rendered and checked, waiting to be sent.
+
+    The MIME message is assembled on first use: while sending, the next messages are built in
+    the background as the server answers the current one.
+    """
 
     row_id: str
     name: str
     key: str
-    message: EmailMessage
+    build: Callable[[], EmailMessage] = field(repr=False)
+    _message: EmailMessage | None = field(default=None, repr=False)
+
+    @property
+    def message(self) -> EmailMessage:
+        if self._message is None:
+            self._message = self.build()
+        return self._message
+
+    def ready(self) -> EmailMessage:
+        """The message, built and serialized for the wire (in the background thread)."""
+        wire_bytes(self.message)
+        return self.message
 
 
 @dataclass
@@ -141,7 +160,24 @@ def prepare(
                 )
             )
             continue
-        message = build_message(
+        try:
+            check_address(row["E-post"])
+        except ValueError as exc:
+            col = sheet.layout.columns.get("E-post")
+            problems.append(
+                Finding(
+                    sheet.layout.shown,
+                    row[ROW],
+                    col,
+                    f"{row['Namn']}: {exc}",
+                    "correct it before sending",
+                    "E-post",
+                    row["ID"],
+                )
+            )
+            continue
+        build = functools.partial(
+            build_message,
             sender_name=config.mail.from_name,
             sender_address=config.mail.from_address,
             to_name=row["Namn"],
@@ -152,7 +188,7 @@ def prepare(
             now=now,
             key=row["key"],
         )
-        report.outgoing.append(Outgoing(row["ID"], row["Namn"], row["key"], message))
+        report.outgoing.append(Outgoing(row["ID"], row["Namn"], row["key"], build))
     return report, rows, problems
 
 
@@ -217,8 +253,16 @@ class Sender:
         gap = 60.0 / mail.rate_per_minute if paced else 0.0
         last_flush = last_send = self.monotonic()
         current: Outgoing | None = None
+        # One builder thread works ahead, so building overlaps waiting for the server.
+        builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alumni-build")
+        # Hand the interpreter back quickly when a server reply arrives, or the builder's
+        # work would delay every reply by up to the default 5 ms.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.0002)
+        built = [builder.submit(item.ready) for item in queue]
         try:
             for done, item in enumerate(queue):
+                built[done].result()
                 if gap and done:
                     wait = last_send + gap - self.monotonic()
                     if wait > 0:
@@ -251,6 +295,9 @@ class Sender:
                 )
             self._flush(report)
             raise
+        finally:
+            builder.shutdown(wait=False, cancel_futures=True)
+            sys.setswitchinterval(switch)
         self._flush(report)
         return report
 

@@ -119,7 +119,10 @@ class Journal:
             record["reason"] = reason
         self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if state == SENDING:
+            # On disk before the hand-over. A later entry lost to a power cut only leaves the
+            # message looking uncertain, which never sends it twice.
+            os.fsync(self._file.fileno())
 
 
 def _parse(line: str) -> Entry | None:

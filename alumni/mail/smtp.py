@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import email.policy
 import os
 import re
 import smtplib
@@ -26,6 +25,7 @@ from alumni.mail.base import (
     TemporaryFailure,
     UncertainOutcome,
 )
+from alumni.mail.message import wire_bytes
 
 SECURITIES = ("starttls", "ssl", "none")
 
@@ -177,7 +177,7 @@ class SmtpMailer(Mailer):
         if "Bcc" in message:
             # Blind copies go in the envelope only, never in what every recipient sees.
             message = _copy_without_bcc(message)
-        payload = message.as_bytes(policy=email.policy.SMTP)
+        payload = wire_bytes(message)
         attempt = 0
         while True:
             problem = self._attempt(sender, recipients, payload)
