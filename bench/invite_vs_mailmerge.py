@@ -96,14 +96,16 @@ def timed(command: list[str], folder: Path, env: dict[str, str]) -> float:
     return seconds
 
 
-def measure(rows: int = 500, tls: bool = False) -> dict[str, float]:
-    """Both tools on the same rows; with `tls`, as with Gmail: STARTTLS and a login."""
+def measure(rows: int = 500, tls: bool = False, latency: float = 0.0) -> dict[str, float]:
+    """Both tools on the same rows; with `tls`, as with Gmail: STARTTLS and a login; with
+    `latency`, every server reply delayed by that many seconds, as across a network."""
     if shutil.which("mailmerge", path=str(BIN)) is None:
         raise SystemExit("mailmerge is not installed: .venv/bin/pip install -e '.[bench]'")
     figures: dict[str, float] = {"rows": rows}
     with tempfile.TemporaryDirectory() as tmp:
         files = make_tls_files(Path(tmp)) if tls else None
-        server = FakeSmtpServer(tls=files, username=USER, password=SECRET).start()
+        server = FakeSmtpServer(tls=files, username=USER, password=SECRET, latency=latency)
+        server.start()
         try:
             ours, theirs = Path(tmp) / "alumni", Path(tmp) / "mailmerge"
             ours.mkdir()
@@ -137,14 +139,24 @@ def measure(rows: int = 500, tls: bool = False) -> dict[str, float]:
     return figures
 
 
-LABELS = {False: "plain SMTP, no login", True: "STARTTLS and login, as with Gmail"}
+CASES = (
+    # (STARTTLS and login, delay of every reply in seconds, what it stands for, short name)
+    (False, 0.0, "plain SMTP, no login", "plain"),
+    (True, 0.0, "STARTTLS and login, as with Gmail", "STARTTLS + login"),
+    (
+        True,
+        0.005,
+        "STARTTLS and login, every reply 5 ms late as across a network",
+        "STARTTLS + login, 5 ms replies",
+    ),
+)
 
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    for tls in (False, True):
-        f = measure(rows, tls)
-        print(f"{rows} invitations, local SMTP server (aiosmtpd, 127.0.0.1), {LABELS[tls]}:")
+    for tls, latency, label, _ in CASES:
+        f = measure(rows, tls, latency)
+        print(f"{rows} invitations, local SMTP server (aiosmtpd, 127.0.0.1), {label}:")
         print(
             f"  alumni invite --send: {f['alumni_s']:.2f} s, {f['alumni_messages']:.0f} messages, "
             f"{f['alumni_connections']:.0f} connection(s)"

@@ -31,9 +31,8 @@ def main() -> None:
     rows.append(("openpyxl load + save of the same workbook (s)", f"{local['floor_s']:.2f}", ""))
     rows.append(("Local daily / openpyxl floor", f"{local['ratio']:.2f}x", "<= 1.5x"))
     try:
-        for tls in (False, True):
-            mail = invite_vs_mailmerge.measure(500, tls)
-            how = "STARTTLS + login" if tls else "plain"
+        for tls, latency, _, how in invite_vs_mailmerge.CASES:
+            mail = invite_vs_mailmerge.measure(500, tls, latency)
             rows.append((f"500 invitations, {how}: alumni (s)", f"{mail['alumni_s']:.2f}", ""))
             rows.append(
                 (f"500 invitations, {how}: mailmerge 2.3 (s)", f"{mail['mailmerge_s']:.2f}", "")

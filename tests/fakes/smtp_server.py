@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -88,6 +89,13 @@ class _Session(SMTP):
 
     number = 0
     transaction = 0
+    latency = 0.0
+
+    async def push(self, status: Any) -> None:
+        # Every reply waits as if it crossed a network: what a client pays per round trip.
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        await super().push(status)
 
 
 class FakeSmtpServer:
@@ -97,6 +105,7 @@ class FakeSmtpServer:
     STARTTLS and a login with `username` and `password` (AUTH LOGIN or PLAIN); with
     `implicit_tls` as well it speaks TLS from the first byte and checks a login if one comes.
     Start it with `start()` or `with`; `port` is free on 127.0.0.1 and known beforehand.
+    `latency` delays every reply by that many seconds, as a server across a network would.
     """
 
     def __init__(
@@ -106,9 +115,11 @@ class FakeSmtpServer:
         implicit_tls: bool = False,
         username: str = USERNAME,
         password: str = PASSWORD,
+        latency: float = 0.0,
     ) -> None:
         self.host = HOST
         self.port = free_port()
+        self.latency = latency
         self.tls = tls
         self.username, self.password = username, password
         self._lock = threading.Lock()
@@ -239,6 +250,7 @@ class _Controller(Controller):
     def factory(self) -> SMTP:
         session = _Session(self.handler, **self.SMTP_kwargs)
         session.number = self.fake._new_connection()
+        session.latency = self.fake.latency
         return session
 
 
