@@ -299,7 +299,7 @@ def _print_invite_result(report: object) -> int:
     assert isinstance(report, InviteReport)
     print(
         f"Sent {len(report.sent)}, failed {len(report.failed)}, uncertain {len(report.uncertain)}, "
-        f"not sent this run {len(report.deferred) + report.not_reached}."
+        f"skipped {len(report.deferred) + report.not_reached}."
     )
     for name, reason in report.failed:
         print(
@@ -315,6 +315,8 @@ def _print_invite_result(report: object) -> int:
         print(f"  Later: {name}: the server said {reason}; the next run tries again.")
     for skipped in report.skipped_writes:
         print(f"  Not written: {skipped}")
+    if report.not_reached and not report.stop_reason and not report.interrupted:
+        print(f"  Skipped: {report.not_reached} beyond --limit; the next run sends them.")
     if report.stop_reason:
         print(f"Stopped: {report.stop_reason}.")
     if report.interrupted:

@@ -167,3 +167,12 @@ def test_the_installed_command_and_the_scripts_run(folder: Path) -> None:
     )
     assert daily.returncode == 0, daily.stderr
     assert daily.stdout.startswith("Daily run 2026-11-28 14:05 on ")
+    invite = subprocess.run(
+        [sys.executable, str(root / "scripts" / "graduation_invite.py"), "--now", NOW],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        check=False,
+    )
+    assert invite.returncode == 0, invite.stderr
+    assert invite.stdout.startswith("Invitations for 2026: 0 graduates in Avgångsklass")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +113,7 @@ def test_send_delivers_each_invitation_once_and_records_it(
     write_config(folder, smtp_server)
     code, out, _ = alumni(capsys, "invite", "--send")
     assert code == 0
-    assert out.splitlines()[-1] == "Sent 6, failed 0, uncertain 0, not sent this run 0."
+    assert out.splitlines()[-1] == "Sent 6, failed 0, uncertain 0, skipped 0."
     assert received_by(smtp_server) == TO_SEND
     assert smtp_server.connections == 1
     first = smtp_server.messages[0].message
@@ -355,3 +357,65 @@ def test_the_pace_is_kept_between_messages_sent_to_a_server(
         )
         sender.run(report, job.ChangeSet(), limit=3)
     assert pauses == expected
+
+
+def test_ctrl_c_while_sending_records_what_went_and_marks_the_one_in_flight(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    count = [0]
+
+    def interrupt(message: object) -> None:
+        count[0] += 1
+        if count[0] == 3:  # while the third message waits for the server's answer
+            os.kill(os.getpid(), signal.SIGINT)
+
+    smtp_server.on_data(interrupt)
+    code, out, _ = alumni(capsys, "invite", "--send")
+    assert code == 1
+    assert "Interrupted: what was sent is recorded; run again to send the rest." in out
+    assert "Sent 2, failed 0, uncertain 1, skipped 3." in out
+    sheet = statuses(folder)
+    assert [sheet[n][1] for n in TO_SEND] == ["skickad", "skickad", "osäker", None, None, None]
+
+    smtp_server.reset()
+    assert alumni(capsys, "invite", "--send")[0] == 1  # the uncertain one waits for the chair
+    assert received_by(smtp_server) == TO_SEND[3:]
+
+
+def test_the_sheet_is_updated_during_a_long_run_not_only_at_its_end(folder: Path) -> None:
+    write_config(folder)
+    config = load_config(None, cwd=folder)
+    store = XlsxStore(config.local.workbook)
+    now = pd.Timestamp(NOW, tz="Europe/Stockholm")
+    report, _rows, _ = job.prepare(load_sheet(store.read(), config.timezone), config, 2026, {}, now)
+    writes: list[int] = []
+    apply = store.apply
+
+    def counting_apply(changes: Any) -> Any:
+        writes.append(changes.cell_count())
+        return apply(changes)
+
+    store.apply = counting_apply  # type: ignore[method-assign]
+    clock = iter(range(0, 10_000, 20))  # 20 s pass per look at the clock
+    with Journal(config.mail.journal) as journal:
+        sender = job.Sender(
+            store,
+            OutboxMailer(config.mail.outbox),
+            journal,
+            config,
+            lambda: now,
+            monotonic=lambda: float(next(clock)),
+        )
+        sender.run(report, job.ChangeSet(), limit=None)
+    assert len(writes) >= 3 and sum(writes) == 12  # Inbjuden and status for 6, in batches
+
+
+def test_another_year_is_chosen_with_year(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_config(folder)
+    code, out, _ = alumni(capsys, "invite", "--year", "2025")
+    assert code == 0
+    assert (
+        out.splitlines()[0]
+        == "Invitations for 2025: 3 graduates in Avgångsklass, 0 already invited, 3 to send."
+    )
