@@ -237,7 +237,10 @@ def cmd_invite(args: argparse.Namespace, config: Config, store: Store, now: pd.T
         )
         job.stop_on_problems(problems)
         if args.test_to:
-            message = job.test_message(report, config, year, now, args.test_to)
+            try:
+                message = job.test_message(report, config, year, now, args.test_to)
+            except ValueError as exc:
+                raise ConfigError(f"--test-to: {exc} — give one plain e-mail address.") from exc
             with open_mailer(config) as mailer:
                 mailer.send(message)
             print(f"Sent one sample invitation to {args.test_to} through {mailer.description}.")

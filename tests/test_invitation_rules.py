@@ -83,9 +83,14 @@ def test_a_failed_address_is_tried_again_once_the_chair_changed_it() -> None:
 
 def test_someone_invited_at_an_old_address_is_not_invited_again() -> None:
     old = journal(SENT, address="anna@old.example.org")
-    rows = select_invitees(graduates(address=ANNA), 2026, old)
+    rows = select_invitees(graduates("skickad", address=ANNA), 2026, old)
     assert rows["action"].tolist() == [ALREADY_SENT]
-    assert rows["new_status"].tolist() == ["skickad"]
+
+
+def test_a_new_person_in_a_row_that_reuses_a_deleted_rows_id_is_invited() -> None:
+    old = journal(SENT, address="someone.else@example.org")
+    rows = select_invitees(graduates("", address=ANNA), 2026, old)
+    assert rows["action"].tolist() == [SEND]
 
 
 def test_only_the_year_asked_for() -> None:

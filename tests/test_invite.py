@@ -419,3 +419,19 @@ def test_another_year_is_chosen_with_year(folder: Path, capsys: pytest.CaptureFi
         out.splitlines()[0]
         == "Invitations for 2025: 3 graduates in Avgångsklass, 0 already invited, 3 to send."
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--test-to", "inte en adress"], "--test-to: "),
+        (["--limit", "0"], "--limit must be 1 or more"),
+        (["--year", "tjugo"], "invalid int value: 'tjugo'"),
+    ],
+)
+def test_wrong_options_exit_2_with_a_message(
+    folder: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    write_config(folder)
+    code, _, err = alumni(capsys, "invite", *args)
+    assert code == 2 and message in err

@@ -37,14 +37,15 @@ def judge(
     address: str,
     sheet_status: str,
     journal: Mapping[str, Entry],
-    sent_ids: frozenset[str],
     resend_uncertain: bool,
 ) -> Verdict:
     """Decide for one graduate: send now, or leave alone because of an earlier outcome.
 
     The journal is the record; the sheet's status is trusted where the journal knows nothing
-    (it may have been kept elsewhere). A failed address is tried again only once the chair has
-    changed it; an uncertain one only with `resend_uncertain`.
+    (it may have been kept elsewhere): someone marked `skickad` whose address changed since is
+    not invited again, while a new person in a row that reuses a deleted row's ID is. A failed
+    address is tried again only once the chair has changed it; an uncertain one only with
+    `resend_uncertain`.
     """
     entry = journal.get(invite_key(row_id, address)) if address else None
     if entry is not None:
@@ -56,8 +57,6 @@ def judge(
         if entry.unknown:
             return Verdict(SEND if resend_uncertain else UNCERTAIN, OSAKER, at)
         return Verdict(SEND)  # deferred: the server asked us to come back
-    if row_id in sent_ids:
-        return Verdict(ALREADY_SENT, SKICKAD)  # sent to an earlier address
     status = sheet_status.strip().casefold()
     if status == SKICKAD:
         return Verdict(ALREADY_SENT)
@@ -79,13 +78,8 @@ def select_invitees(
     to (no or a bad e-mail address, an unknown language).
     """
     rows = graduates[graduates["Examensår"] == year].copy()
-    sent_ids = frozenset(
-        entry.key.split(":")[1]
-        for entry in journal.values()
-        if entry.state == SENT and entry.key.startswith("invite:")
-    )
     verdicts = [
-        judge(str(i), str(a), str(s), journal, sent_ids, resend_uncertain)
+        judge(str(i), str(a), str(s), journal, resend_uncertain)
         for i, a, s in zip(rows["ID"], rows["E-post"], rows["Inbjudningsstatus"], strict=True)
     ]
     rows["action"] = [v.action for v in verdicts]
