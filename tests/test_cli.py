@@ -10,8 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from alumni.cli import run
-
-NOW = "2026-11-28 14:05"
+from tests.helpers import NOW, alumni
 
 
 @pytest.fixture
@@ -19,13 +18,6 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
     return tmp_path
-
-
-def alumni(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(["--now", NOW, *args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,8 +22,8 @@ from alumni.mail.smtp import SmtpMailer
 from alumni.sheet import load_workbook as load_sheet
 from alumni.store.xlsx import XlsxStore
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
+from tests.helpers import NOW, alumni
 
-NOW = "2026-11-28 14:05"
 TO_SEND = [
     "Klara Nordén",
     "Viktor Strömberg",
@@ -58,13 +58,6 @@ def folder(
     assert run(["--now", NOW, "init", "--demo"]) == 0
     capsys.readouterr()
     return tmp_path
-
-
-def alumni(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(["--now", NOW, *args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def statuses(folder: Path) -> dict[str, tuple[Any, Any]]:

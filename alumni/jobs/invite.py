@@ -137,16 +137,8 @@ def prepare(
                 )
             )
             continue
-        context = {
-            "name": row["Namn"],
-            "year": year,
-            "signup_link": config.invite.signup_link,
-            "form_link": config.invite.form_link,
-            "signature": config.mail.signature,
-            "committee": config.mail.from_name,
-        }
         try:
-            rendered = templates.render(TEMPLATE, row["Språk"], context)
+            rendered = templates.render(TEMPLATE, row["Språk"], _context(config, row["Namn"], year))
         except TemplateProblem as exc:
             problems.append(
                 Finding(
@@ -190,6 +182,18 @@ def prepare(
         )
         report.outgoing.append(Outgoing(row["ID"], row["Namn"], row["key"], build))
     return report, rows, problems
+
+
+def _context(config: Config, name: str, year: int) -> dict[str, Any]:
+    """The invitation template's variables (README: 'E-mail templates')."""
+    return {
+        "name": name,
+        "year": year,
+        "signup_link": config.invite.signup_link,
+        "form_link": config.invite.form_link,
+        "signature": config.mail.signature,
+        "committee": config.mail.from_name,
+    }
 
 
 def reconcile(rows: pd.DataFrame, changes: ChangeSet, tz: str) -> None:
@@ -347,16 +351,7 @@ def test_message(
         name = report.outgoing[0].name
     else:
         rendered = Templates(config.mail.templates).render(
-            TEMPLATE,
-            "sv",
-            {
-                "name": "Förnamn Efternamn",
-                "year": year,
-                "signup_link": config.invite.signup_link,
-                "form_link": config.invite.form_link,
-                "signature": config.mail.signature,
-                "committee": config.mail.from_name,
-            },
+            TEMPLATE, "sv", _context(config, "Förnamn Efternamn", year)
         )
         subject, text, html, name = rendered.subject, rendered.text, rendered.html, "Test"
     return build_message(
