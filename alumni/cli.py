@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import pandas as pd
 
@@ -83,15 +86,29 @@ def build_parser() -> argparse.ArgumentParser:
             "'Tab!A1: what is wrong — what to do'. Writes nothing."
         ),
     )
-    commands.add_parser(
+    daily = commands.add_parser(
         "daily",
         parents=[common],
-        help="the daily job: check the sheet, give rows IDs, update Översikt",
+        help="the daily job: check the sheet, deadlines, IDs, Översikt (notices with --send)",
         description=(
             "The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks "
-            "it, gives new rows their IDs and writes the time of the run to the Översikt tab."
+            "it, gives new rows their IDs, runs the deadline check of `alumni overdue`, and "
+            "writes the time of the run to the Översikt tab. With --send it also sends the "
+            "reminders, breach notices and the chair's daily summary that are due."
         ),
     )
+    daily.add_argument("--send", action="store_true", help="send the notices that are due")
+    overdue = commands.add_parser(
+        "overdue",
+        parents=[common],
+        help="§3.2/§4: the 24-hour rule on Kontaktlogg (reminders and breaches with --send)",
+        description=(
+            "Flag every Kontaktlogg row (Svara senast, Status, Försening), record new breaches "
+            "in Överträdelser, and list the reminders and breach notices that are due. With "
+            "--send they go out, each exactly once (recorded in Påmind and Rapporterad)."
+        ),
+    )
+    overdue.add_argument("--send", action="store_true", help="send the notices that are due")
     invite = commands.add_parser(
         "invite",
         parents=[common],
@@ -198,10 +215,71 @@ def cmd_check(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
     return PROBLEMS
 
 
+@contextlib.contextmanager
+def _mailing(args: argparse.Namespace, config: Config, now: pd.Timestamp) -> Iterator[Any]:
+    """The notices' send path: a dry run, or with --send the journal and the mailer."""
+    from alumni.jobs.invite import Clock
+    from alumni.jobs.overdue import Mailing
+    from alumni.mail.journal import Journal
+    from alumni.mail.open import open_mailer
+
+    clock = Clock(now, real=not args.now)
+    if not args.send:
+        yield Mailing(config, clock)
+        return
+    with Journal(config.mail.journal) as journal, open_mailer(config) as mailer:
+        yield Mailing(config, clock, mailer, journal)
+
+
+def _print_deadlines(report: Any, sent: bool) -> None:
+    from alumni.rules.deadlines import STATUSES
+
+    counts = ", ".join(f"{s} {report.statuses[s]}" for s in STATUSES if report.statuses[s])
+    print(f"  Kontaktlogg: {counts or 'no rows'}")
+    if report.unflagged:
+        print(
+            f"  Not flagged: {report.unflagged} rows with inconsistent times (see `alumni check`)"
+        )
+    for breach in report.new_breaches:
+        print(
+            f"  New breach {breach['id']}: {breach['contact_id']}, {breach['person']} → "
+            f"{breach['alumnus']}, {breach['hours_late'].replace(',', '.')} h late"
+        )
+    kinds = Counter(n.kind for n in report.notices)
+    if not kinds:
+        print("  Notices: none due.")
+    elif not sent:
+        listed = ", ".join(
+            f"{kinds[k]} {k}" for k in ("reminder", "breach", "report", "summary") if kinds[k]
+        )
+        print(f"  Notices due: {listed} — dry run, nothing sent (add --send).")
+    else:
+        done = report.outcomes
+        print(
+            f"  Notices: sent {done['sent']}, sent before {done['already']}, "
+            f"failed {done['failed']}, later {done['deferred']}, uncertain {done['uncertain']}."
+        )
+    for problem in report.problems:
+        print(f"  Problem: {problem}")
+
+
+def cmd_overdue(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs.overdue import run_overdue
+
+    with _mailing(args, config, now) as mailing:
+        report, written = run_overdue(store, mailing, now)
+    print(f"Deadline check {now:%Y-%m-%d %H:%M} on {store.location}")
+    _print_deadlines(report, sent=args.send)
+    for skipped in written.skipped:
+        print(f"  Not written: {skipped}")
+    return PROBLEMS if report.problems or report.unflagged else OK
+
+
 def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.jobs.daily import run_daily
 
-    report = run_daily(store, config.timezone, now)
+    with _mailing(args, config, now) as mailing:
+        report = run_daily(store, config.timezone, now, mailing)
     print(f"Daily run {now:%Y-%m-%d %H:%M} on {store.location}")
     print("  Rows: " + ", ".join(f"{tab} {n}" for tab, n in report.rows.items()))
     if report.ids_given:
@@ -209,6 +287,8 @@ def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
         print(f"  IDs given to new rows: {given}")
     for skipped in report.written.skipped:
         print(f"  Not written: {skipped}")
+    if report.deadlines is not None:
+        _print_deadlines(report.deadlines, sent=args.send)
     print("  Översikt: heartbeat written.")
     if report.problems:
         noun = "problem" if len(report.problems) == 1 else "problems"
@@ -334,6 +414,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], 
     "check": cmd_check,
     "daily": cmd_daily,
     "invite": cmd_invite,
+    "overdue": cmd_overdue,
 }
 
 

@@ -61,6 +61,22 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class DeadlineConfig:
+    reply_hours: float = 24.0
+    warn_hours: float = 6.0
+    unexplained_days: int = 7
+    stale_hours: float = 26.0
+    naringslivsansvarig: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    daily_at: str = "07:00"
+    overdue_every_minutes: int = 60
+    lock: Path = Path("alumni.lock")
+
+
+@dataclass(frozen=True)
 class InviteConfig:
     signup_link: str = "https://www.linkedin.com/groups/0000000/"
     form_link: str = ""
@@ -76,6 +92,8 @@ class Config:
     mail: MailConfig = field(default_factory=MailConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     invite: InviteConfig = field(default_factory=InviteConfig)
+    deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     # Where the values came from: the file, or None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
 
@@ -176,6 +194,17 @@ def _validate(config: Config, path: Path) -> None:
             f"{path}: 'timezone' {config.timezone!r} is not a known time zone — "
             'use an IANA name such as "Europe/Stockholm".'
         ) from exc
+    hour_minute = config.schedule.daily_at.split(":")
+    if not (
+        len(hour_minute) == 2
+        and all(p.isdigit() and len(p) == 2 for p in hour_minute)
+        and int(hour_minute[0]) < 24
+        and int(hour_minute[1]) < 60
+    ):
+        raise ConfigError(
+            f"{path}: 'schedule.daily_at' {config.schedule.daily_at!r} must be \"HH:MM\", "
+            'for example "07:00".'
+        )
     month_day = config.mandate_start.split("-")
     if not (
         len(month_day) == 2
@@ -191,6 +220,8 @@ def _validate(config: Config, path: Path) -> None:
         "google": ("retries", "timeout_seconds", "backoff_seconds"),
         "smtp": ("retries", "timeout_seconds", "backoff_seconds", "port"),
         "mail": ("rate_per_minute", "daily_cap"),
+        "deadlines": ("reply_hours", "warn_hours", "unexplained_days", "stale_hours"),
+        "schedule": ("overdue_every_minutes",),
     }
     for section, keys in numbers.items():
         for key in keys:
@@ -219,6 +250,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
             journal=under(mail.journal),
         ),
         smtp=dataclasses.replace(config.smtp, ca_file=maybe(config.smtp.ca_file)),
+        schedule=dataclasses.replace(config.schedule, lock=under(config.schedule.lock)),
     )
 
 

@@ -22,6 +22,7 @@ def test_built_in_defaults_equal_the_example_file() -> None:
         mail=dataclasses.replace(
             c.mail, outbox=Path(c.mail.outbox.name), journal=Path(c.mail.journal.name)
         ),
+        schedule=dataclasses.replace(c.schedule, lock=Path(c.schedule.lock.name)),
     )
     assert strip(example) == strip(defaults)
 
@@ -68,6 +69,8 @@ def test_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         ('timezone = "Europe/Lulea"', "'timezone' 'Europe/Lulea' is not a known time zone"),
         ('backend = "excel"', "'backend' is 'excel' — use one of \"local\", \"google\""),
         ('mandate_start = "1 september"', "'mandate_start' '1 september' must be \"MM-DD\""),
+        ('[schedule]\ndaily_at = "7"', "'schedule.daily_at' '7' must be \"HH:MM\""),
+        ("[deadlines]\nreply_hours = -1", "'deadlines.reply_hours' must not be negative"),
         ("local = 3", "'local' must be a table"),
         ("backend = ", "not valid TOML"),
     ],

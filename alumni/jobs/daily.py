@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -11,6 +12,7 @@ from alumni.checks import check_workbook
 from alumni.contract import OVERVIEW, TABS
 from alumni.findings import Finding
 from alumni.ids import give_missing_ids
+from alumni.jobs.overdue import Mailing, check_deadlines, summary_notice
 from alumni.sheet import Value, Workbook, load_workbook
 from alumni.store.base import ApplyResult, Store
 from alumni.timeparse import format_time
@@ -27,6 +29,7 @@ class DailyReport:
     problems: list[Finding]
     ids_given: dict[str, int]
     written: ApplyResult = field(default_factory=ApplyResult)
+    deadlines: Any = None
 
 
 def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -> dict[str, Value]:
@@ -38,14 +41,24 @@ def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -
     return figures
 
 
-def run_daily(store: Store, tz: str, now: pd.Timestamp) -> DailyReport:
-    """The main job, once a day: later steps (applicants, votes, deadlines) join it here."""
+def run_daily(
+    store: Store, tz: str, now: pd.Timestamp, mailing: Mailing | None = None
+) -> DailyReport:
+    """The main job, once a day: check the sheet, give IDs, and (with `mailing`) the deadline
+    check with its notices and the chair's daily summary. Later steps join it here."""
     wb = load_workbook(store.read(), tz)
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
+    deadlines = None
+    if mailing is not None:
+        deadlines = check_deadlines(wb, mailing.config, now, changes, mailing.entries())
+        summary = summary_notice(wb, mailing.config, now, deadlines)
+        if summary is not None:
+            deadlines.notices.append(summary)
+        mailing.send(deadlines, changes, now)
     for name, value in overview_figures(wb, problems, now).items():
         changes.set(OVERVIEW.name, name, "Värde", value)
     written = store.apply(changes)
     rows = {t.name: len(wb[t.name]) for t in TABS if t is not OVERVIEW}
-    return DailyReport(rows, problems, ids, written)
+    return DailyReport(rows, problems, ids, written, deadlines)

@@ -1,0 +1,408 @@
+"""The `overdue` job (§3.2, §4): the 24-hour rule on the contact log, reminders and breaches."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from alumni.cells import is_email
+from alumni.changes import ChangeSet
+from alumni.config import Config
+from alumni.contract import CONTACT_LOG, OVERVIEW, VIOLATIONS
+from alumni.findings import Finding
+from alumni.ids import give_missing_ids, next_number
+from alumni.mail.base import Mailer
+from alumni.mail.deliver import ALREADY, deliver
+from alumni.mail.journal import SENT, Journal
+from alumni.mail.message import build_message
+from alumni.mail.render import Templates
+from alumni.rules.deadlines import flag_overdue
+from alumni.sheet import ROW, Value, Workbook
+from alumni.timeparse import format_time
+
+LOG, BREACHES = CONTACT_LOG.name, VIOLATIONS.name
+SOON, LATE, LATE_ANSWERED = "Snart försenad", "Försenad", "Besvarad sent"
+OPEN = ("Svar krävs", SOON, LATE)
+LAST_CHECK = "Senaste deadlinekontroll"
+LAST_SUMMARY = "Senaste sammanfattning"
+
+
+@dataclass
+class Notice:
+    """One message the run would send (or sent), and what to record when it goes."""
+
+    key: str
+    kind: str  # reminder, breach, report, summary
+    to_name: str
+    to_address: str
+    template: str
+    context: dict[str, Any]
+    marks: list[tuple[str, str, str]] = field(default_factory=list)  # (tab, ID, column)
+
+
+@dataclass
+class OverdueReport:
+    """What a deadline check saw and did; names people, never their addresses."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    new_breaches: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    problems: list[Finding] = field(default_factory=list)
+    unflagged: int = 0
+    flags: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _fold(name: object) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
+
+
+def _hours(value: Any) -> str:
+    """Hours with one decimal, as Swedish text writes them (6,5)."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"{float(value):.1f}".replace(".", ",")
+
+
+class Committee:
+    """Who is who in Utskott: addresses by name, and the chair and Näringslivsansvarig."""
+
+    def __init__(self, wb: Workbook, config: Config) -> None:
+        members = wb["Utskott"]
+        active = members["Aktiv"].fillna(True).astype(bool)
+        self.address = {
+            _fold(n): str(e) for n, e in zip(members["Namn"], members["E-post"], strict=True) if e
+        }
+        self.shown = {_fold(n): str(n) for n in members["Namn"]}
+
+        def holder(post: str) -> tuple[str, str] | None:
+            rows = members[(members["Post"].map(_fold) == _fold(post)) & active]
+            for name, address in zip(rows["Namn"], rows["E-post"], strict=True):
+                if address:
+                    return str(name), str(address)
+            return None
+
+        self.chair = holder("Ordförande")
+        self.business = holder("Näringslivsansvarig")
+        if self.business is None and config.deadlines.naringslivsansvarig:
+            self.business = ("Näringslivsansvarig", config.deadlines.naringslivsansvarig)
+
+    def of(self, name: object) -> tuple[str, str] | None:
+        address = self.address.get(_fold(name))
+        return (self.shown[_fold(name)], address) if address and is_email(address) else None
+
+
+def check_deadlines(
+    wb: Workbook, config: Config, now: pd.Timestamp, changes: ChangeSet, journal: dict[str, Any]
+) -> OverdueReport:
+    """Flag every contact-log row, record new breaches, and list the notices that are due.
+
+    Writes go into `changes` (script-owned columns only, by ID); nothing is sent here.
+    """
+    report = OverdueReport()
+    give_missing_ids(wb, changes)
+    log = wb[LOG]
+    sheet = wb.sheets[LOG]
+    tz = config.timezone
+    flags = flag_overdue(log, now, config.deadlines.reply_hours, config.deadlines.warn_hours)
+    report.flags = flags
+    report.unflagged = int((~flags["flagged"]).sum())
+    committee = Committee(wb, config)
+    breaches = wb[BREACHES]
+    recorded = dict(zip(breaches["Kontakt-ID"], breaches["ID"], strict=True))
+    # A breach already explained or handled needs no notice, even if Rapporterad is empty.
+    handled = set(
+        breaches.loc[(breaches["Förklaring"] != "") | breaches["Behandlad"].notna(), "Kontakt-ID"]
+    )
+    number = next_number(breaches["ID"].tolist(), "OV")
+    unreported: list[dict[str, Any]] = []
+    for index in log.index[flags["flagged"]]:
+        row = log.loc[index]
+        flag = flags.loc[index]
+        contact_id, status = str(row["ID"]), str(flag["Status"])
+        report.statuses[status] += 1
+        late = flag["Försening (h)"]
+        late_value: Value = None if pd.isna(late) else round(float(late), 1)
+        due = format_time(flag["Svara senast"], tz) if not pd.isna(flag["Svara senast"]) else ""
+        changes.set(LOG, contact_id, "Svara senast", due or None)
+        changes.set(LOG, contact_id, "Status", status)
+        changes.set(LOG, contact_id, "Försening (h)", late_value)
+        person = committee.of(row["Kontaktperson"])
+        base = {
+            "contact_id": contact_id,
+            "alumnus": row["Alumn"],
+            "project": row["Projekt"],
+            "person": row["Kontaktperson"] or "(ingen kontaktperson)",
+            "due": due,
+            "signature": config.mail.signature,
+        }
+        if status == SOON and pd.isna(row["Påmind"]):
+            if person is None:
+                report.problems.append(_no_address(sheet, row, "a reminder"))
+            else:
+                hours_left = (flag["Svara senast"] - now).total_seconds() / 3600
+                report.notices.append(
+                    Notice(
+                        f"remind:{contact_id}",
+                        "reminder",
+                        *person,
+                        "reply_reminder",
+                        {**base, "person": person[0], "hours_left": _hours(hours_left)},
+                        [(LOG, contact_id, "Påmind")],
+                    )
+                )
+        if status in (LATE, LATE_ANSWERED):
+            breach_id = recorded.get(contact_id)
+            if breach_id is None:
+                breach_id = f"OV-{number:04d}"
+                number += 1
+                recorded[contact_id] = breach_id
+                changes.append(
+                    BREACHES,
+                    {
+                        "ID": breach_id,
+                        "Kontakt-ID": contact_id,
+                        "Datum": format_time(now, tz),
+                        "Kontaktperson": row["Kontaktperson"],
+                        "Alumn": row["Alumn"],
+                        "Projekt": row["Projekt"],
+                        "Försening (h)": late_value,
+                    },
+                )
+                report.new_breaches.append(
+                    {"id": breach_id, **base, "hours_late": _hours(late_value)}
+                )
+            else:
+                changes.set(BREACHES, breach_id, "Försening (h)", late_value)
+            if pd.isna(row["Rapporterad"]) and contact_id not in handled:
+                _breach_notices(report, committee, sheet, row, base, breach_id, late_value)
+                unreported.append({"id": breach_id, **base, "hours_late": _hours(late_value)})
+    _report_to_nla(report, committee, config, journal, unreported)
+    changes.set(OVERVIEW.name, LAST_CHECK, "Värde", format_time(now, tz))
+    return report
+
+
+def _no_address(sheet: Any, row: pd.Series, what: str) -> Finding:
+    col = sheet.layout.columns.get("Kontaktperson")
+    return Finding(
+        sheet.layout.shown,
+        int(row[ROW]),
+        col,
+        f"{what} for {row['ID']} cannot be sent: '{row['Kontaktperson']}' has no e-mail in Utskott",
+        "fill in their E-post in Utskott, or the right Kontaktperson",
+        "Kontaktperson",
+        row["ID"],
+    )
+
+
+def _breach_notices(
+    report: OverdueReport,
+    committee: Committee,
+    sheet: Any,
+    row: pd.Series,
+    base: dict[str, Any],
+    breach_id: str,
+    late: Value,
+) -> None:
+    contact_id = str(row["ID"])
+    context = {**base, "hours_late": _hours(late), "breach_id": breach_id}
+    person = committee.of(row["Kontaktperson"])
+    if person is None:
+        report.problems.append(_no_address(sheet, row, "the breach notice"))
+    recipients = [("person", person), ("chair", committee.chair)]
+    for role, who in recipients:
+        if who is None:
+            continue
+        report.notices.append(
+            Notice(
+                f"breach:{contact_id}:{role}",
+                "breach",
+                *who,
+                "breach_notice",
+                {**context, "recipient": who[0]},
+                [(LOG, contact_id, "Rapporterad")],
+            )
+        )
+
+
+def _report_to_nla(
+    report: OverdueReport,
+    committee: Committee,
+    config: Config,
+    journal: dict[str, Any],
+    unreported: list[dict[str, Any]],
+) -> None:
+    # Each breach is reported once: the journal remembers it by its contact-log ID.
+    fresh = [b for b in unreported if f"report:{b['contact_id']}" not in journal]
+    if not fresh or committee.business is None:
+        return
+    name, address = committee.business
+    key = "report:" + ",".join(b["contact_id"] for b in fresh)
+    report.notices.append(
+        Notice(
+            key,
+            "report",
+            name,
+            address,
+            "breach_report",
+            {"recipient": name, "breaches": fresh, "signature": config.mail.signature},
+        )
+    )
+
+
+def send_notices(
+    report: OverdueReport,
+    config: Config,
+    mailer: Mailer,
+    journal: Journal,
+    changes: ChangeSet,
+    clock: Callable[[], pd.Timestamp],
+    now: pd.Timestamp,
+) -> None:
+    """Send each due notice once, and record it in Påmind or Rapporterad when it went."""
+    templates = Templates(config.mail.templates)
+    for notice in report.notices:
+        rendered = templates.render(notice.template, "sv", notice.context)
+        message = build_message(
+            sender_name=config.mail.from_name,
+            sender_address=config.mail.from_address,
+            to_name=notice.to_name,
+            to_address=notice.to_address,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            now=now,
+            key=notice.key,
+        )
+        outcome, _ = deliver(mailer, journal, notice.key, message, clock)
+        report.outcomes[outcome] += 1
+        if outcome in (SENT, ALREADY):
+            for tab, row_id, column in notice.marks:
+                changes.set(tab, row_id, column, format_time(clock(), config.timezone))
+        if outcome == SENT and notice.kind == "report":
+            for breach in notice.context["breaches"]:
+                journal.mark(f"report:{breach['contact_id']}", SENT, clock())
+
+
+def _previous(wb: Workbook, figure: str, tz: str) -> pd.Timestamp | None:
+    from alumni.timeparse import parse_time
+
+    overview = wb[OVERVIEW.name]
+    values = overview.loc[overview["Nyckeltal"] == figure, "Värde"].tolist()
+    try:
+        return parse_time(values[0], tz) if values else None
+    except ValueError:
+        return None
+
+
+def summary_notice(
+    wb: Workbook, config: Config, now: pd.Timestamp, report: OverdueReport
+) -> Notice | None:
+    """The chair's daily summary: open replies, new and unexplained breaches, stopped checks."""
+    from alumni.jobs.daily import LAST_DAILY_RUN
+
+    chair = Committee(wb, config).chair
+    if chair is None:
+        return None
+    tz = config.timezone
+    log = wb[LOG]
+    flags = report.flags
+    open_rows = flags[flags["Status"].isin(OPEN)].sort_values("Svara senast")
+    open_replies = [
+        {
+            "contact_id": log.at[i, "ID"],
+            "person": log.at[i, "Kontaktperson"],
+            "alumnus": log.at[i, "Alumn"],
+            "due": format_time(due, tz),
+            "status": status,
+        }
+        for i, due, status in zip(
+            open_rows.index, open_rows["Svara senast"], open_rows["Status"], strict=True
+        )
+    ]
+    breaches = wb[BREACHES]
+    day_ago = now - pd.Timedelta(hours=24)
+    recent = [
+        {
+            "id": r["ID"],
+            "person": r["Kontaktperson"],
+            "alumnus": r["Alumn"],
+            "hours_late": _hours(r["Försening (h)"]),
+        }
+        for r in breaches[breaches["Datum"] >= day_ago].to_dict("records")
+    ] + [{k: b[k] for k in ("id", "person", "alumnus", "hours_late")} for b in report.new_breaches]
+    limit = now - pd.Timedelta(days=config.deadlines.unexplained_days)
+    waiting = breaches[(breaches["Förklaring"] == "") & (breaches["Datum"] < limit)]
+    unexplained = [
+        {
+            "id": r["ID"],
+            "person": r["Kontaktperson"],
+            "alumnus": r["Alumn"],
+            "days": int((now - r["Datum"]).days),
+        }
+        for r in waiting.to_dict("records")
+    ]
+    stopped = []
+    for figure, what in (
+        (LAST_DAILY_RUN, "Den dagliga körningen"),
+        (LAST_CHECK, "Deadlinekontrollen"),
+    ):
+        previous = _previous(wb, figure, tz)
+        if previous is not None and now - previous > pd.Timedelta(
+            hours=config.deadlines.stale_hours
+        ):
+            stopped.append(
+                f"{what} hade stannat: förra lyckade körningen var {format_time(previous, tz)}."
+            )
+    today = now.tz_convert(tz).strftime("%Y-%m-%d")
+    context = {
+        "recipient": chair[0],
+        "today": today,
+        "open": open_replies,
+        "new_breaches": recent,
+        "unexplained": unexplained,
+        "stopped": stopped,
+        "sections": [],
+        "signature": config.mail.signature,
+    }
+    return Notice(
+        f"summary:{today}",
+        "summary",
+        *chair,
+        "daily_summary",
+        context,
+        [(OVERVIEW.name, LAST_SUMMARY, "Värde")],
+    )
+
+
+@dataclass
+class Mailing:
+    """How a job sends notices: the mailer and the journal, or neither for a dry run."""
+
+    config: Config
+    clock: Callable[[], pd.Timestamp]
+    mailer: Mailer | None = None
+    journal: Journal | None = None
+
+    def entries(self) -> dict[str, Any]:
+        return self.journal.entries() if self.journal is not None else {}
+
+    def send(self, report: OverdueReport, changes: ChangeSet, now: pd.Timestamp) -> None:
+        if self.mailer is not None and self.journal is not None:
+            send_notices(report, self.config, self.mailer, self.journal, changes, self.clock, now)
+
+
+def run_overdue(store: Any, mailing: Mailing, now: pd.Timestamp) -> tuple[OverdueReport, Any]:
+    """The deadline check on its own, as run every hour: flag, record, notify, write."""
+    from alumni.sheet import load_workbook
+
+    wb = load_workbook(store.read(), mailing.config.timezone)
+    changes = ChangeSet()
+    report = check_deadlines(wb, mailing.config, now, changes, mailing.entries())
+    mailing.send(report, changes, now)
+    return report, store.apply(changes)
