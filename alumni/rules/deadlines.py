@@ -51,8 +51,8 @@ def flag_overdue(
 
     The policy (§3.2) asks the contact person to answer an alumnus within 24 hours of the
     alumnus's reply. So a row's answer is due `reply_hours` real, elapsed hours after
-    `Alumnen svarade`: the hours are added in UTC, which makes the deadline exactly 24 hours
-    away also across a change to or from summer time (a reply on the Saturday at 12:00 is due
+    `Alumnen svarade`: the hours are added in UTC, so that the deadline stays that many real
+    hours away also across a change to or from summer time (a reply on the Saturday at 12:00 is due
     on the Sunday at 13:00 in spring and at 11:00 in autumn, local time).
 
     A row without `Kontaktad` is `Ej kontaktad`, and one contacted without a reply is
