@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import google_requests, invite_vs_mailmerge, local_daily
+from bench import deadlines, google_requests, invite_vs_mailmerge, local_daily
 
 
 def main() -> None:
@@ -26,6 +26,14 @@ def main() -> None:
         rows.append(
             (f"Google requests per daily run, {size:,} rows per tab", f"{m['requests']}", "<= 4")
         )
+    rule = deadlines.measure()
+    rows.append(
+        (
+            "Deadline rule over 100,000 contact-log rows (ms)",
+            f"{rule['best_s'] * 1000:.1f}",
+            "< 500",
+        )
+    )
     local = local_daily.measure()
     rows.append(("Local daily, 5,000 + 5,000 + 20,000 rows (s)", f"{local['daily_s']:.2f}", ""))
     rows.append(("openpyxl load + save of the same workbook (s)", f"{local['floor_s']:.2f}", ""))

@@ -105,6 +105,17 @@ def check_deadlines(
     Writes go into `changes` (script-owned columns only, by ID); nothing is sent here.
     """
     report = OverdueReport()
+    for name in (LOG, BREACHES, "Utskott"):
+        if wb.sheets[name].layout.title is None:
+            report.problems.append(
+                Finding(
+                    name,
+                    None,
+                    None,
+                    f"the tab '{name}' is missing: the deadline check cannot do its work",
+                    "add it (`alumni init` adds missing tabs)",
+                )
+            )
     give_missing_ids(wb, changes)
     log = wb[LOG]
     sheet = wb.sheets[LOG]
