@@ -17,9 +17,12 @@ from alumni.changes import ChangeSet
 from alumni.config import Config, load_config
 from alumni.errors import AlumniError, ConfigError
 from alumni.findings import Finding
+from alumni.lock import hold
 from alumni.store.base import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
+LOCKED = ("daily", "overdue", "invite")
+"""Commands that write the sheet and send mail: one at a time, under the run lock."""
 SHOWN_PROBLEMS = 10
 
 
@@ -109,6 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     overdue.add_argument("--send", action="store_true", help="send the notices that are due")
+    schedule = commands.add_parser(
+        "schedule",
+        parents=[common],
+        help="run the daily job and the deadline check on time, until stopped",
+        description=(
+            "A long-running alternative to cron: the daily job at [schedule] daily_at (local "
+            "time of this computer), the deadline check every [schedule] overdue_every_minutes "
+            "and once at start. Logs every run; a failed run is logged and the next tick runs "
+            "again. Stops cleanly on SIGTERM or Ctrl-C. A lock file keeps it and cron from "
+            "running two jobs at once."
+        ),
+    )
+    schedule.add_argument(
+        "--send", action="store_true", help="let the jobs send the notices that are due"
+    )
     invite = commands.add_parser(
         "invite",
         parents=[common],
@@ -409,6 +427,28 @@ def _print_invite_result(report: object) -> int:
     return PROBLEMS if waiting else OK
 
 
+def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
+    import logging
+
+    from alumni.schedule import Job, run_daemon
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    pinned = ["--config", str(config.source)] if config.source else []
+    send = ["--send"] if args.send else []
+
+    def job(command: str) -> Job:
+        # In this process: a child `alumni daily` would find the daemon's own lock taken.
+        return Job(command, lambda: run([command, *send, *pinned]))
+
+    return run_daemon(
+        job("daily"),
+        job("overdue"),
+        daily_at=config.schedule.daily_at,
+        overdue_every_minutes=config.schedule.overdue_every_minutes,
+        lock_path=config.schedule.lock,
+    )
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], int]] = {
     "init": cmd_init,
     "check": cmd_check,
@@ -425,9 +465,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         config = load_config(args.config)
+        if args.command == "schedule":
+            return cmd_schedule(args, config)
         now = _now(args, config)
-        store = open_store(config)
-        return COMMANDS[args.command](args, config, store, now)
+        if args.command in LOCKED:
+            # Cron's runs and `alumni schedule` never work on the sheet at the same time.
+            with hold(config.schedule.lock, owner=f"alumni {args.command}"):
+                return COMMANDS[args.command](args, config, open_store(config), now)
+        return COMMANDS[args.command](args, config, open_store(config), now)
     except AlumniError as exc:
         print(f"alumni: {exc}", file=sys.stderr)
         return exc.exit_code
