@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,17 +132,24 @@ def check_deadlines(
     )
     number = next_number(breaches["ID"].tolist(), "OV")
     unreported: list[dict[str, Any]] = []
-    for index in log.index[flags["flagged"]]:
-        row = log.loc[index]
-        flag = flags.loc[index]
-        contact_id, status = str(row["ID"]), str(flag["Status"])
-        report.statuses[status] += 1
-        late = flag["Försening (h)"]
-        late_value: Value = None if pd.isna(late) else round(float(late), 1)
-        due = format_time(flag["Svara senast"], tz) if not pd.isna(flag["Svara senast"]) else ""
+    flagged = flags["flagged"].to_numpy(dtype=bool)
+    rows = log[flagged].to_dict("records")
+    # Formatted for the whole column at once: a Python call per row costs seconds at 20,000.
+    due_times = flags.loc[flagged, "Svara senast"].dt.tz_convert(tz)
+    due_texts = due_times.dt.strftime("%Y-%m-%d %H:%M").fillna("").tolist()
+    lates = flags.loc[flagged, "Försening (h)"].astype(object).tolist()
+    statuses = flags.loc[flagged, "Status"].tolist()
+    report.statuses.update(statuses)
+    for row, status, due, late, due_time in zip(
+        rows, statuses, due_texts, lates, due_times.tolist(), strict=True
+    ):
+        contact_id = str(row["ID"])
+        late_value: Value = None if late is None or pd.isna(late) else round(float(late), 1)
         changes.set(LOG, contact_id, "Svara senast", due or None)
         changes.set(LOG, contact_id, "Status", status)
         changes.set(LOG, contact_id, "Försening (h)", late_value)
+        if status not in (SOON, LATE, LATE_ANSWERED):
+            continue  # nothing to tell anyone
         person = committee.of(row["Kontaktperson"])
         base = {
             "contact_id": contact_id,
@@ -156,7 +163,7 @@ def check_deadlines(
             if person is None:
                 report.problems.append(_no_address(sheet, row, "a reminder"))
             else:
-                hours_left = (flag["Svara senast"] - now).total_seconds() / 3600
+                hours_left = (due_time - now).total_seconds() / 3600
                 report.notices.append(
                     Notice(
                         f"remind:{contact_id}",
@@ -198,7 +205,7 @@ def check_deadlines(
     return report
 
 
-def _no_address(sheet: Any, row: pd.Series, what: str) -> Finding:
+def _no_address(sheet: Any, row: Mapping[Any, Any], what: str) -> Finding:
     col = sheet.layout.columns.get("Kontaktperson")
     return Finding(
         sheet.layout.shown,
@@ -215,7 +222,7 @@ def _breach_notices(
     report: OverdueReport,
     committee: Committee,
     sheet: Any,
-    row: pd.Series,
+    row: Mapping[Any, Any],
     base: dict[str, Any],
     breach_id: str,
     late: Value,
