@@ -21,7 +21,7 @@ from alumni.lock import hold
 from alumni.store.base import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
-LOCKED = ("daily", "overdue", "invite")
+LOCKED = ("daily", "overdue", "invite", "applicants")
 """Commands that write the sheet and send mail: one at a time, under the run lock."""
 SHOWN_PROBLEMS = 10
 
@@ -112,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     overdue.add_argument("--send", action="store_true", help="send the notices that are due")
+    commands.add_parser(
+        "applicants",
+        parents=[common],
+        help="§3.1: assess LinkedIn-group requests and print the chair's checklist",
+        description=(
+            "Assess every Ansökningar row without the chair's Beslut against the graduate "
+            "roster (Avgångsklass) and the programme and university given: Godkänn, Avslå or "
+            "Granska, with a reason (Bedömning, Motivering, Bedömd). Then print what to approve "
+            "in LinkedIn now, what to look at by hand, and approvals still waiting."
+        ),
+    )
     schedule = commands.add_parser(
         "schedule",
         parents=[common],
@@ -281,6 +292,40 @@ def _print_deadlines(report: Any, sent: bool) -> None:
         print(f"  Problem: {problem}")
 
 
+def _print_checklist(checklist: Any) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(checklist.counts.items()))
+    print(f"  Assessed: {counts or 'none'}; decided by the chair: {checklist.decided}")
+    print(f"  Approve now in LinkedIn ({len(checklist.approve_now)}):")
+    for row_id, name, url in checklist.approve_now:
+        print(f"    {name} ({row_id}) {url or '(no LinkedIn link)'}")
+    print(f"  Look at by hand ({len(checklist.review)}):")
+    for row_id, name, reason in checklist.review:
+        print(f"    {name} ({row_id}): {reason}")
+    if checklist.waiting:
+        print(f"  Approved but still not in LinkedIn ({len(checklist.waiting)}):")
+        for row_id, name, days in checklist.waiting:
+            print(f"    {name} ({row_id}), {days} days")
+
+
+def cmd_applicants(
+    args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp
+) -> int:
+    from alumni.ids import give_missing_ids
+    from alumni.jobs.applicants import assess
+    from alumni.sheet import load_workbook
+
+    wb = load_workbook(store.read(), config.timezone)
+    changes = ChangeSet()
+    give_missing_ids(wb, changes)
+    checklist = assess(wb, config, now, changes)
+    written = store.apply(changes)
+    print(f"Applications {now:%Y-%m-%d %H:%M} on {store.location}")
+    _print_checklist(checklist)
+    for skipped in written.skipped:
+        print(f"  Not written: {skipped}")
+    return OK
+
+
 def cmd_overdue(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.jobs.overdue import run_overdue
 
@@ -305,6 +350,8 @@ def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
         print(f"  IDs given to new rows: {given}")
     for skipped in report.written.skipped:
         print(f"  Not written: {skipped}")
+    if report.applicants is not None:
+        _print_checklist(report.applicants)
     if report.deadlines is not None:
         _print_deadlines(report.deadlines, sent=args.send)
     print("  Översikt: heartbeat written.")
@@ -455,6 +502,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], 
     "daily": cmd_daily,
     "invite": cmd_invite,
     "overdue": cmd_overdue,
+    "applicants": cmd_applicants,
 }
 
 

@@ -77,6 +77,14 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class ApplicantsConfig:
+    programme_aliases: tuple[str, ...] = ()
+    university_aliases: tuple[str, ...] = ()
+    name_threshold: float = 90.0
+    approve_within_days: int = 7
+
+
+@dataclass(frozen=True)
 class InviteConfig:
     signup_link: str = "https://www.linkedin.com/groups/0000000/"
     form_link: str = ""
@@ -93,6 +101,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     invite: InviteConfig = field(default_factory=InviteConfig)
     deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
+    applicants: ApplicantsConfig = field(default_factory=ApplicantsConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     # Where the values came from: the file, or None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
@@ -169,6 +178,10 @@ def _coerce(name: str, value: Any, hint: Any, path: Path) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: '{name}' must be a path in quotes, not {value!r}.")
         return Path(value) if value or not optional else None
+    if typing.get_origin(base) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{path}: '{name}' must be a list of texts, e.g. [\"LTU\"].")
+        return tuple(value)
     if base is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if base is int and isinstance(value, bool):
@@ -222,6 +235,7 @@ def _validate(config: Config, path: Path) -> None:
         "mail": ("rate_per_minute", "daily_cap"),
         "deadlines": ("reply_hours", "warn_hours", "unexplained_days", "stale_hours"),
         "schedule": ("overdue_every_minutes",),
+        "applicants": ("name_threshold", "approve_within_days"),
     }
     for section, keys in numbers.items():
         for key in keys:

@@ -12,6 +12,7 @@ from alumni.checks import check_workbook
 from alumni.contract import OVERVIEW, TABS
 from alumni.findings import Finding
 from alumni.ids import give_missing_ids
+from alumni.jobs.applicants import assess
 from alumni.jobs.overdue import Mailing, check_deadlines, summary_notice
 from alumni.sheet import Value, Workbook, load_workbook
 from alumni.store.base import ApplyResult, Store
@@ -30,6 +31,7 @@ class DailyReport:
     ids_given: dict[str, int]
     written: ApplyResult = field(default_factory=ApplyResult)
     deadlines: Any = None
+    applicants: Any = None
 
 
 def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -> dict[str, Value]:
@@ -50,10 +52,12 @@ def run_daily(
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
-    deadlines = None
+    deadlines = checklist = None
     if mailing is not None:
+        checklist = assess(wb, mailing.config, now, changes)
         deadlines = check_deadlines(wb, mailing.config, now, changes, mailing.entries())
-        summary = summary_notice(wb, mailing.config, now, deadlines)
+        sections = [{"title": "Ansökningar till LinkedIn-gruppen", "lines": checklist.lines()}]
+        summary = summary_notice(wb, mailing.config, now, deadlines, sections)
         if summary is not None:
             deadlines.notices.append(summary)
         mailing.send(deadlines, changes, now)
@@ -61,4 +65,4 @@ def run_daily(
         changes.set(OVERVIEW.name, name, "Värde", value)
     written = store.apply(changes)
     rows = {t.name: len(wb[t.name]) for t in TABS if t is not OVERVIEW}
-    return DailyReport(rows, problems, ids, written, deadlines)
+    return DailyReport(rows, problems, ids, written, deadlines, checklist)

@@ -319,7 +319,11 @@ def _previous(wb: Workbook, figure: str, tz: str) -> pd.Timestamp | None:
 
 
 def summary_notice(
-    wb: Workbook, config: Config, now: pd.Timestamp, report: OverdueReport
+    wb: Workbook,
+    config: Config,
+    now: pd.Timestamp,
+    report: OverdueReport,
+    sections: list[dict[str, Any]] | None = None,
 ) -> Notice | None:
     """The chair's daily summary: open replies, new and unexplained breaches, stopped checks."""
     from alumni.jobs.daily import LAST_DAILY_RUN
@@ -385,7 +389,7 @@ def summary_notice(
         "new_breaches": recent,
         "unexplained": unexplained,
         "stopped": stopped,
-        "sections": [],
+        "sections": sections or [],
         "signature": config.mail.signature,
     }
     return Notice(

@@ -1,0 +1,98 @@
+"""The `applicants` job (§3.1): assess every join request, and the chair's checklist."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from alumni.changes import ChangeSet
+from alumni.config import Config
+from alumni.rules.eligibility import APPROVE, REVIEW, Aliases, assess_applications
+from alumni.sheet import Workbook
+from alumni.timeparse import format_time
+
+TAB = "Ansökningar"
+
+
+@dataclass
+class Checklist:
+    """What the chair does next in the LinkedIn group, by name (never by address)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    decided: int = 0
+    approve_now: list[tuple[str, str, str]] = field(default_factory=list)  # ID, name, LinkedIn
+    review: list[tuple[str, str, str]] = field(default_factory=list)  # ID, name, reason
+    waiting: list[tuple[str, str, int]] = field(default_factory=list)  # ID, name, days
+
+    def lines(self) -> list[str]:
+        """The checklist as lines of Swedish text, for the chair's daily summary."""
+        out = [
+            f"Godkänn nu: {name} ({url or 'ingen LinkedIn-länk'})"
+            for _, name, url in self.approve_now
+        ]
+        out += [f"Granska: {name} ({row_id}): {reason}" for row_id, name, reason in self.review]
+        out += [
+            f"Ännu inte godkänd i LinkedIn efter {days} dagar: {name} ({row_id})"
+            for row_id, name, days in self.waiting
+        ]
+        return out
+
+
+def aliases(config: Config) -> Aliases:
+    """The built-in alias lists, extended by the committee's own from the config."""
+    base = Aliases()
+    return dataclasses.replace(
+        base,
+        programme=(*base.programme, *config.applicants.programme_aliases),
+        university=(*base.university, *config.applicants.university_aliases),
+    )
+
+
+def assess(wb: Workbook, config: Config, now: pd.Timestamp, changes: ChangeSet) -> Checklist:
+    """Assess every request without a chair's decision and build the checklist.
+
+    `Bedömd` changes only when `Bedömning` or `Motivering` does, so a run that finds nothing
+    new writes nothing. The chair's `Beslut` always wins and is never written.
+    """
+    apps = wb[TAB]
+    result = assess_applications(
+        apps, wb["Avgångsklass"], aliases(config), config.applicants.name_threshold
+    )
+    checklist = Checklist()
+    assessed = result["Bedömning"] != ""
+    counts = result.loc[assessed, "Bedömning"].value_counts()
+    checklist.counts = {str(k): int(v) for k, v in counts.items()}
+    checklist.decided = int((~assessed).sum())
+    tz = config.timezone
+    limit = now - pd.Timedelta(days=config.applicants.approve_within_days)
+    rows = apps.to_dict("records")
+    for row, (verdict, reason, handled) in zip(
+        rows,
+        zip(result["Bedömning"], result["Motivering"], result["handled"], strict=True),
+        strict=True,
+    ):
+        row_id = str(row["ID"])
+        if verdict and (verdict, reason) != (row["Bedömning"], row["Motivering"]):
+            changes.set(TAB, row_id, "Bedömning", verdict)
+            changes.set(TAB, row_id, "Motivering", reason)
+            changes.set(TAB, row_id, "Bedömd", format_time(now, tz))
+        decision = _decision(row["Beslut"]) or verdict
+        approved_in_linkedin = not pd.isna(row["Godkänd i LinkedIn"])
+        if handled or approved_in_linkedin:
+            continue
+        if decision == APPROVE:
+            checklist.approve_now.append((row_id, str(row["Namn"]), str(row["LinkedIn"])))
+            since = row["Tidstämpel"] if not pd.isna(row["Tidstämpel"]) else row["Bedömd"]
+            if not pd.isna(since) and since < limit:
+                checklist.waiting.append((row_id, str(row["Namn"]), int((now - since).days)))
+        elif decision == REVIEW:
+            checklist.review.append((row_id, str(row["Namn"]) or "(namn saknas)", reason))
+    return checklist
+
+
+def _decision(value: Any) -> str:
+    text = str(value).strip().casefold()
+    return {"godkänn": APPROVE, "avslå": "Avslå"}.get(text, "")

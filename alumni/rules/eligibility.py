@@ -1,0 +1,625 @@
+"""§3.1 rule: which join requests to the LinkedIn group to approve, reject or look at by hand."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from alumni.cells import BLANK_CHARS, MAX_YEAR, MIN_YEAR, is_email, is_missing
+
+APPROVE, REJECT, REVIEW = "Godkänn", "Avslå", "Granska"
+ASSESSMENT, REASON, DUPLICATE_OF, HANDLED = "Bedömning", "Motivering", "duplicate_of", "handled"
+
+CANDIDATE_SCORE = 80.0
+"""How close a name must come to be offered to the chair as a possible match."""
+
+_MAX_SHOWN = 3
+_CHUNK = 256  # application names per cdist call: keeps the score matrix near 20 MB
+_QUOTE_LEN = 60
+_TYPO_SCORE = 85.0
+_JOINED_SCORE = 95.0
+_SHORT = 3  # aliases this short match only exactly: a typo of "ltu" is just another word
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+_NOT_WORD = re.compile(r"[\W_]+")
+_LINKEDIN = re.compile(r"(?:[a-z]{2,3}\.)?linkedin\.com/(.*)")
+_PROFILE = re.compile(r"in/[^/]+")
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """How people write the programme and the university, and what names another one.
+
+    `programme` and `university` are the spellings that count as Industriell ekonomi and as
+    Luleå tekniska universitet. The `*_words` say that a text names some programme or
+    university at all (matched inside words, so "teknik" covers "Maskinteknik"), and `filler`
+    are words that say nothing on their own ("Civilingenjör", "programmet"): a text needs a
+    word beyond those to be a statement against.
+    """
+
+    programme: tuple[str, ...] = (
+        "industriell ekonomi",
+        "industrial engineering and management",
+        "industrial engineering management",
+        "industrial economics",
+        "indek",
+        "ind ek",
+        "i",
+        "iek",
+        "ie",
+        "i-programmet",
+        "i-sektionen",
+        "civilingenjör industriell ekonomi",
+        "civilingenjörsprogrammet i industriell ekonomi",
+        "högskoleingenjör industriell ekonomi",
+        "master industriell ekonomi",
+    )
+    university: tuple[str, ...] = (
+        "luleå tekniska universitet",
+        "ltu",
+        "luleå university of technology",
+        "lulea tekniska universitet",
+        "luleå",
+        "luleå tekniska",
+        "luleå tekniska högskola",
+        "tekniska universitetet i luleå",
+        "lulea university",
+    )
+    programme_words: tuple[str, ...] = (
+        "program",
+        "tekni",
+        "ingenjor",
+        "engineering",
+        "ekonom",
+        "economics",
+        "vetenskap",
+        "science",
+        "fysik",
+        "kemi",
+        "biologi",
+        "matematik",
+        "juridik",
+        "medicin",
+        "arkitekt",
+        "design",
+        "kandidat",
+        "bachelor",
+        "master",
+        "magister",
+    )
+    university_words: tuple[str, ...] = (
+        "universitet",
+        "university",
+        "hogskola",
+        "hogskolan",
+        "college",
+        "school",
+        "institut",
+        "kth",
+        "chalmers",
+        "lth",
+        "liu",
+        "uu",
+        "umu",
+        "gu",
+        "su",
+        "lu",
+        "kau",
+        "bth",
+        "mdh",
+        "mau",
+        "miun",
+        "oru",
+        "hig",
+        "ntnu",
+        "dtu",
+        "aalto",
+        "eth",
+    )
+    filler: tuple[str, ...] = (
+        "civ",
+        "ing",
+        "civing",
+        "civilingenjor",
+        "civilingenjorsprogrammet",
+        "civilingenjorsprogram",
+        "program",
+        "programmet",
+        "programme",
+        "student",
+        "examen",
+        "master",
+        "kandidat",
+        "sektionen",
+        "linje",
+        "linjen",
+        "ekonomi",
+        "economics",
+        "engineering",
+        "management",
+        "teknik",
+    )
+
+
+def fold(text: str) -> list[str]:
+    """The words of a text without case, accents or punctuation: "Öberg-Lind" → oberg, lind.
+
+    Text is first brought to its compatibility form, so that full-width letters and a name
+    typed with decomposed accents (NFD, as some Macs paste it) read like any other.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_LETTERS)
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", bare).split()
+
+
+def normalise_name(name: str) -> str:
+    """A person's name as a key: folded like `fold` and with its words sorted.
+
+    Sorting makes "Öberg-Lind, Åsa", "Asa Oberg Lind" and "Åsa Öberg-Lind" the same key, so
+    that the order of first and last names does not matter.
+    """
+    return " ".join(sorted(fold(name)))
+
+
+def assess_applications(
+    applications: pd.DataFrame,
+    roster: pd.DataFrame,
+    aliases: Aliases = Aliases(),
+    threshold: float = 90.0,
+) -> pd.DataFrame:
+    """Assess each join request against the graduating class and what the applicant wrote.
+
+    The policy (§3.1) lets in everyone who has studied Industriell ekonomi at LTU and no
+    one else, so the evidence that counts most is the chair's own list, Avgångsklass. An
+    application whose e-mail address is in it (ignoring case) is `Godkänn`, and so is one
+    whose name equals exactly one roster person's after `normalise_name` and whose
+    Examensår is that person's. A name that only comes close (rapidfuzz's token sort ratio
+    at least `threshold`: Johan against Johanna scores 91), that fits several people, or that
+    comes without the right year is `Granska`, since namesakes are common. A roster match wins
+    over an oddly typed programme, but an application that names another university is
+    `Granska` even then.
+
+    Without a roster match, a Program or Lärosäte that clearly names something else is
+    `Avslå`; the claim of Industriell ekonomi at LTU is `Granska`, and so is anything that
+    says too little (a pasted LinkedIn request: a name and a headline), with the closest
+    roster names offered as candidates. Programme and university are compared with the
+    `aliases` after folding case, accents and punctuation, forgiving small typos.
+
+    A later application from the same person (the same e-mail address, the same LinkedIn
+    profile, or the same name and year) is `Granska` as a duplicate of the earliest one;
+    "later" is by Tidstämpel, then by sheet row, with rows without a time after those with
+    one. When an earlier one was already approved in LinkedIn, the duplicate is `handled`.
+    Rows where the chair has written a Beslut are not assessed.
+
+    `applications` is the Ansökningar frame and `roster` the Avgångsklass frame as the sheet
+    reader gives them. Returns a frame with the index of `applications` and the columns
+    `Bedömning` ("" for a row with a Beslut), `Motivering` (one Swedish sentence, "" for a
+    row with a Beslut), `duplicate_of` (the ID of the earlier application, or "") and
+    `handled` (bool). No row's result depends on the order of the rows.
+    """
+    apps = _Applications(applications)
+    people = _Roster(roster)
+    names = _NameMatches(
+        apps.names, people.names, people.rank, min(threshold, CANDIDATE_SCORE), threshold
+    )
+    duplicates = _find_duplicates(apps)
+
+    n = len(applications)
+    assessment = [""] * n
+    reason = [""] * n
+    duplicate_of = [""] * n
+    handled = [False] * n
+    for i in range(n):
+        if apps.decided[i]:
+            continue
+        dup = duplicates.get(i)
+        if dup is not None:
+            original, approved = dup
+            verdict, why = REVIEW, f"Dubblett av {_earlier(apps, original)}"
+            if approved:
+                why += ", redan godkänd i LinkedIn"
+            duplicate_of[i], handled[i] = apps.ids[original], approved
+        else:
+            verdict, why = _assess(i, apps, people, names, aliases)
+        assessment[i] = verdict
+        reason[i] = why + "." + (" LinkedIn-länken är inte en profil." if apps.bad_link[i] else "")
+
+    index = applications.index
+    return pd.DataFrame(
+        {
+            ASSESSMENT: pd.Series(assessment, index=index, dtype=object),
+            REASON: pd.Series(reason, index=index, dtype=object),
+            DUPLICATE_OF: pd.Series(duplicate_of, index=index, dtype=object),
+            HANDLED: pd.Series(handled, index=index, dtype=bool),
+        },
+        index=index,
+    )
+
+
+def _assess(
+    i: int, apps: _Applications, people: _Roster, names: _NameMatches, aliases: Aliases
+) -> tuple[str, str]:
+    """The assessment of one undecided, non-duplicate application, and its reason unpunctuated."""
+    if not apps.names[i]:
+        return REVIEW, "Namn saknas"
+    programme, university = apps.programmes[i], apps.universities[i]
+    is_ie, other_programme = _judge(programme, aliases.programme, aliases.programme_words, aliases)
+    is_ltu, other_university = _judge(
+        university, aliases.university, aliases.university_words, aliases
+    )
+    found = _on_roster(i, apps, people, names)
+    if found is not None:
+        verdict, why = found
+        if not other_university:
+            return verdict, why
+        # A graduate may type the programme oddly, but naming another university is a claim
+        # the chair should see before anyone is let in.
+        joint = " men " if verdict == APPROVE else "; "
+        return REVIEW, f"{why}{joint}uppger lärosätet '{_quote(university)}'"
+
+    if other_programme:
+        return REJECT, f"Programmet '{_quote(programme)}' är inte Industriell ekonomi"
+    if other_university:
+        return REJECT, f"Lärosätet '{_quote(university)}' är inte Luleå tekniska universitet"
+    if is_ie and is_ltu:
+        return REVIEW, "Uppger Industriell ekonomi vid LTU men finns inte i Avgångsklass"
+    candidates = people.persons(names.candidates(i))
+    if candidates:
+        shown = "; ".join(people.label(p) for p in candidates[:_MAX_SHOWN])
+        return REVIEW, f"Trolig match: {shown}"
+    return REVIEW, "Ingen träff i Avgångsklass"
+
+
+def _on_roster(
+    i: int, apps: _Applications, people: _Roster, names: _NameMatches
+) -> tuple[str, str] | None:
+    """What the roster says about one application, or None when nobody there matches."""
+    by_mail = people.by_email.get(apps.emails[i]) if apps.emails[i] else None
+    if by_mail is not None:
+        return APPROVE, f"Finns i Avgångsklass{people.year_text(by_mail)} (e-post)"
+    # Namesakes are common (and Johan scores 91 against Johanna), so only an equal name of
+    # exactly one person, with that person's year, is enough to approve.
+    for rows, check in ((names.equal(i), "examensår"), (names.close(i), "namnet")):
+        persons = people.persons(rows)
+        if len(persons) > 1:
+            return REVIEW, f"Namnet passar flera i Avgångsklass: {people.listing(persons)}"
+        if len(persons) == 1:
+            person = persons[0]
+            year = apps.years[i]
+            if check == "examensår" and year is not None and year == people.years[person]:
+                return APPROVE, (
+                    f"Finns i Avgångsklass{people.year_text(person)} (namn och examensår)"
+                )
+            return REVIEW, f"Trolig match: {people.label(person)}; kontrollera {check}"
+    return None
+
+
+def _earlier(apps: _Applications, i: int) -> str:
+    """The earlier application as the sheet names it: its ID, and the name when there is one."""
+    row_id, name = apps.ids[i], apps.raw_names[i]
+    if not row_id:
+        # Never a row number: rows move when people sort.
+        row_id = "en tidigare ansökan"
+    return f"{row_id} ({name})" if name else row_id
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= _QUOTE_LEN else text[: _QUOTE_LEN - 3] + "..."
+
+
+def _judge(
+    text: str, spellings: Sequence[str], words: Sequence[str], aliases: Aliases
+) -> tuple[bool, bool]:
+    """Whether a free text names the one we want, and whether it clearly names another."""
+    return _judge_folded(tuple(fold(text)), tuple(spellings), tuple(words), tuple(aliases.filler))
+
+
+@lru_cache(maxsize=4096)
+def _judge_folded(
+    tokens: tuple[str, ...],
+    spellings: tuple[str, ...],
+    words: tuple[str, ...],
+    filler: tuple[str, ...],
+) -> tuple[bool, bool]:
+    if not tokens:
+        return False, False
+    if any(_names(tokens, tuple(fold(alias)), filler) for alias in spellings):
+        return True, False
+    telling = [t for t in tokens if t not in filler and not t.isdigit()]
+    short = {w for w in words if len(w) <= _SHORT}
+    long = [w for w in words if len(w) > _SHORT]
+    other = any(t in short or any(w in t for w in long) for t in telling)
+    return False, other
+
+
+def _names(tokens: tuple[str, ...], alias: tuple[str, ...], filler: tuple[str, ...]) -> bool:
+    """Whether the words of a text contain one alias, as consecutive words, typos forgiven.
+
+    A one-letter alias ("I") must be all the text says besides filler and years, since "i"
+    is also the Swedish "in"; other short aliases must appear as a word of their own.
+    """
+    if not alias:
+        return False
+    if len(alias) == 1 and len(alias[0]) == 1:
+        telling = [t for t in tokens if t not in filler and not t.isdigit()]
+        return telling == list(alias)
+    # Words run together ("Industriellekonomi") get less slack than separate ones, since
+    # the whole string would forgive the very word that tells places apart ("Lunds tekniska
+    # högskola").
+    joined = "".join(alias)
+    if len(alias) > 1 and any(fuzz.ratio(joined, t) >= _JOINED_SCORE for t in tokens):
+        return True
+    width = len(alias)
+    return any(
+        all(_same_word(t, a) for t, a in zip(tokens[start : start + width], alias, strict=True))
+        for start in range(len(tokens) - width + 1)
+    )
+
+
+def _same_word(typed: str, word: str) -> bool:
+    if len(word) <= _SHORT:
+        return typed == word
+    return fuzz.ratio(typed, word) >= _TYPO_SCORE
+
+
+class _Applications:
+    """The columns of the Ansökningar frame that the rule reads, cleaned, by position."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.ids = _texts(frame, "ID")
+        self.raw_names = _texts(frame, "Namn")
+        self.names = [normalise_name(name) for name in self.raw_names]
+        self.emails = [_email_key(e) for e in _texts(frame, "E-post")]
+        links = _texts(frame, "LinkedIn")
+        self.links = [_profile_key(link) for link in links]
+        self.bad_link = [bool(raw) and not key for raw, key in zip(links, self.links, strict=True)]
+        self.programmes = _texts(frame, "Program")
+        self.universities = _texts(frame, "Lärosäte")
+        self.years = _years(frame, "Examensår")
+        self.decided = [bool(b) for b in _texts(frame, "Beslut")]
+        self.approved = _filled(frame, "Godkänd i LinkedIn")
+        self.order = _arrival(frame)
+
+
+class _Roster:
+    """The Avgångsklass frame as lookups: by e-mail address and by position."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.ids = _texts(frame, "ID")
+        self.raw_names = _texts(frame, "Namn")
+        self.names = [normalise_name(name) for name in self.raw_names]
+        self.years = _years(frame, "Examensår")
+        # The same address twice in the roster is one person; the lowest ID keeps the choice
+        # independent of how the chair sorted the tab.
+        self.by_email: dict[str, int] = {}
+        for i in sorted(range(len(self.ids)), key=lambda i: (self.ids[i], i), reverse=True):
+            key = _email_key(_text(frame["E-post"].iat[i]) if "E-post" in frame else "")
+            if key:
+                self.by_email[key] = i
+
+    def rank(self, i: int) -> tuple[int, str, str]:
+        """A roster row's place among namesakes: by year, then ID, never by the tab's order."""
+        year = self.years[i]
+        return (year if year is not None else 0, self.ids[i], self.raw_names[i])
+
+    def persons(self, rows: Iterable[int]) -> list[int]:
+        """One roster row per distinct person (name and year), keeping the order given."""
+        seen: dict[tuple[str, int | None], int] = {}
+        for i in rows:
+            seen.setdefault((self.names[i], self.years[i]), i)
+        return list(seen.values())
+
+    def year_text(self, i: int) -> str:
+        year = self.years[i]
+        return f" {year}" if year is not None else ""
+
+    def label(self, i: int) -> str:
+        return f"{self.raw_names[i]}, Avgångsklass{self.year_text(i)}"
+
+    def listing(self, rows: Sequence[int]) -> str:
+        shown = ", ".join(
+            f"{self.raw_names[i]} ({self.years[i] if self.years[i] is not None else 'år saknas'})"
+            for i in rows[:_MAX_SHOWN]
+        )
+        more = len(rows) - _MAX_SHOWN
+        return f"{shown} och {more} till" if more > 0 else shown
+
+
+class _NameMatches:
+    """Every roster name close to each application's name, best first, scored once for all.
+
+    Names are compared as normalised keys, whose words are already sorted, so rapidfuzz's
+    plain ratio on them equals its token sort ratio on the names while skipping the sorting.
+    Each distinct name is scored once, and only pairs at `cutoff` or above are kept.
+    """
+
+    def __init__(
+        self,
+        queries: Sequence[str],
+        choices: Sequence[str],
+        rank: Callable[[int], Any],
+        cutoff: float,
+        threshold: float,
+    ) -> None:
+        self.threshold = threshold
+        self._queries = list(queries)
+        self._rows_of: dict[str, list[int]] = {}
+        for i, name in enumerate(choices):
+            if name:
+                self._rows_of.setdefault(name, []).append(i)
+        for namesakes in self._rows_of.values():
+            namesakes.sort(key=rank)
+        keys = sorted(self._rows_of)
+        wanted = sorted({q for q in queries if q})
+        self._hits: dict[str, list[tuple[float, str]]] = {q: [] for q in wanted}
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start : start + _CHUNK]
+            if not keys:
+                break
+            scores = process.cdist(
+                part,
+                keys,
+                scorer=fuzz.ratio,
+                processor=None,
+                score_cutoff=cutoff,
+                dtype=np.float32,
+                workers=-1,
+            )
+            rows, cols = np.nonzero(scores >= cutoff)
+            for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+                self._hits[part[r]].append((float(scores[r, c]), keys[c]))
+        for hits in self._hits.values():
+            hits.sort(key=lambda hit: (-hit[0], hit[1]))
+
+    def equal(self, i: int) -> list[int]:
+        return list(self._rows_of.get(self._queries[i], [])) if self._queries[i] else []
+
+    def close(self, i: int) -> list[int]:
+        """Roster rows whose name scores at least the threshold without being equal."""
+        return self._rows(i, self.threshold)
+
+    def candidates(self, i: int) -> list[int]:
+        return self._rows(i, CANDIDATE_SCORE)
+
+    def _rows(self, i: int, at_least: float) -> list[int]:
+        query = self._queries[i]
+        return [
+            row
+            for score, key in self._hits.get(query, [])
+            if key != query and score >= at_least
+            for row in self._rows_of[key]
+        ]
+
+
+def _find_duplicates(apps: _Applications) -> dict[int, tuple[int, bool]]:
+    """Each later application of a person: the earlier one it repeats, and if that is done.
+
+    Applications are the same person's when any key links them, also through a third one (a
+    shared e-mail with one, a shared profile with another). A duplicate points at the earliest
+    application of its person that was already approved in LinkedIn before it, or else at
+    the earliest one.
+    """
+    parent = list(range(len(apps.ids)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[tuple[str, Any], int] = {}
+    for i in range(len(apps.ids)):
+        keys: list[tuple[str, Any]] = []
+        if apps.emails[i]:
+            keys.append(("e-post", apps.emails[i]))
+        if apps.links[i]:
+            keys.append(("linkedin", apps.links[i]))
+        if apps.names[i] and apps.years[i] is not None:
+            keys.append(("namn", (apps.names[i], apps.years[i])))
+        for key in keys:
+            other = first_with.setdefault(key, i)
+            a, b = root(other), root(i)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+
+    people: dict[int, list[int]] = {}
+    for i in range(len(apps.ids)):
+        people.setdefault(root(i), []).append(i)
+    result: dict[int, tuple[int, bool]] = {}
+    for rows in people.values():
+        rows.sort(key=lambda i: apps.order[i])
+        approved_before: int | None = None
+        for position, i in enumerate(rows):
+            if position:
+                if approved_before is not None:
+                    result[i] = (approved_before, True)
+                else:
+                    result[i] = (rows[0], False)
+            if approved_before is None and apps.approved[i]:
+                approved_before = i
+    return result
+
+
+def _arrival(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Sort keys for "earlier": Tidstämpel (rows without one last), sheet row, then ID."""
+    n = len(frame)
+    stamps: list[int | None] = [None] * n
+    if "Tidstämpel" in frame:
+        times = pd.to_datetime(frame["Tidstämpel"], errors="coerce", utc=True, format="mixed")
+        stamps = [None if pd.isna(t) else int(t.value) for t in times]
+    rows = _ints(frame["_row"]) if "_row" in frame else [None] * n
+    ids = _texts(frame, "ID")
+    return [
+        (s is None, s or 0, r is None, r or 0, ids[i])
+        for i, (s, r) in enumerate(zip(stamps, rows, strict=True))
+    ]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip(BLANK_CHARS)
+    if is_missing(value):
+        return ""
+    return str(value).strip(BLANK_CHARS)
+
+
+def _texts(frame: pd.DataFrame, column: str) -> list[str]:
+    if column not in frame:
+        return [""] * len(frame)
+    return [_text(v) for v in frame[column].to_numpy(dtype=object)]
+
+
+def _filled(frame: pd.DataFrame, column: str) -> list[bool]:
+    if column not in frame:
+        return [False] * len(frame)
+    return [bool(_text(v)) for v in frame[column].to_numpy(dtype=object)]
+
+
+def _ints(values: pd.Series) -> list[int | None]:
+    numbers = pd.to_numeric(values, errors="coerce")
+    return [
+        int(v) if not pd.isna(v) and float(v).is_integer() else None
+        for v in numbers.to_numpy(dtype=object)
+    ]
+
+
+def _years(frame: pd.DataFrame, column: str) -> list[int | None]:
+    """A year column as numbers, with anything that is not a plausible year as None."""
+    if column not in frame:
+        return [None] * len(frame)
+    values = frame[column].astype(object).map(lambda v: _text(v) if isinstance(v, str) else v)
+    return [y if y is not None and MIN_YEAR <= y <= MAX_YEAR else None for y in _ints(values)]
+
+
+def _email_key(text: str) -> str:
+    """An e-mail address as a key: stripped and without case, or "" when it is not one."""
+    text = text.strip(BLANK_CHARS)
+    return text.casefold() if is_email(text) else ""
+
+
+def _profile_key(text: str) -> str:
+    """A LinkedIn profile URL as a key ("linkedin.com/in/asa-oberg"), or "" if not a profile.
+
+    The scheme, "www.", a country prefix ("se."), the query, the fragment, a trailing slash
+    and case are all dropped, so that the ways LinkedIn shares one profile compare equal.
+    """
+    url = unquote(text.strip(BLANK_CHARS)).casefold()
+    url = re.sub(r"^[a-z]+://", "", url)
+    url = re.split(r"[?#]", url, maxsplit=1)[0].rstrip("/")
+    url = url.removeprefix("www.")
+    found = _LINKEDIN.fullmatch(url)
+    if found is None or not _PROFILE.fullmatch(found.group(1)):
+        return ""
+    return f"linkedin.com/{found.group(1)}"

@@ -1,0 +1,100 @@
+"""`alumni applicants` (§3.1): assessments written without churn, the chair's word kept, a checklist."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from alumni.cli import run
+from tests.helpers import NOW, alumni
+
+
+@pytest.fixture
+def folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
+    assert run(["--now", NOW, "init", "--demo"]) == 0
+    capsys.readouterr()
+    return tmp_path
+
+
+def applications(folder: Path) -> dict[str, dict[str, Any]]:
+    ws = load_workbook(folder / "alumni.xlsx")["Ansökningar"]
+    rows = list(ws.iter_rows(values_only=True))
+    return {r[1]: dict(zip(rows[0], r, strict=False)) for r in rows[1:]}
+
+
+def test_the_checklist_and_the_assessments_in_the_sheet(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = alumni(capsys, "applicants")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1] == "  Assessed: Avslå 2, Godkänn 4, Granska 3; decided by the chair: 1"
+    assert "  Approve now in LinkedIn (4):" in lines
+    assert "    Oliver Åberg (AN-0007): Dubblett av AN-0002 (Oliver Åberg)." in lines
+    sheet = applications(folder)
+    assert (sheet["AN-0002"]["Bedömning"], sheet["AN-0002"]["Bedömd"]) == ("Godkänn", NOW)
+    assert sheet["AN-0005"]["Bedömning"] == "Avslå"
+    assert "Maskinteknik" in sheet["AN-0005"]["Motivering"]
+    assert sheet["AN-0001"]["Bedömning"] is None  # the chair decided: never assessed, never written
+
+
+def test_a_second_run_changes_nothing_and_keeps_the_assessment_time(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alumni(capsys, "applicants")
+    before = applications(folder)
+    assert run(["--now", "2026-11-29 09:00", "applicants"]) == 0
+    assert applications(folder) == before
+
+
+def test_a_changed_roster_changes_the_assessment_and_its_time(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alumni(capsys, "applicants")
+    book = load_workbook(folder / "alumni.xlsx")
+    ws = book["Ansökningar"]
+    for row in ws.iter_rows(min_row=2):
+        if row[1].value == "AN-0010":
+            row[5].value = "Maskinteknik"  # Program: now clearly another programme
+    book.save(folder / "alumni.xlsx")
+    assert run(["--now", "2026-11-29 09:00", "applicants"]) == 0
+    changed = applications(folder)["AN-0010"]
+    assert (changed["Bedömning"], changed["Bedömd"]) == ("Avslå", "2026-11-29 09:00")
+
+
+def test_the_chairs_decision_wins_and_is_never_written(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = load_workbook(folder / "alumni.xlsx")
+    for row in book["Ansökningar"].iter_rows(min_row=2):
+        if row[1].value == "AN-0010":
+            row[11].value = "Godkänn"  # Beslut
+    book.save(folder / "alumni.xlsx")
+    code, out, _ = alumni(capsys, "applicants")
+    assert code == 0
+    assert "Sara Wikström (AN-0010)" in out.split("Look at by hand")[0]  # approve now
+    sheet = applications(folder)["AN-0010"]
+    assert sheet["Beslut"] == "Godkänn" and sheet["Bedömning"] is None
+
+
+def test_the_daily_summary_carries_the_checklist(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["--now", NOW, "daily", "--send"]) == 0
+    messages = [
+        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+        for f in (folder / "outbox").glob("*.eml")
+    ]
+    summary = next(m for m in messages if "sammanfattning" in str(m["Subject"]))
+    text = summary.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Ansökningar till LinkedIn-gruppen:" in text
+    assert "- Godkänn nu: Oliver Åberg (https://www.linkedin.com/in/oliver-aberg-exempel)" in text
