@@ -21,7 +21,7 @@ from alumni.lock import hold
 from alumni.store.base import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
-LOCKED = ("daily", "overdue", "invite", "applicants")
+LOCKED = ("daily", "overdue", "invite", "applicants", "votes", "contact")
 """Commands that write the sheet and send mail: one at a time, under the run lock."""
 SHOWN_PROBLEMS = 10
 
@@ -123,6 +123,47 @@ def build_parser() -> argparse.ArgumentParser:
             "in LinkedIn now, what to look at by hand, and approvals still waiting."
         ),
     )
+    commands.add_parser(
+        "votes",
+        parents=[common],
+        help="§3.2: tally the project groups' votes; log selected alumni with a contact person",
+        description=(
+            "Per project, each group member's latest vote per alumnus counts; an alumnus is "
+            "selected when more than half the group voted yes ([votes] majority). Each newly "
+            "selected alumnus gets one Kontaktlogg row with a proposed Kontaktperson (an active, "
+            "trained member of the group with the fewest open contacts). Ties and ignored votes "
+            "are reported."
+        ),
+    )
+    contact = commands.add_parser(
+        "contact",
+        parents=[common],
+        help="§3.2: the formal first e-mail to selected alumni (dry run unless --send)",
+        description=(
+            "For Kontaktlogg rows not yet contacted, render the committee's formal template "
+            "(templates/alumni_contact.sv.j2 or .en.j2 by the alumnus's Språk), check it for "
+            "informal language, and with --send send it with Reply-To the contact person, "
+            "exactly once each, writing Kontaktad."
+        ),
+    )
+    contact.add_argument("--project", metavar="P", help="only this project's rows")
+    contact.add_argument("--send", action="store_true", help="really send the messages")
+    contact.add_argument("--limit", type=int, metavar="N", help="send at most N messages")
+    contact.add_argument("--test-to", metavar="ADDRESS", help="send one sample to ADDRESS only")
+    contact.add_argument(
+        "--allow-informal", action="store_true", help="send even if the language check objects"
+    )
+    lint = commands.add_parser(
+        "lint",
+        parents=[common],
+        help="check e-mail templates for informal language",
+        description=(
+            "Check templates (default: every template in the templates folder) for informal "
+            "greetings and sign-offs, slang, emoji, '!!', shouting, and a missing greeting or "
+            "signature. The word lists are templates/lint/informal.sv.txt and .en.txt."
+        ),
+    )
+    lint.add_argument("templates", nargs="*", metavar="TEMPLATE", help="template files to check")
     schedule = commands.add_parser(
         "schedule",
         parents=[common],
@@ -326,6 +367,108 @@ def cmd_applicants(
     return OK
 
 
+def _print_votes(report: Any) -> None:
+    for row in report.added:
+        who = row["Kontaktperson"] or "no one yet"
+        print(
+            f"  Selected: {row['Alumn']} for {row['Projekt']} ({row['ID']}), contact person {who}"
+        )
+    for project, alumnus in report.ties:
+        print(f"  Tie, not selected: {alumnus} for {project} — the group votes again")
+    for warning in report.warnings:
+        print(f"  Warning: {warning}")
+    for finding in report.findings:
+        print(f"  Vote not counted: {finding}")
+
+
+def cmd_votes(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs.votes import select_alumni
+    from alumni.sheet import load_workbook
+
+    wb = load_workbook(store.read(), config.timezone)
+    changes = ChangeSet()
+    report = select_alumni(wb, config, now, changes)
+    store.apply(changes)
+    print(f"Votes {now:%Y-%m-%d %H:%M} on {store.location}: {len(report.added)} newly selected")
+    _print_votes(report)
+    return PROBLEMS if report.findings else OK
+
+
+def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs import contact as job
+    from alumni.jobs.invite import Clock
+    from alumni.mail.journal import Journal
+    from alumni.mail.message import summary
+    from alumni.mail.open import open_mailer
+    from alumni.sheet import load_workbook
+
+    wb = load_workbook(store.read(), config.timezone)
+    report = job.prepare_contacts(wb, config, now, args.project)
+    print(f"First contacts: {len(report.outgoing)} to send.")
+    for problem in report.problems:
+        print(f"  Problem: {problem}")
+    for finding in report.informal:
+        print(f"  Informal: {finding}")
+    if report.informal and not args.allow_informal and (args.send or args.test_to):
+        print("Nothing was sent: correct the template, or add --allow-informal.")
+        return PROBLEMS
+    if args.test_to:
+        if not report.outgoing:
+            print("Nothing to send a sample of.")
+            return OK
+        message = report.outgoing[0].build()
+        del message["To"]
+        message["To"] = args.test_to
+        subject = str(message["Subject"])
+        del message["Subject"]
+        message["Subject"] = f"[Test] {subject}"
+        with open_mailer(config) as mailer:
+            mailer.send(message)
+        print(f"Sent one sample to {args.test_to}; nothing else was sent or written.")
+        return OK
+    if not args.send:
+        if report.outgoing:
+            print("The first message, as it would go out:")
+            print("-" * 72)
+            print(summary(report.outgoing[0].build()).rstrip())
+            print("-" * 72)
+            print("Dry run: nothing was sent. Run `alumni contact --send` to send them.")
+        return PROBLEMS if report.problems else OK
+    changes = ChangeSet()
+    with Journal(config.mail.journal) as journal, open_mailer(config) as mailer:
+        job.send_contacts(
+            report, config, mailer, journal, changes, Clock(now, real=not args.now), args.limit
+        )
+    store.apply(changes)
+    print(
+        f"Sent {len(report.sent)}, failed {len(report.failed)}, uncertain {len(report.uncertain)}, "
+        f"later {len(report.deferred)}."
+    )
+    for name, reason in report.failed:
+        print(f"  Failed: {name}: {reason} — correct the address in Alumner.")
+    waiting = report.problems or report.failed or report.uncertain
+    return PROBLEMS if waiting else OK
+
+
+def cmd_lint(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from pathlib import Path
+
+    from alumni.jobs.contact import word_lists
+    from alumni.mail.lint import lint_template_file
+
+    lists = word_lists(config)
+    paths = [Path(p) for p in args.templates] or sorted(config.mail.templates.glob("*.j2"))
+    findings = []
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such template file.")
+        findings += lint_template_file(path, lists)
+    for finding in findings:
+        print(finding)
+    print(f"{len(paths)} templates checked, {len(findings)} findings.")
+    return PROBLEMS if findings else OK
+
+
 def cmd_overdue(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.jobs.overdue import run_overdue
 
@@ -350,6 +493,8 @@ def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
         print(f"  IDs given to new rows: {given}")
     for skipped in report.written.skipped:
         print(f"  Not written: {skipped}")
+    if report.votes is not None:
+        _print_votes(report.votes)
     if report.applicants is not None:
         _print_checklist(report.applicants)
     if report.deadlines is not None:
@@ -503,6 +648,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], 
     "invite": cmd_invite,
     "overdue": cmd_overdue,
     "applicants": cmd_applicants,
+    "votes": cmd_votes,
+    "contact": cmd_contact,
+    "lint": cmd_lint,
 }
 
 

@@ -85,6 +85,11 @@ class ApplicantsConfig:
 
 
 @dataclass(frozen=True)
+class VotesConfig:
+    majority: float = 0.5
+
+
+@dataclass(frozen=True)
 class InviteConfig:
     signup_link: str = "https://www.linkedin.com/groups/0000000/"
     form_link: str = ""
@@ -102,6 +107,7 @@ class Config:
     invite: InviteConfig = field(default_factory=InviteConfig)
     deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
     applicants: ApplicantsConfig = field(default_factory=ApplicantsConfig)
+    votes: VotesConfig = field(default_factory=VotesConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     # Where the values came from: the file, or None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
@@ -236,6 +242,7 @@ def _validate(config: Config, path: Path) -> None:
         "deadlines": ("reply_hours", "warn_hours", "unexplained_days", "stale_hours"),
         "schedule": ("overdue_every_minutes",),
         "applicants": ("name_threshold", "approve_within_days"),
+        "votes": ("majority",),
     }
     for section, keys in numbers.items():
         for key in keys:

@@ -14,6 +14,7 @@ from alumni.findings import Finding
 from alumni.ids import give_missing_ids
 from alumni.jobs.applicants import assess
 from alumni.jobs.overdue import Mailing, check_deadlines, summary_notice
+from alumni.jobs.votes import select_alumni
 from alumni.sheet import Value, Workbook, load_workbook
 from alumni.store.base import ApplyResult, Store
 from alumni.timeparse import format_time
@@ -32,6 +33,7 @@ class DailyReport:
     written: ApplyResult = field(default_factory=ApplyResult)
     deadlines: Any = None
     applicants: Any = None
+    votes: Any = None
 
 
 def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -> dict[str, Value]:
@@ -52,9 +54,10 @@ def run_daily(
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
-    deadlines = checklist = None
+    deadlines = checklist = votes = None
     if mailing is not None:
         checklist = assess(wb, mailing.config, now, changes)
+        votes = select_alumni(wb, mailing.config, now, changes)
         deadlines = check_deadlines(wb, mailing.config, now, changes, mailing.entries())
         sections = [{"title": "Ansökningar till LinkedIn-gruppen", "lines": checklist.lines()}]
         summary = summary_notice(wb, mailing.config, now, deadlines, sections)
@@ -65,4 +68,4 @@ def run_daily(
         changes.set(OVERVIEW.name, name, "Värde", value)
     written = store.apply(changes)
     rows = {t.name: len(wb[t.name]) for t in TABS if t is not OVERVIEW}
-    return DailyReport(rows, problems, ids, written, deadlines, checklist)
+    return DailyReport(rows, problems, ids, written, deadlines, checklist, votes)
