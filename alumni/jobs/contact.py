@@ -128,7 +128,9 @@ def prepare_contacts(
             problem("Alumn", f"{row['ID']}: {exc}", "fix the template")
             continue
         where = f"to {alumnus['Namn']} ({row['ID']})"
-        report.informal += lint_rendered(rendered.subject, rendered.text, where, lists)
+        report.informal += lint_rendered(
+            rendered.subject, rendered.text, where, lists, language=language
+        )
         key = f"contact:{row['ID']}:{address_tag(str(alumnus['E-post']))}"
         build = functools.partial(
             build_message,

@@ -10,6 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 HINTS = {
     "sv": "write formally, e.g. 'Hej Anna,' / 'Med vänliga hälsningar'",
     "en": "write formally, e.g. 'Dear Anna,' / 'Kind regards'",
@@ -17,35 +22,9 @@ HINTS = {
 
 #: Capitalised words of four or more letters that are names or acronyms, not shouting.
 #: The committee adds its own in `acronyms.txt` next to the word lists.
-ACRONYMS = frozenset(
-    [
-        "LTU",
-        "KTH",
-        "GDPR",
-        "SMTP",
-        "IMAP",
-        "HTML",
-        "HTTP",
-        "HTTPS",
-        "JSON",
-        "XLSX",
-        "ESTIEM",
-        "LKAB",
-        "SSAB",
-        "IKEA",
-        "SAAB",
-        "AFRY",
-        "KPMG",
-        "NATO",
-        "OECD",
-        "COVID",
-        "IEEE",
-        "ISBN",
-        "ISSN",
-        "UNESCO",
-        "UNICEF",
-        "VINNOVA",
-    ]
+ACRONYMS = _words(
+    "LTU KTH GDPR SMTP IMAP HTML HTTP HTTPS JSON XLSX ESTIEM LKAB SSAB IKEA SAAB AFRY KPMG NATO "
+    "OECD COVID IEEE ISBN ISSN UNESCO UNICEF VINNOVA"
 )
 
 #: How many non-blank lines at the end of a message may hold the sign-off (the signature
@@ -80,48 +59,8 @@ _SIGN_OFFS = {
 }
 # A few very common words decide the language of a message that has no greeting to go by.
 _COMMON = {
-    "sv": frozenset(
-        [
-            "och",
-            "att",
-            "det",
-            "som",
-            "för",
-            "på",
-            "är",
-            "jag",
-            "vi",
-            "du",
-            "med",
-            "till",
-            "av",
-            "inte",
-            "om",
-            "ett",
-            "din",
-            "dig",
-        ]
-    ),
-    "en": frozenset(
-        [
-            "the",
-            "and",
-            "to",
-            "of",
-            "you",
-            "we",
-            "is",
-            "for",
-            "in",
-            "on",
-            "with",
-            "that",
-            "our",
-            "your",
-            "are",
-            "be",
-        ]
-    ),
+    "sv": _words("och att det som för på är jag vi du med till av inte om ett din dig"),
+    "en": _words("the and to of you we is for in on with that our your are be"),
 }
 
 # Stands in for a Jinja expression so that "Hej {{ name }}," still reads as a greeting.
