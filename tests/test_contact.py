@@ -124,3 +124,25 @@ def test_lint_checks_the_shipped_templates_and_names_file_and_line(
     code, out, _ = alumni(capsys, "lint", str(bad))
     assert code == 1
     assert "bad.sv.j2:3: informal greeting 'Tjena'" in out
+
+
+def test_test_to_sends_one_sample_and_project_filters(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    alumni(capsys, "votes")
+    code, out, _ = alumni(capsys, "contact", "--project", "mentorskap")
+    assert out.startswith("First contacts: 2 to send.")
+    code, out, _ = alumni(capsys, "contact", "--project", "Branschdag 2027")
+    assert out.startswith("First contacts: 0 to send.")
+    code, out, _ = alumni(capsys, "contact", "--test-to", "ordforande@example.org")
+    assert code == 0 and out.splitlines()[-1] == (
+        "Sent one sample to ordforande@example.org; nothing else was sent or written."
+    )
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["ordforande@example.org"]
+    assert str(received.message["Subject"]).startswith("[Test] ")
+    assert all(
+        row["Kontaktad"] is None
+        for key, row in log(folder).items()
+        if key in ("KL-0008", "KL-0009")
+    )
