@@ -92,11 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     daily = commands.add_parser(
         "daily",
         parents=[common],
-        help="the daily job: check the sheet, deadlines, IDs, Översikt (notices with --send)",
+        help="the daily job: checks, IDs, votes, applications, deadlines (notices with --send)",
         description=(
             "The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks "
-            "it, gives new rows their IDs, runs the deadline check of `alumni overdue`, and "
-            "writes the time of the run to the Översikt tab. With --send it also sends the "
+            "it, gives new rows their IDs, tallies the votes (`alumni votes`), assesses the "
+            "LinkedIn requests (`alumni applicants`), runs the deadline check (`alumni overdue`) "
+            "and writes the time of the run to the Översikt tab. With --send it also sends the "
             "reminders, breach notices and the chair's daily summary that are due."
         ),
     )
