@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from alumni.cli import run
+from tests.fakes.smtp_server import FakeSmtpServer
 
 NOW = "2026-11-28 14:05"
 
@@ -15,3 +19,31 @@ def alumni(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err
+
+
+def write_config(folder: Path, server: FakeSmtpServer | None = None, **mail: Any) -> None:
+    """A config.toml sending through `server` (plain SMTP, no pauses), or to the outbox."""
+    settings: dict[str, Any] = {"rate_per_minute": 0, **mail}
+    lines = ["[mail]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in settings.items()]
+    if server is not None:
+        lines[1:1] = ['backend = "smtp"']
+        lines += [
+            "[smtp]",
+            f'host = "{server.host}"',
+            f"port = {server.port}",
+            'security = "none"',
+            "backoff_seconds = 0.0",
+        ]
+    (folder / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def demo_folder(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, server: FakeSmtpServer | None = None
+) -> Path:
+    """`folder` as the working folder, with the demo workbook and (with `server`) its config."""
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
+    if server is not None:
+        write_config(folder, server)
+    assert run(["--now", NOW, "init", "--demo"]) == 0
+    return folder

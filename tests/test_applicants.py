@@ -11,16 +11,14 @@ import pytest
 from openpyxl import load_workbook
 
 from alumni.cli import run
-from tests.helpers import NOW, alumni
+from tests.helpers import NOW, alumni, demo_folder
 
 
 @pytest.fixture
 def folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
-    assert run(["--now", NOW, "init", "--demo"]) == 0
+    demo_folder(tmp_path, monkeypatch)
     capsys.readouterr()
     return tmp_path
 

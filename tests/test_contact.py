@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from alumni.cli import run
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.helpers import NOW, alumni
+from tests.helpers import NOW, alumni, demo_folder
 
 
 @pytest.fixture
@@ -20,13 +19,7 @@ def folder(
     capsys: pytest.CaptureFixture[str],
     smtp_server: FakeSmtpServer,
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text(
-        f'[mail]\nbackend = "smtp"\nrate_per_minute = 0\n[smtp]\nhost = "{smtp_server.host}"\n'
-        f'port = {smtp_server.port}\nsecurity = "none"\n'
-    )
-    assert run(["--now", NOW, "init", "--demo"]) == 0
+    demo_folder(tmp_path, monkeypatch, smtp_server)
     capsys.readouterr()
     return tmp_path
 

@@ -22,7 +22,7 @@ from alumni.mail.smtp import SmtpMailer
 from alumni.sheet import load_workbook as load_sheet
 from alumni.store.xlsx import XlsxStore
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
-from tests.helpers import NOW, alumni
+from tests.helpers import NOW, alumni, demo_folder, write_config
 
 TO_SEND = [
     "Klara Nordén",
@@ -34,28 +34,11 @@ TO_SEND = [
 ]
 
 
-def write_config(folder: Path, server: FakeSmtpServer | None = None, **mail: Any) -> None:
-    settings: dict[str, Any] = {"rate_per_minute": 0, **mail}
-    lines = ["[mail]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in settings.items()]
-    if server is not None:
-        lines[1:1] = ['backend = "smtp"']
-        lines += [
-            "[smtp]",
-            f'host = "{server.host}"',
-            f"port = {server.port}",
-            'security = "none"',
-            "backoff_seconds = 0.0",
-        ]
-    (folder / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 @pytest.fixture
 def folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
-    assert run(["--now", NOW, "init", "--demo"]) == 0
+    demo_folder(tmp_path, monkeypatch)
     capsys.readouterr()
     return tmp_path
 

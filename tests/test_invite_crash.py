@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from alumni.cli import run
 from tests.fakes.smtp_server import FakeSmtpServer, Received
+from tests.helpers import demo_folder
 
 NOW = "2026-11-28 14:05"
 CLASS = 6  # graduates of 2026 in the demo who have not been invited yet
@@ -39,13 +39,7 @@ def statuses(folder: Path, invited: bool = True) -> dict[str, str]:
 def test_a_kill_while_the_server_answers_leaves_one_uncertain_and_no_duplicates(
     kill_at: int, tmp_path: Path, smtp_server: FakeSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text(
-        f'[mail]\nbackend = "smtp"\nrate_per_minute = 0\n[smtp]\nhost = "{smtp_server.host}"\n'
-        f'port = {smtp_server.port}\nsecurity = "none"\n'
-    )
-    assert run(["--now", NOW, "init", "--demo"]) == 0
+    demo_folder(tmp_path, monkeypatch, smtp_server)
     invited_before = set(statuses(tmp_path))
     seen: list[int] = []
     process = send(tmp_path)
