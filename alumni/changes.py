@@ -1,4 +1,5 @@
-"""A set of changes a job wants made to the sheet: cells by (tab, key, column), rows to append."""
+"""A set of changes a job wants made to the sheet: cells by (tab, key, column), rows to append
+and rows to delete."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ class ChangeSet:
 
     `updates[tab][key][column]` sets a cell of the row whose key column holds `key`;
     `appends[tab]` are new rows (column → value); `new_ids[tab]` gives rows that had no ID
-    one, each found again by the fingerprint of what people typed in it.
+    one, each found again by the fingerprint of what people typed in it; `deletions[tab]` are
+    the keys of rows to remove.
     Only columns the tool may write are accepted: asking for a human-owned one is a bug.
     """
 
     updates: dict[str, dict[str, dict[str, Value]]] = field(default_factory=dict)
     appends: dict[str, list[dict[str, Value]]] = field(default_factory=dict)
     new_ids: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    deletions: dict[str, list[str]] = field(default_factory=dict)
 
     def set(self, tab_name: str, key: str, column: str, value: Value) -> None:
         """Set one cell of the row keyed `key`; upserts on tabs the tool owns wholly."""
@@ -37,9 +40,18 @@ class ChangeSet:
         """Write `new_id` into the empty ID cell of the row people typed as `fingerprint`."""
         self.new_ids.setdefault(tab_name, []).append((new_id, fingerprint))
 
+    def delete(self, tab_name: str, key: str) -> None:
+        """Remove the row whose key column holds `key`; updates to that row are dropped."""
+        if tab(tab_name).key is None:
+            # Without a key a row can only be named by its position, which people change.
+            raise ValueError(f"{tab_name} has no key column: its rows cannot be deleted by key")
+        keys = self.deletions.setdefault(tab_name, [])
+        if key not in keys:
+            keys.append(key)
+
     def tabs(self) -> list[str]:
         """Every tab this change set touches."""
-        names = [*self.updates, *self.appends, *self.new_ids]
+        names = [*self.updates, *self.appends, *self.new_ids, *self.deletions]
         return list(dict.fromkeys(names))
 
     def cell_count(self) -> int:
@@ -48,7 +60,7 @@ class ChangeSet:
         return updates + appends + sum(len(v) for v in self.new_ids.values())
 
     def __bool__(self) -> bool:
-        return bool(self.updates or self.appends or self.new_ids)
+        return bool(self.updates or self.appends or self.new_ids or self.deletions)
 
 
 def _check_writable(tab_name: str, column: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +23,7 @@ from alumni.lock import hold
 from alumni.store.base import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
-LOCKED = ("daily", "overdue", "invite", "applicants", "votes", "contact")
+LOCKED = ("daily", "overdue", "invite", "applicants", "votes", "contact", "status", "purge")
 """Commands that write the sheet and send mail: one at a time, under the run lock."""
 SHOWN_PROBLEMS = 10
 
@@ -165,6 +167,41 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     lint.add_argument("templates", nargs="*", metavar="TEMPLATE", help="template files to check")
+    commands.add_parser(
+        "status",
+        parents=[common],
+        help="the committee's key figures on one screen (also written to Översikt)",
+        description=(
+            "Applications this year, invitations, selected alumni, open replies and the nearest "
+            "deadline, breaches this mandate, reply times (median and 90th percentile), gaps "
+            "against the policy (§3.1, §3.2 training, §5 revision, §6 signatures) and the last "
+            "successful daily run. The figures are written to the Översikt tab as well."
+        ),
+    )
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="a self-contained HTML page with the year's charts",
+        description=(
+            "One HTML page that works offline: reply times against the 24-hour line, breaches "
+            "per month, applications per graduation year (approved against rejected) and the "
+            "invitation-to-application conversion, with the tables behind them."
+        ),
+    )
+    report.add_argument("--year", type=int, metavar="YYYY", help="the year (default: this year)")
+    report.add_argument(
+        "--out", metavar="FILE", help="where to write it (default: report-YYYY.html)"
+    )
+    purge = commands.add_parser(
+        "purge",
+        parents=[common],
+        help="remove personal data no longer needed (dry run unless --apply)",
+        description=(
+            "Lists, and with --apply removes, rejected applications older than [purge] "
+            "rejected_after_months and graduates' rows once their invitation year is over."
+        ),
+    )
+    purge.add_argument("--apply", action="store_true", help="really remove the rows listed")
     schedule = commands.add_parser(
         "schedule",
         parents=[common],
@@ -208,6 +245,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="also send to those whose earlier message may or may not have gone out (osäker)",
     )
     return parser
+
+
+_ADDRESS = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def mask_addresses(text: str) -> str:
+    """Text with every e-mail address shortened to its first letter and domain (a…@example.org):
+    output names people and shows where mail goes, but never prints whole addresses.
+
+    A service account's address is no person's and must be copied into Share, so it stays.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        if match.group(2).endswith(".gserviceaccount.com"):
+            return match.group(0)
+        return f"{match.group(1)}…@{match.group(2)}"
+
+    return _ADDRESS.sub(mask, text)
+
+
+class _Masked(io.TextIOBase):
+    """A stream that masks e-mail addresses in everything written through it."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(mask_addresses(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
 
 
 def _add_common(parser: argparse.ArgumentParser, default: object) -> None:
@@ -470,6 +545,75 @@ def cmd_lint(args: argparse.Namespace, config: Config, store: Store, now: pd.Tim
     return PROBLEMS if findings else OK
 
 
+def cmd_status(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.contract import OVERVIEW
+    from alumni.jobs.status import compliance_gaps, last_run, status_figures
+    from alumni.sheet import load_workbook
+
+    wb = load_workbook(store.read(), config.timezone)
+    figures = status_figures(wb, config, now)
+    gaps = compliance_gaps(wb, config, now)
+    changes = ChangeSet()
+    for name, value in figures.items():
+        changes.set(OVERVIEW.name, name, "Värde", value)
+    store.apply(changes)
+    print(f"Status {now:%Y-%m-%d %H:%M} on {store.location}")
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        print(f"  {name:<{width}}  {value}")
+    print(f"  {'Senaste dagliga körning':<{width}}  {last_run(wb) or 'aldrig'}")
+    for gap in gaps:
+        print(f"  {gap.rule}: {gap.message}")
+    return OK
+
+
+def cmd_report(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from pathlib import Path
+
+    from alumni.report import build_report
+    from alumni.sheet import load_workbook
+
+    year = args.year or now.year
+    wb = load_workbook(store.read(), config.timezone)
+    page = build_report(wb, now, year, config.deadlines.reply_hours)
+    out = Path(args.out or f"report-{year}.html")
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {exc.strerror} — choose another --out.") from exc
+    print(f"Wrote {out} ({len(page) // 1024 + 1} kB): open it in any browser; it works offline.")
+    return OK
+
+
+def cmd_purge(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.rules.purge import select_purge
+    from alumni.sheet import load_workbook
+
+    wb = load_workbook(store.read(), config.timezone)
+    items = select_purge(
+        wb["Ansökningar"],
+        wb["Avgångsklass"],
+        now,
+        rejected_after_months=config.purge.rejected_after_months,
+    )
+    verb = "Removing" if args.apply else "Would remove"
+    print(f"{verb} {len(items)} rows of personal data no longer needed:")
+    for item in items:
+        print(f"  {item.tab} {item.key} ({item.name}): {item.reason}")
+    if not args.apply:
+        if items:
+            print("Dry run: nothing was removed. Run `alumni purge --apply` to remove them.")
+        return OK
+    changes = ChangeSet()
+    for item in items:
+        changes.delete(item.tab, item.key)
+    result = store.apply(changes)
+    print(f"Removed {result.rows_deleted} rows.")
+    for skipped in result.skipped:
+        print(f"  Not removed: {skipped}")
+    return OK
+
+
 def cmd_overdue(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.jobs.overdue import run_overdue
 
@@ -652,11 +796,26 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], 
     "votes": cmd_votes,
     "contact": cmd_contact,
     "lint": cmd_lint,
+    "status": cmd_status,
+    "report": cmd_report,
+    "purge": cmd_purge,
 }
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit status instead of exiting."""
+    """Run one command; returns the exit status instead of exiting.
+
+    Everything it prints passes through a mask: output and logs name people, and never show
+    a whole e-mail address (`a…@example.org`).
+    """
+    with (
+        contextlib.redirect_stdout(_Masked(sys.stdout)),
+        contextlib.redirect_stderr(_Masked(sys.stderr)),
+    ):
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None = None) -> int:
     from alumni.store.open import open_store
 
     try:

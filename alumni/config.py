@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 import tomllib
 import types
@@ -85,6 +86,17 @@ class ApplicantsConfig:
 
 
 @dataclass(frozen=True)
+class PolicyConfig:
+    last_revised: str = "2020-09-19"
+    invite_by: str = "05-01"
+
+
+@dataclass(frozen=True)
+class PurgeConfig:
+    rejected_after_months: int = 12
+
+
+@dataclass(frozen=True)
 class VotesConfig:
     majority: float = 0.5
 
@@ -108,6 +120,8 @@ class Config:
     deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
     applicants: ApplicantsConfig = field(default_factory=ApplicantsConfig)
     votes: VotesConfig = field(default_factory=VotesConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    purge: PurgeConfig = field(default_factory=PurgeConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     # Where the values came from: the file, or None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
@@ -224,6 +238,13 @@ def _validate(config: Config, path: Path) -> None:
             f"{path}: 'schedule.daily_at' {config.schedule.daily_at!r} must be \"HH:MM\", "
             'for example "07:00".'
         )
+    try:
+        datetime.date.fromisoformat(config.policy.last_revised)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{path}: 'policy.last_revised' {config.policy.last_revised!r} must be a date "
+            '"YYYY-MM-DD", for example "2026-09-15".'
+        ) from exc
     month_day = config.mandate_start.split("-")
     if not (
         len(month_day) == 2
@@ -243,6 +264,7 @@ def _validate(config: Config, path: Path) -> None:
         "schedule": ("overdue_every_minutes",),
         "applicants": ("name_threshold", "approve_within_days"),
         "votes": ("majority",),
+        "purge": ("rejected_after_months",),
     }
     for section, keys in numbers.items():
         for key in keys:

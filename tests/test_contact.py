@@ -129,7 +129,7 @@ def test_test_to_sends_one_sample_and_project_filters(
     assert out.startswith("First contacts: 0 to send.")
     code, out, _ = alumni(capsys, "contact", "--test-to", "ordforande@example.org")
     assert code == 0 and out.splitlines()[-1] == (
-        "Sent one sample to ordforande@example.org; nothing else was sent or written."
+        "Sent one sample to o…@example.org; nothing else was sent or written."
     )
     [received] = smtp_server.messages
     assert received.rcpt_tos == ["ordforande@example.org"]

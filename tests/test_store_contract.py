@@ -322,3 +322,178 @@ class TestInit:
         assert set(rows[0][3:]) == set(GRAD_HEADER) - {"Namn", "ID"}
         assert rows[1][:3] == ["AK-1", "Anna", "a@example.org"]
         assert "Avgångsklass!E-post" in result.headers_added
+
+
+LOG_HEADER = ["ID", "Projekt", "Alumn", "Status"]
+
+
+class TestDeleting:
+    def seed_log(self, h: Harness) -> None:
+        h.seed(
+            {
+                "Kontaktlogg": [
+                    LOG_HEADER,
+                    ["KL-1", "P", "Alva", "x"],
+                    ["KL-2", "P", "Bert", "y"],
+                    ["KL-3", "P", "Cleo", "z"],
+                ]
+            }
+        )
+
+    def delete(self, h: Harness, tab_name: str, *keys: str, between: Any = None) -> Any:
+        h.store.read()
+        if between:
+            between(h)
+        changes = ChangeSet()
+        for key in keys:
+            changes.delete(tab_name, key)
+        return h.store.apply(changes)
+
+    def test_deleting_by_id_removes_that_row_only(self, harness: Harness) -> None:
+        header = [*GRAD_HEADER, "Anteckning"]
+        harness.seed(
+            graduates(
+                ["AK-1", "Anna", "a@example.org", 2026, "sv", "", "skickad", "ring"],
+                ["AK-2", "Bo", "b@example.org", 2026, "en", "", "", "mejla"],
+                ["AK-3", "Cecilia", "c@example.org", 2026, "sv", "", "", ""],
+                header=header,
+            )
+        )
+        result = self.delete(harness, "Avgångsklass", "AK-2")
+        assert harness.values("Avgångsklass") == [
+            header,
+            ["AK-1", "Anna", "a@example.org", 2026, "sv", "", "skickad", "ring"],
+            ["AK-3", "Cecilia", "c@example.org", 2026, "sv", "", "", ""],
+        ]
+        assert result.skipped == []
+
+    @pytest.mark.parametrize(
+        ("edit", "expected"),
+        [
+            (
+                lambda h: h.insert_rows("Avgångsklass", 2, [["", "Ny", "n@example.org", 2026]]),
+                ["Ny", "Anna", "Cecilia"],
+            ),
+            (lambda h: h.sort("Avgångsklass", 1, reverse=True), ["Cecilia", "Anna"]),
+            (lambda h: h.delete_rows("Avgångsklass", 2), ["Cecilia"]),
+        ],
+        ids=["insert above", "sort", "delete above"],
+    )
+    def test_rows_people_move_between_read_and_write_do_not_make_the_wrong_row_go(
+        self, harness: Harness, edit: Any, expected: list[str]
+    ) -> None:
+        TestWriting().seed_three(harness)
+        self.delete(harness, "Avgångsklass", "AK-2", between=edit)
+        assert list(status_by_name(harness)) == expected
+
+    def test_several_rows_apart_and_adjacent_go_in_one_write(self, harness: Harness) -> None:
+        harness.seed(
+            graduates(*([f"AK-{i}", f"P{i}", f"p{i}@example.org", 2026] for i in range(1, 8)))
+        )
+        self.delete(harness, "Avgångsklass", "AK-2", "AK-3", "AK-5", "AK-7")
+        assert list(status_by_name(harness)) == ["P1", "P4", "P6"]
+
+    def test_a_duplicated_id_is_not_deleted(self, harness: Harness) -> None:
+        harness.seed(
+            graduates(
+                ["AK-1", "Anna", "a@example.org", 2026],
+                ["AK-1", "Anna kopia", "a@example.org", 2026],
+                ["AK-2", "Bo", "b@example.org", 2026],
+            )
+        )
+        result = self.delete(harness, "Avgångsklass", "AK-1", "AK-2")
+        assert list(status_by_name(harness)) == ["Anna", "Anna kopia"]
+        assert [str(f) for f in result.skipped] == [
+            "Avgångsklass!A2: the ID AK-1 stands in several rows (2, 3): not deleted"
+            " — give each row its own ID (empty the copy's ID cell)"
+        ]
+
+    def test_a_row_already_gone_is_skipped_silently(self, harness: Harness) -> None:
+        TestWriting().seed_three(harness)
+        result = self.delete(
+            harness, "Avgångsklass", "AK-2", between=lambda h: h.delete_rows("Avgångsklass", 3)
+        )
+        assert list(status_by_name(harness)) == ["Anna", "Cecilia"]
+        assert result.skipped == [] and result.cells == 0
+
+    def test_deleting_updating_and_appending_in_one_change_set(self, harness: Harness) -> None:
+        self.seed_log(harness)
+        harness.store.read()
+        # A person inserts a row above meanwhile: every change must follow its own ID.
+        harness.insert_rows("Kontaktlogg", 2, [["KL-0", "P", "Noa", "w"]])
+        changes = ChangeSet()
+        changes.delete("Kontaktlogg", "KL-3")  # the last row: the append must not leave a gap
+        changes.set("Kontaktlogg", "KL-1", "Status", "Försenad")
+        changes.set("Kontaktlogg", "KL-3", "Status", "Besvarad i tid")  # dropped with its row
+        changes.append("Kontaktlogg", {"ID": "KL-4", "Projekt": "P", "Alumn": "Dora"})
+        result = harness.store.apply(changes)
+        assert harness.values("Kontaktlogg") == [
+            LOG_HEADER,
+            ["KL-0", "P", "Noa", "w"],
+            ["KL-1", "P", "Alva", "Försenad"],
+            ["KL-2", "P", "Bert", "y"],
+            ["KL-4", "P", "Dora", ""],
+        ]
+        assert (result.cells, result.rows_added, result.skipped) == (4, 1, [])
+        # A retry of the same change set changes nothing more.
+        again = harness.store.apply(changes)
+        assert (again.cells, again.rows_added, again.skipped) == (0, 0, [])
+        assert len(harness.values("Kontaktlogg")) == 5
+
+    def test_every_data_row_can_go(self, harness: Harness) -> None:
+        self.seed_log(harness)
+        self.delete(harness, "Kontaktlogg", "KL-1", "KL-2", "KL-3")
+        assert harness.values("Kontaktlogg") == [LOG_HEADER]
+
+    def test_a_tab_without_a_key_refuses_deletion(self) -> None:
+        with pytest.raises(ValueError, match="no key column"):
+            ChangeSet().delete("Utskott", "Anna")
+
+    def test_google_deletes_in_the_same_single_write_bottom_up(self) -> None:
+        from alumni.store.google import GoogleStore
+        from alumni.store.plan import plan_changes
+
+        h = GoogleHarness()
+        self.seed_log(h)
+        store = h.store
+        assert isinstance(store, GoogleStore)
+        store.read()
+        h.fake.reset_counts()
+        changes = ChangeSet()
+        changes.delete("Kontaktlogg", "KL-1")
+        changes.delete("Kontaktlogg", "KL-3")
+        changes.set("Kontaktlogg", "KL-2", "Status", "Försenad")
+        changes.append("Kontaktlogg", {"ID": "KL-4", "Projekt": "P", "Alumn": "Dora"})
+        plan = plan_changes(changes, h.store.reread(changes.tabs()))
+        requests = store._requests(plan)
+        assert [next(iter(r)) for r in requests] == [
+            "updateCells",
+            "deleteDimension",
+            "deleteDimension",
+            "appendCells",
+        ]
+        starts = [r["deleteDimension"]["range"]["startIndex"] for r in requests[1:3]]
+        assert starts == [3, 1]
+        h.fake.reset_counts()
+        h.store.apply(changes)
+        assert [op for op in h.fake.ops() if "batchUpdate" in op] == ["spreadsheets.batchUpdate"]
+        assert h.values("Kontaktlogg") == [
+            LOG_HEADER,
+            ["KL-2", "P", "Bert", "Försenad"],
+            ["KL-4", "P", "Dora", ""],
+        ]
+
+    def test_google_keeps_a_row_below_the_frozen_header_when_every_row_goes(self) -> None:
+        from alumni.store.google import GoogleStore
+        from alumni.store.plan import Plan
+
+        h = GoogleHarness()
+        self.seed_log(h)
+        store = h.store
+        assert isinstance(store, GoogleStore)
+        store.read()
+        title = "Kontaktlogg"
+        store._sheets[title]["gridProperties"] = {"rowCount": 4, "frozenRowCount": 1}
+        requests = store._requests(Plan(deletions={title: [1, 2, 3]}))
+        kinds = [next(iter(r)) for r in requests]
+        assert kinds == ["appendDimension", "deleteDimension"]

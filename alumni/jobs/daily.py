@@ -14,6 +14,7 @@ from alumni.findings import Finding
 from alumni.ids import give_missing_ids
 from alumni.jobs.applicants import assess
 from alumni.jobs.overdue import Mailing, check_deadlines, summary_notice
+from alumni.jobs.status import compliance_gaps, status_figures
 from alumni.jobs.votes import select_alumni
 from alumni.sheet import Value, Workbook, load_workbook
 from alumni.store.base import ApplyResult, Store
@@ -59,7 +60,13 @@ def run_daily(
         checklist = assess(wb, mailing.config, now, changes)
         votes = select_alumni(wb, mailing.config, now, changes)
         deadlines = check_deadlines(wb, mailing.config, now, changes, mailing.entries())
-        sections = [{"title": "Ansökningar till LinkedIn-gruppen", "lines": checklist.lines()}]
+        gaps = compliance_gaps(wb, mailing.config, now)
+        sections = [
+            {"title": "Ansökningar till LinkedIn-gruppen", "lines": checklist.lines()},
+            {"title": "Brister mot policyn", "lines": [f"{g.rule}: {g.message}" for g in gaps]},
+        ]
+        for name, value in status_figures(wb, mailing.config, now).items():
+            changes.set(OVERVIEW.name, name, "Värde", value)
         summary = summary_notice(wb, mailing.config, now, deadlines, sections)
         if summary is not None:
             deadlines.notices.append(summary)

@@ -18,6 +18,7 @@ class ApplyResult:
 
     cells: int = 0
     rows_added: int = 0
+    rows_deleted: int = 0
     ids_given: int = 0
     tabs_created: list[str] = field(default_factory=list)
     skipped: list[Finding] = field(default_factory=list)
@@ -59,6 +60,7 @@ class Store(ABC):
         return ApplyResult(
             cells=plan.cells_written(),
             rows_added=sum(len(rows) for rows in plan.appends.values()),
+            rows_deleted=plan.rows_deleted(),
             ids_given=plan.ids_given,
             tabs_created=list(plan.new_sheets),
             skipped=plan.skipped,

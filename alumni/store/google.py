@@ -329,6 +329,10 @@ class GoogleStore(Store):
                     run = []
                 run.append(w)
             requests_.append(self._update_cells(title, row, run))
+        # After the writes, whose row numbers were read before any row moved; bottom-up, so each
+        # deletion leaves the rows still to be deleted where they were.
+        for title in plan.deletions:
+            requests_.extend(self._delete_rows(title, plan))
         for title, rows in plan.appends.items():
             requests_.append(
                 {
@@ -339,6 +343,41 @@ class GoogleStore(Store):
                     }
                 }
             )
+        return requests_
+
+    def _delete_rows(self, title: str, plan: Plan) -> list[dict[str, Any]]:
+        requests_: list[dict[str, Any]] = []
+        grid = self._sheets[title].setdefault("gridProperties", {})
+        have = int(grid.get("rowCount", 1000))
+        frozen = int(grid.get("frozenRowCount", 0))
+        gone = len(plan.deletions[title])
+        # Google refuses to delete every row below the frozen ones: keep one empty row.
+        short = frozen + 1 - (have - gone)
+        if short > 0:
+            requests_.append(
+                {
+                    "appendDimension": {
+                        "sheetId": self._id(title),
+                        "dimension": "ROWS",
+                        "length": short,
+                    }
+                }
+            )
+            have += short
+        for first, count in plan.deletion_runs(title):
+            requests_.append(
+                {
+                    "deleteDimension": {
+                        "range": {
+                            "sheetId": self._id(title),
+                            "dimension": "ROWS",
+                            "startIndex": first,
+                            "endIndex": first + count,
+                        }
+                    }
+                }
+            )
+        grid["rowCount"] = have - gone
         return requests_
 
     def _update_cells(self, title: str, row: int, run: list[Any]) -> dict[str, Any]:

@@ -37,24 +37,43 @@ class Plan:
 
     `new_sheets` are tabs to create (their headers are among `writes`); `appends[title]`
     holds the rows to add after the last row that has data, `first_row` the 0-based grid row
-    where they land if nobody adds rows meanwhile. `skipped` says what could not be written.
+    where they land if nobody adds rows meanwhile (counted after `deletions`, which are
+    0-based grid rows to remove, in ascending order, once the writes are made: row numbers in
+    `writes` are those before any deletion). `skipped` says what could not be written.
     """
 
     new_sheets: list[str] = field(default_factory=list)
     writes: list[CellWrite] = field(default_factory=list)
     appends: dict[str, list[list[Value]]] = field(default_factory=dict)
     first_row: dict[str, int] = field(default_factory=dict)
+    deletions: dict[str, list[int]] = field(default_factory=dict)
     skipped: list[Finding] = field(default_factory=list)
     ids_given: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.new_sheets or self.writes or self.appends)
+        return bool(self.new_sheets or self.writes or self.appends or self.deletions)
 
     def cells_written(self) -> int:
         appended = sum(
             sum(v is not None for v in row) for rows in self.appends.values() for row in rows
         )
         return len(self.writes) + appended
+
+    def rows_deleted(self) -> int:
+        return sum(len(rows) for rows in self.deletions.values())
+
+    def deletion_runs(self, title: str) -> list[tuple[int, int]]:
+        """The rows to delete in `title` as runs (first, count) of adjacent rows, bottom first.
+
+        Deleting bottom-up means each deletion leaves the rows still to delete where they were.
+        """
+        runs: list[tuple[int, int]] = []
+        for r in sorted(set(self.deletions.get(title, [])), reverse=True):
+            if runs and runs[-1][0] == r + 1:
+                runs[-1] = (r, runs[-1][1] + 1)
+            else:
+                runs.append((r, 1))
+        return runs
 
 
 def same_value(old: object, new: Value) -> bool:
@@ -108,6 +127,8 @@ class _TabPlanner:
                 else:
                     self.unkeyed.setdefault(row_fingerprint(self.layout, row), []).append(r)
         self.next_row = len(sheet.rows) if sheet.rows else 1
+        self.deleting: set[str] = set()
+        self.deleted_rows: list[int] = []
 
     def _complete_header(self) -> None:
         header = self.sheet.rows[0] if self.sheet.rows else []
@@ -167,16 +188,52 @@ class _TabPlanner:
             self.rows.setdefault(new_id, []).append(r)
             self.plan.ids_given += 1
 
+    def _doubled(self, key: str, found: list[int], what: str) -> bool:
+        if len(found) <= 1:
+            return False
+        where = ", ".join(str(r + 1) for r in found)
+        self._skip(
+            found[0] + 1,
+            f"the ID {key} stands in several rows ({where}): {what}",
+            "give each row its own ID (empty the copy's ID cell)",
+            key,
+        )
+        return True
+
+    def delete(self, keys: list[str]) -> None:
+        """Plan the removal of the rows keyed `keys`; call before `update` and `append`."""
+        # Judged on the change set, not on the fresh cells, so that a retry of a write that
+        # did land neither re-creates the row by an upsert nor appends it again.
+        if not keys:
+            return
+        self.deleting.update(keys)
+        if self.key_col is None:
+            self._column(self.tab.key or "ID")
+            return
+        rows: list[int] = []
+        for key in keys:
+            found = self.rows.get(key, [])
+            if self._doubled(key, found, "not deleted"):
+                continue
+            # A key no longer there was removed already, by a person or an earlier attempt.
+            rows.extend(found)
+        if rows:
+            self.deleted_rows = sorted(set(rows))
+            self.plan.deletions[self.sheet.title] = self.deleted_rows
+
+    def drop_writes_to_deleted_rows(self) -> None:
+        gone = set(self.deleted_rows)
+        if gone:
+            title = self.sheet.title
+            self.plan.writes = [
+                w for w in self.plan.writes if not (w.title == title and w.row in gone)
+            ]
+
     def update(self, key: str, values: dict[str, Value]) -> None:
+        if key in self.deleting:
+            return  # the row is going away: writing it first would be wasted
         found = self.rows.get(key, [])
-        if len(found) > 1:
-            where = ", ".join(str(r + 1) for r in found)
-            self._skip(
-                found[0] + 1,
-                f"the ID {key} stands in several rows ({where}): not written",
-                "give each row its own ID (empty the copy's ID cell)",
-                key,
-            )
+        if self._doubled(key, found, "not written"):
             return
         if not found:
             if self.tab.by_tool:
@@ -194,7 +251,7 @@ class _TabPlanner:
 
     def append(self, values: dict[str, Value]) -> None:
         key = cells.clean_text(values.get(self.tab.key or "")) if self.tab.key else ""
-        if key and key in self.rows:
+        if key and (key in self.rows or key in self.deleting):
             return  # already there, e.g. written by an earlier attempt of this same run
         row: list[Value] = []
         for name, value in values.items():
@@ -207,7 +264,8 @@ class _TabPlanner:
             return
         title = self.sheet.title
         self.plan.appends.setdefault(title, []).append(row)
-        self.plan.first_row.setdefault(title, self.next_row)
+        # Appends land after the last row that is left once the deletions are made.
+        self.plan.first_row.setdefault(title, self.next_row - len(self.deleted_rows))
         if key:
             self.rows[key] = [self.next_row]
         self.next_row += 1
@@ -218,7 +276,9 @@ def plan_changes(changes: ChangeSet, fresh: RawWorkbook) -> Plan:
 
     Rows that moved are followed; rows that vanished or whose key is doubled are skipped and
     reported; a filled cell in a column the tool only fills is left alone; unchanged values
-    are not written again; appends whose key is already present are dropped.
+    are not written again; appends whose key is already present are dropped. A deleted key
+    found in exactly one row removes that row; one found in several rows is reported and
+    kept; one that vanished is already gone. Updates and appends of a deleted key are dropped.
     """
     plan = Plan()
     titles, _ = locate_tabs(fresh)
@@ -237,9 +297,11 @@ def plan_changes(changes: ChangeSet, fresh: RawWorkbook) -> Plan:
             )
             continue
         planner = _TabPlanner(plan, tab_, fresh.get(title) if title else None)
+        planner.delete(changes.deletions.get(name, []))
         planner.give_ids(changes.new_ids.get(name, []))
         for key, values in changes.updates.get(name, {}).items():
             planner.update(key, values)
         for values in changes.appends.get(name, []):
             planner.append(values)
+        planner.drop_writes_to_deleted_rows()
     return plan

@@ -204,6 +204,12 @@ def _apply_plan(book: XlWorkbook, plan: Plan) -> None:
         book.create_sheet(title)
     for w in plan.writes:
         _set(book[w.title], w.row + 1, w.col + 1, w.value)
+    # After the writes, whose row numbers were read before any row moved; bottom-up, so each
+    # deletion leaves the rows still to be deleted where they were.
+    for title in plan.deletions:
+        ws = book[title]
+        for first, count in plan.deletion_runs(title):
+            ws.delete_rows(first + 1, count)
     for title, rows in plan.appends.items():
         ws = book[title]
         start = plan.first_row[title]

@@ -1,0 +1,116 @@
+"""GDPR rule: which rows hold personal data the committee no longer needs, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from alumni import cells
+
+REJECT = "avslå"
+SENT = "skickad"
+
+
+@dataclass(frozen=True)
+class PurgeItem:
+    """One row to remove: its tab, its ID, a name for people, and why it may go (English)."""
+
+    tab: str
+    key: str
+    name: str
+    reason: str
+
+
+def select_purge(
+    applications: pd.DataFrame,
+    graduates: pd.DataFrame,
+    now: pd.Timestamp,
+    *,
+    rejected_after_months: int = 12,
+) -> list[PurgeItem]:
+    """Rows whose personal data is no longer needed, applications first, each in sheet order.
+
+    An application goes once it is rejected (the chair's Beslut, or the tool's Bedömning when
+    there is no Beslut) and its Tidstämpel (else its Bedömd) is more than
+    `rejected_after_months` months before `now`. A graduate goes once the invitation was sent
+    (Inbjudningsstatus `skickad`, or no status but a time in Inbjuden) and the graduation year
+    (Examensår) is before `now`'s year. A row without an ID is never selected: it could not
+    be found again safely to be deleted.
+    """
+    return [
+        *_rejected_applications(applications, now, rejected_after_months),
+        *_invited_graduates(graduates, now),
+    ]
+
+
+def _rejected_applications(frame: pd.DataFrame, now: pd.Timestamp, months: int) -> list[PurgeItem]:
+    items: list[PurgeItem] = []
+    for _, row in frame.iterrows():
+        key = cells.clean_text(row.get("ID"))
+        if not key or not _rejected(row):
+            continue
+        at: Any = row.get("Tidstämpel")
+        what = "from"
+        if cells.is_missing(at):
+            at, what = row.get("Bedömd"), "assessed"
+        if cells.is_missing(at):
+            continue  # its age is unknown: keep it rather than guess
+        at = pd.Timestamp(at)
+        cutoff = _like(now, at) - pd.DateOffset(months=months)
+        if at < cutoff:
+            items.append(
+                PurgeItem(
+                    "Ansökningar",
+                    key,
+                    cells.clean_text(row.get("Namn")),
+                    f"rejected application {what} {at:%Y-%m-%d}, "
+                    f"older than {months} month{'s' if months != 1 else ''}",
+                )
+            )
+    return items
+
+
+def _rejected(row: pd.Series) -> bool:
+    # The chair's decision overrides the tool's assessment, whatever it says.
+    decision = cells.clean_text(row.get("Beslut")).casefold()
+    if decision:
+        return decision == REJECT
+    return cells.clean_text(row.get("Bedömning")).casefold() == REJECT
+
+
+def _invited_graduates(frame: pd.DataFrame, now: pd.Timestamp) -> list[PurgeItem]:
+    items: list[PurgeItem] = []
+    for _, row in frame.iterrows():
+        key = cells.clean_text(row.get("ID"))
+        raw_year: Any = row.get("Examensår")
+        if not key or cells.is_missing(raw_year):
+            continue
+        year = int(raw_year)
+        if year >= now.year:
+            continue
+        status = cells.clean_text(row.get("Inbjudningsstatus")).casefold()
+        # Inbjuden counts only without a status: a failed or uncertain send also has a time,
+        # and then the chair may still need the address to sort it out.
+        invited = status == SENT or (not status and not cells.is_missing(row.get("Inbjuden")))
+        if not invited:
+            continue
+        items.append(
+            PurgeItem(
+                "Avgångsklass",
+                key,
+                cells.clean_text(row.get("Namn")),
+                f"graduated {year} and invited; the invitation year is over",
+            )
+        )
+    return items
+
+
+def _like(now: pd.Timestamp, other: pd.Timestamp) -> pd.Timestamp:
+    """`now` in the same kind of time as `other`, so that they can be compared."""
+    if other.tzinfo is None:
+        return now.tz_localize(None) if now.tzinfo is not None else now
+    if now.tzinfo is None:
+        return now.tz_localize(other.tzinfo)
+    return now.tz_convert(other.tzinfo)
