@@ -10,24 +10,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from alumni.rules.deadlines import FLAGGED, flag_overdue
+from alumni.rules.eligibility import APPROVE, REJECT
 from alumni.sheet import Workbook
+from alumni.timeparse import SWEDISH_MONTHS
 
 EMPTY = "Inga uppgifter"
-MONTHS = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-APPROVE, REJECT = "Godkänn", "Avslå"
+MONTHS = SWEDISH_MONTHS
 APPROVED, REJECTED, UNDECIDED = "Godkända", "Avslagna", "Ej avgjorda"
 SENT = "skickad"
 

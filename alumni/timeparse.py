@@ -285,3 +285,20 @@ def format_date(ts: dt.datetime | NaTType | None, tz: str) -> str:
     """Write the local calendar date of an instant in `tz` as "YYYY-MM-DD"; None/NaT give ""."""
     local = _local(ts, tz)
     return "" if local is None else local.strftime("%Y-%m-%d")
+
+
+SWEDISH_MONTHS = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+"""Month names as the committee's Swedish texts write them, January first."""

@@ -9,26 +9,14 @@ import pandas as pd
 
 from alumni.contract import fold
 from alumni.rules.invitations import SKICKAD
+from alumni.timeparse import SWEDISH_MONTHS
 
 TRAINING = "§3.2 utbildning"
 SIGNATURE = "§6 signatur"
 REVISION = "§5 revision"
 INVITATION = "§3.1 inbjudan"
 
-MONTHS = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+MONTHS = SWEDISH_MONTHS
 
 # Swedish alphabetical order puts å, ä, ö after z, in that order; code points would not, so
 # they become the three characters that follow z.
