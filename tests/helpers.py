@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from alumni.cli import run
+from alumni.contract import Owner, match_column, match_tab
 from tests.fakes.smtp_server import FakeSmtpServer
 
 NOW = "2026-11-28 14:05"
@@ -47,3 +49,27 @@ def demo_folder(
         write_config(folder, server)
     assert run(["--now", NOW, "init", "--demo"]) == 0
     return folder
+
+
+def people_cells(path: Path) -> dict[tuple[str, int, int], Any]:
+    """Every cell the tool must never change: all but script-owned columns and Översikt."""
+    book = load_workbook(path, read_only=True)
+    cells: dict[tuple[str, int, int], Any] = {}
+    for ws in book.worksheets:
+        tab = match_tab(ws.title)
+        if tab is not None and tab.by_tool:
+            continue
+        rows = list(ws.iter_rows(values_only=True))
+        header = rows[0] if rows else ()
+        for c, head in enumerate(header):
+            column = match_column(tab, str(head)) if tab and head else None
+            if column is not None and column.owner is Owner.SCRIPT:
+                continue
+            for r, row in enumerate(rows):
+                cells[(ws.title, r, c)] = row[c] if c < len(row) else None
+        # Cells beyond the header (ragged rows) are people's too.
+        for r, row in enumerate(rows):
+            for c in range(len(header), len(row)):
+                cells[(ws.title, r, c)] = row[c]
+    book.close()
+    return cells

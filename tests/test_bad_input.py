@@ -10,32 +10,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from alumni.cli import run
-from alumni.contract import Owner, match_column, match_tab
 from alumni.demo import demo_rows
 from alumni.store.xlsx import XlsxStore
 from alumni.timeparse import parse_time
+from tests.helpers import people_cells
 
 NOW = "2026-11-28 14:05"
 Edit = Callable[[Any], None]
-
-
-def people_cells(path: Path) -> dict[tuple[str, int, int], Any]:
-    """Every cell the tool must never change: all but script-owned columns and Översikt."""
-    book = load_workbook(path)
-    cells: dict[tuple[str, int, int], Any] = {}
-    for ws in book.worksheets:
-        tab = match_tab(ws.title)
-        if tab is not None and tab.by_tool:
-            continue
-        rows = list(ws.iter_rows(values_only=True))
-        header = rows[0] if rows else ()
-        for c, head in enumerate(header):
-            column = match_column(tab, str(head)) if tab and head else None
-            if column is not None and column.owner is Owner.SCRIPT:
-                continue
-            for r, row in enumerate(rows):
-                cells[(ws.title, r, c)] = row[c] if c < len(row) else None
-    return cells
 
 
 def set_cell(title: str, ref: str, value: Any) -> Edit:
