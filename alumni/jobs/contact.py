@@ -160,10 +160,11 @@ def send_contacts(
 ) -> None:
     """Send each first contact once and write `Kontaktad` when it went."""
     queue = report.outgoing[:limit] if limit is not None else report.outgoing
+    known = journal.entries()
     for item in queue:
-        outcome, reason = deliver(mailer, journal, item.key, item.build(), clock)
+        outcome, reason = deliver(mailer, journal, item.key, item.build(), clock, known)
         if outcome in (SENT, ALREADY):
-            entry = journal.entries().get(item.key)
+            entry = known.get(item.key)
             if outcome == ALREADY and entry is not None and entry.state != SENT:
                 report.uncertain.append(item.alumnus)
                 continue

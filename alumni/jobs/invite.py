@@ -21,11 +21,9 @@ from alumni.ids import give_missing_ids
 from alumni.mail.base import (
     Mailer,
     MailError,
-    PermanentFailure,
-    TemporaryFailure,
-    UncertainOutcome,
 )
-from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Journal
+from alumni.mail.deliver import deliver
+from alumni.mail.journal import DEFERRED, FAILED, SENT, UNCERTAIN, Journal
 from alumni.mail.message import build_message, check_address, wire_bytes
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
@@ -272,7 +270,6 @@ class Sender:
                     if wait > 0:
                         self.sleep(wait)
                 current = item
-                self.journal.mark(item.key, SENDING, self.clock())
                 last_send = self.monotonic()
                 self._send_one(item, report)
                 current = None
@@ -311,22 +308,19 @@ class Sender:
         report.uncertain.append(item.name)
 
     def _send_one(self, item: Outgoing, report: InviteReport) -> None:
-        try:
-            self.mailer.send(item.message)
-        except PermanentFailure as exc:
-            self.journal.mark(item.key, FAILED, self.clock(), exc.reason)
-            self._status(item, f"{rules.MISSLYCKAD}: {exc.reason}", self.clock())
-            report.failed.append((item.name, exc.reason))
-        except TemporaryFailure as exc:
-            self.journal.mark(item.key, DEFERRED, self.clock(), exc.reason)
-            report.deferred.append((item.name, exc.reason))
-        except UncertainOutcome as exc:
-            self._uncertain(item, report, exc.reason)
-        else:
-            at = self.clock()
-            self.journal.mark(item.key, SENT, at)
-            self._status(item, rules.SKICKAD, at)
+        # The invitation rule already left out whoever was sent to: no `known` check here.
+        outcome, reason = deliver(self.mailer, self.journal, item.key, item.message, self.clock)
+        if outcome == SENT:
+            self._status(item, rules.SKICKAD, self.clock())
             report.sent.append(item.name)
+        elif outcome == FAILED:
+            self._status(item, f"{rules.MISSLYCKAD}: {reason}", self.clock())
+            report.failed.append((item.name, reason))
+        elif outcome == DEFERRED:
+            report.deferred.append((item.name, reason))
+        else:
+            self._status(item, rules.OSAKER, self.clock())
+            report.uncertain.append(item.name)
 
 
 def load_for_invite(store: Store, config: Config, write_ids: bool) -> Workbook:

@@ -284,6 +284,7 @@ def send_notices(
 ) -> None:
     """Send each due notice once, and record it in Påmind or Rapporterad when it went."""
     templates = Templates(config.mail.templates)
+    known = journal.entries()
     for notice in report.notices:
         rendered = templates.render(notice.template, "sv", notice.context)
         message = build_message(
@@ -297,7 +298,7 @@ def send_notices(
             now=now,
             key=notice.key,
         )
-        outcome, _ = deliver(mailer, journal, notice.key, message, clock)
+        outcome, _ = deliver(mailer, journal, notice.key, message, clock, known)
         report.outcomes[outcome] += 1
         if outcome in (SENT, ALREADY):
             for tab, row_id, column in notice.marks:

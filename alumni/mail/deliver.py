@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 
 import pandas as pd
 
 from alumni.mail.base import Mailer, PermanentFailure, TemporaryFailure, UncertainOutcome
-from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Journal
+from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Entry, Journal
 
 ALREADY = "already"
 
@@ -19,14 +19,16 @@ def deliver(
     key: str,
     message: EmailMessage,
     clock: Callable[[], pd.Timestamp],
+    known: Mapping[str, Entry] | None = None,
 ) -> tuple[str, str]:
-    """Send `message` unless the journal already knows `key`; returns (outcome, reason).
+    """Send `message` through the journal; returns (outcome, reason).
 
-    A key the journal has as sent, or whose outcome is unknown, is never sent again: the
-    outcome is then `already`. Otherwise the key is noted as sending before the hand-over and
-    as sent, failed, deferred or uncertain after it.
+    With `known` (the journal's entries, read once per run), a key already sent, or whose
+    outcome is unknown, is not sent again: the outcome is then `already`. Otherwise the key is
+    noted as sending before the hand-over and as sent, failed, deferred or uncertain after it.
+    Failures that stop the whole run (MailError) pass through with the key left as sending.
     """
-    entry = journal.entries().get(key)
+    entry = known.get(key) if known is not None else None
     if entry is not None and (entry.state == SENT or entry.unknown):
         return ALREADY, ""
     journal.mark(key, SENDING, clock())
