@@ -19,7 +19,7 @@ from alumni.mail.base import Mailer
 from alumni.mail.deliver import ALREADY, deliver
 from alumni.mail.journal import SENT, Journal, address_tag
 from alumni.mail.lint import LintFinding, WordLists, lint_rendered, load_word_lists
-from alumni.mail.message import build_message
+from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.sheet import ROW, Workbook
 from alumni.timeparse import format_time
@@ -133,9 +133,8 @@ def prepare_contacts(
         )
         key = f"contact:{row['ID']}:{address_tag(str(alumnus['E-post']))}"
         build = functools.partial(
-            build_message,
-            sender_name=config.mail.from_name,
-            sender_address=config.mail.from_address,
+            from_committee,
+            config.mail,
             to_name=alumnus["Namn"],
             to_address=alumnus["E-post"],
             subject=rendered.subject,

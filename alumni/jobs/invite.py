@@ -24,7 +24,7 @@ from alumni.mail.base import (
 )
 from alumni.mail.deliver import deliver
 from alumni.mail.journal import DEFERRED, FAILED, SENT, UNCERTAIN, Journal
-from alumni.mail.message import build_message, check_address, wire_bytes
+from alumni.mail.message import check_address, from_committee, wire_bytes
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
 from alumni.sheet import ROW, Workbook, load_workbook
@@ -167,9 +167,8 @@ def prepare(
             )
             continue
         build = functools.partial(
-            build_message,
-            sender_name=config.mail.from_name,
-            sender_address=config.mail.from_address,
+            from_committee,
+            config.mail,
             to_name=row["Namn"],
             to_address=row["E-post"],
             subject=rendered.subject,
@@ -348,9 +347,8 @@ def test_message(
             TEMPLATE, "sv", _context(config, "Förnamn Efternamn", year)
         )
         subject, text, html, name = rendered.subject, rendered.text, rendered.html, "Test"
-    return build_message(
-        sender_name=config.mail.from_name,
-        sender_address=config.mail.from_address,
+    return from_committee(
+        config.mail,
         to_name=name,
         to_address=address,
         subject=f"[Test] {subject}",

@@ -19,7 +19,7 @@ from alumni.ids import give_missing_ids, next_number
 from alumni.mail.base import Mailer
 from alumni.mail.deliver import ALREADY, deliver
 from alumni.mail.journal import SENT, Journal
-from alumni.mail.message import build_message
+from alumni.mail.message import from_committee
 from alumni.mail.render import Templates
 from alumni.rules.deadlines import flag_overdue
 from alumni.sheet import ROW, Value, Workbook
@@ -287,9 +287,8 @@ def send_notices(
     known = journal.entries()
     for notice in report.notices:
         rendered = templates.render(notice.template, "sv", notice.context)
-        message = build_message(
-            sender_name=config.mail.from_name,
-            sender_address=config.mail.from_address,
+        message = from_committee(
+            config.mail,
             to_name=notice.to_name,
             to_address=notice.to_address,
             subject=rendered.subject,

@@ -16,6 +16,8 @@ from email.policy import Policy
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from alumni.config import MailConfig
+
 KEY_HEADER = "X-Alumni-Key"
 
 # Characters that are special in an address (RFC 5322 "specials"), or that would let a value
@@ -135,6 +137,12 @@ def wire_bytes(message: EmailMessage) -> bytes:
         with _WIRE_LOCK:
             _WIRE[message] = cached
     return cached
+
+
+def from_committee(mail: MailConfig, **fields: Any) -> EmailMessage:
+    """A message from the committee's own address ([mail] from_name, from_address); `fields`
+    are the rest of build_message's arguments."""
+    return build_message(sender_name=mail.from_name, sender_address=mail.from_address, **fields)
 
 
 def _address(name: str, address: str) -> Address:
