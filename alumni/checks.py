@@ -9,10 +9,11 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from alumni import cells, timeparse
+from alumni import timeparse
 from alumni.contract import Kind, Owner, fold
 from alumni.findings import Finding, a1, sort_findings
-from alumni.sheet import ROW, Sheet, Workbook
+from alumni.sheet import cells
+from alumni.sheet.workbook import ROW, Sheet, Workbook
 
 FUTURE_SLACK = pd.Timedelta(minutes=5)  # clocks of people, forms and the tool disagree a little
 MAX_TEXT = 1_000

@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.changes import ChangeSet
 from alumni.config import Config, load_config
 from alumni.errors import AlumniError, ConfigError
 from alumni.findings import Finding
 from alumni.lock import hold
-from alumni.store.base import Store
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.store import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
 LOCKED = ("daily", "overdue", "invite", "applicants", "votes", "contact", "status", "purge")
@@ -427,9 +427,9 @@ def _print_checklist(checklist: Any) -> None:
 def cmd_applicants(
     args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp
 ) -> int:
-    from alumni.ids import give_missing_ids
     from alumni.jobs.applicants import assess
-    from alumni.sheet import load_workbook
+    from alumni.sheet.ids import give_missing_ids
+    from alumni.sheet.workbook import load_workbook
 
     wb = load_workbook(store.read(), config.timezone)
     changes = ChangeSet()
@@ -459,7 +459,7 @@ def _print_votes(report: Any) -> None:
 
 def cmd_votes(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.jobs.votes import select_alumni
-    from alumni.sheet import load_workbook
+    from alumni.sheet.workbook import load_workbook
 
     wb = load_workbook(store.read(), config.timezone)
     changes = ChangeSet()
@@ -476,7 +476,7 @@ def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.
     from alumni.mail.journal import Journal
     from alumni.mail.message import summary
     from alumni.mail.open import open_mailer
-    from alumni.sheet import load_workbook
+    from alumni.sheet.workbook import load_workbook
 
     wb = load_workbook(store.read(), config.timezone)
     report = job.prepare_contacts(wb, config, now, args.project)
@@ -548,7 +548,7 @@ def cmd_lint(args: argparse.Namespace, config: Config, store: Store, now: pd.Tim
 def cmd_status(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.contract import OVERVIEW
     from alumni.jobs.status import compliance_gaps, last_run, status_figures
-    from alumni.sheet import load_workbook
+    from alumni.sheet.workbook import load_workbook
 
     wb = load_workbook(store.read(), config.timezone)
     figures = status_figures(wb, config, now)
@@ -571,7 +571,7 @@ def cmd_report(args: argparse.Namespace, config: Config, store: Store, now: pd.T
     from pathlib import Path
 
     from alumni.report import build_report
-    from alumni.sheet import load_workbook
+    from alumni.sheet.workbook import load_workbook
 
     year = args.year or now.year
     wb = load_workbook(store.read(), config.timezone)
@@ -587,7 +587,7 @@ def cmd_report(args: argparse.Namespace, config: Config, store: Store, now: pd.T
 
 def cmd_purge(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.rules.purge import select_purge
-    from alumni.sheet import load_workbook
+    from alumni.sheet.workbook import load_workbook
 
     wb = load_workbook(store.read(), config.timezone)
     items = select_purge(
@@ -816,7 +816,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None = None) -> int:
-    from alumni.store.open import open_store
+    from alumni.sheet.open import open_store
 
     try:
         args = build_parser().parse_args(argv)

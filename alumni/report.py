@@ -11,7 +11,7 @@ import pandas as pd
 
 from alumni.rules.deadlines import FLAGGED, flag_overdue
 from alumni.rules.eligibility import APPROVE, REJECT
-from alumni.sheet import Workbook
+from alumni.sheet.workbook import Workbook
 from alumni.timeparse import SWEDISH_MONTHS
 
 EMPTY = "Inga uppgifter"

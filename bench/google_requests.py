@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alumni.config import Config
 from alumni.jobs.daily import run_daily
 from alumni.jobs.overdue import Mailing
-from alumni.store.google import GoogleStore
+from alumni.sheet.google import GoogleStore
 from bench.workbooks import big_tabs
 from tests.fakes.sheets_api import FakeSheets, client_for
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alumni.config import Config
 from alumni.jobs.daily import run_daily
 from alumni.jobs.overdue import Mailing
-from alumni.store.xlsx import XlsxStore
+from alumni.sheet.xlsx import XlsxStore
 from bench.workbooks import big_tabs
 
 NOW = pd.Timestamp("2026-11-28 14:05", tz="Europe/Stockholm")

@@ -8,9 +8,9 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from alumni.store.base import Store
-from alumni.store.google import GoogleStore
-from alumni.store.xlsx import XlsxStore
+from alumni.sheet.google import GoogleStore
+from alumni.sheet.store import Store
+from alumni.sheet.xlsx import XlsxStore
 from tests.fakes.sheets_api import FakeSheets, client_for
 
 Rows = list[list[Any]]

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from alumni.cli import run
 from alumni.demo import demo_rows
-from alumni.store.xlsx import XlsxStore
+from alumni.sheet.xlsx import XlsxStore
 from alumni.timeparse import parse_time
 from tests.helpers import people_cells
 

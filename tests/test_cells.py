@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alumni.cells import (
+from alumni.sheet.cells import (
     BLANK_CHARS,
     clean_text,
     is_blank,

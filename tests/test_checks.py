@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from alumni.checks import check_workbook
 from alumni.contract import TABS, tab
 from alumni.findings import Finding
-from alumni.sheet import Cell, RawSheet, RawWorkbook, Workbook, load_workbook
+from alumni.sheet.workbook import Cell, RawSheet, RawWorkbook, Workbook, load_workbook
 
 TZ = "Europe/Stockholm"
 NOW = pd.Timestamp("2026-12-01 12:00", tz=TZ)

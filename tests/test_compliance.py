@@ -17,7 +17,7 @@ from alumni.rules.compliance import (
     check_compliance,
     mandate_start,
 )
-from alumni.sheet import Cell, RawSheet, build_frame, resolve_layout
+from alumni.sheet.workbook import Cell, RawSheet, build_frame, resolve_layout
 
 TZ = "Europe/Stockholm"
 REVISED = pd.Timestamp("2026-09-01")

@@ -18,7 +18,7 @@ from alumni.rules.eligibility import (
     assess_applications,
     normalise_name,
 )
-from alumni.sheet import Cell, RawSheet, load_workbook
+from alumni.sheet.workbook import Cell, RawSheet, load_workbook
 
 TZ = "Europe/Stockholm"
 APPLICATION_HEADER = [

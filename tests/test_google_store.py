@@ -21,18 +21,18 @@ from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2.service_account import Credentials
 from requests.adapters import BaseAdapter, HTTPAdapter
 
-from alumni.changes import ChangeSet
 from alumni.cli import run
 from alumni.config import Config, GoogleConfig
 from alumni.contract import CONTACT_LOG, GRADUATES, TABS, Column, Kind, Tab
 from alumni.errors import ConfigError, StoreError
 from alumni.findings import a1
-from alumni.ids import give_missing_ids
 from alumni.jobs.daily import run_daily
-from alumni.sheet import load_workbook
-from alumni.store import google as google_store
-from alumni.store.base import ApplyResult
-from alumni.store.google import SCOPES, GoogleStore, quote_title, spreadsheet_key
+from alumni.sheet import google as google_store
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.google import SCOPES, GoogleStore, quote_title, spreadsheet_key
+from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.store import ApplyResult
+from alumni.sheet.workbook import load_workbook
 from tests.fakes.sheets_api import (
     TOKEN_ROOT,
     Cell,

@@ -19,8 +19,8 @@ from alumni.jobs import invite as job
 from alumni.mail.journal import Journal
 from alumni.mail.outbox import OutboxMailer
 from alumni.mail.smtp import SmtpMailer
-from alumni.sheet import load_workbook as load_sheet
-from alumni.store.xlsx import XlsxStore
+from alumni.sheet.workbook import load_workbook as load_sheet
+from alumni.sheet.xlsx import XlsxStore
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
 from tests.helpers import NOW, alumni, demo_folder, write_config
 

@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alumni.changes import ChangeSet
-from alumni.sheet import RawSheet
-from alumni.store.plan import Plan, plan_changes
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.plan import Plan, plan_changes
+from alumni.sheet.workbook import RawSheet
 
 HEADER = ["ID", "Namn", "E-post", "Examensår", "Språk", "Inbjuden", "Inbjudningsstatus"]
 STATUS = HEADER.index("Inbjudningsstatus")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from alumni.rules.purge import PurgeItem, select_purge
-from alumni.sheet import RawSheet, load_workbook
+from alumni.sheet.workbook import RawSheet, load_workbook
 
 TZ = "Europe/Stockholm"
 NOW = pd.Timestamp("2026-03-02 12:00", tz=TZ)

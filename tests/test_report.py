@@ -13,7 +13,7 @@ import pytest
 from alumni.contract import TABS
 from alumni.demo import demo_rows
 from alumni.report import EMPTY, build_report
-from alumni.sheet import Cell, RawSheet, Workbook, load_workbook
+from alumni.sheet.workbook import Cell, RawSheet, Workbook, load_workbook
 
 TZ = "Europe/Stockholm"
 NOW = pd.Timestamp("2026-11-28 14:05", tz=TZ)

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from alumni.changes import ChangeSet
 from alumni.contract import TABS
-from alumni.ids import give_missing_ids
-from alumni.sheet import load_workbook
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.workbook import load_workbook
 from tests.harness import GoogleHarness, Harness, XlsxHarness
 
 TZ = "Europe/Stockholm"
@@ -450,8 +450,8 @@ class TestDeleting:
             ChangeSet().delete("Utskott", "Anna")
 
     def test_google_deletes_in_the_same_single_write_bottom_up(self) -> None:
-        from alumni.store.google import GoogleStore
-        from alumni.store.plan import plan_changes
+        from alumni.sheet.google import GoogleStore
+        from alumni.sheet.plan import plan_changes
 
         h = GoogleHarness()
         self.seed_log(h)
@@ -484,8 +484,8 @@ class TestDeleting:
         ]
 
     def test_google_keeps_a_row_below_the_frozen_header_when_every_row_goes(self) -> None:
-        from alumni.store.google import GoogleStore
-        from alumni.store.plan import Plan
+        from alumni.sheet.google import GoogleStore
+        from alumni.sheet.plan import Plan
 
         h = GoogleHarness()
         self.seed_log(h)

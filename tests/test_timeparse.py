@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from alumni.cells import is_blank
+from alumni.sheet.cells import is_blank
 from alumni.timeparse import format_date, format_time, parse_time, parse_times
 
 TZ = "Europe/Stockholm"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alumni.rules.votes import PROPOSAL_COLUMNS, TALLY_COLUMNS, Tally, propose_contacts, tally_votes
-from alumni.sheet import RawSheet, load_workbook
+from alumni.sheet.workbook import RawSheet, load_workbook
 
 TZ = "Europe/Stockholm"
 MANDATE = pd.Timestamp("2026-09-01", tz=TZ)

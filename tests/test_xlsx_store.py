@@ -9,9 +9,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from alumni.changes import ChangeSet
 from alumni.errors import SheetLockedError, StoreError
-from alumni.store.xlsx import XlsxStore
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.xlsx import XlsxStore
 
 HEADER = ["ID", "Namn", "E-post", "Examensår", "Språk", "Inbjuden", "Inbjudningsstatus"]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.changes import ChangeSet
 from alumni.config import Config
 from alumni.rules.eligibility import APPROVE, REVIEW, Aliases, assess_applications
-from alumni.sheet import Workbook
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.workbook import Workbook
 from alumni.timeparse import format_time
 
 TAB = "Ansökningar"

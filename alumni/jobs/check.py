@@ -6,8 +6,8 @@ import pandas as pd
 
 from alumni.checks import check_workbook
 from alumni.findings import Finding
-from alumni.sheet import load_workbook
-from alumni.store.base import Store
+from alumni.sheet.store import Store
+from alumni.sheet.workbook import load_workbook
 
 
 def run_check(store: Store, tz: str, now: pd.Timestamp) -> list[Finding]:

@@ -7,17 +7,17 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.changes import ChangeSet
 from alumni.checks import check_workbook
 from alumni.contract import OVERVIEW, TABS
 from alumni.findings import Finding
-from alumni.ids import give_missing_ids
 from alumni.jobs.applicants import assess
 from alumni.jobs.overdue import Mailing, check_deadlines, summary_notice
 from alumni.jobs.status import compliance_gaps, status_figures
 from alumni.jobs.votes import select_alumni
-from alumni.sheet import Value, Workbook, load_workbook
-from alumni.store.base import ApplyResult, Store
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.store import ApplyResult, Store
+from alumni.sheet.workbook import Value, Workbook, load_workbook
 from alumni.timeparse import format_time
 
 LAST_DAILY_RUN = "Senaste dagliga körning"

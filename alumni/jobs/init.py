@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from alumni.demo import demo_rows
-from alumni.store.base import InitResult, Store
+from alumni.sheet.store import InitResult, Store
 
 
 def run_init(store: Store, demo: bool, force: bool, now: datetime) -> InitResult:

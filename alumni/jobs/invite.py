@@ -13,11 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.changes import ChangeSet
 from alumni.config import Config
 from alumni.errors import DataError
 from alumni.findings import Finding
-from alumni.ids import give_missing_ids
 from alumni.mail.base import (
     Mailer,
     MailError,
@@ -27,8 +25,10 @@ from alumni.mail.journal import DEFERRED, FAILED, SENT, UNCERTAIN, Journal
 from alumni.mail.message import check_address, from_committee, wire_bytes
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
-from alumni.sheet import ROW, Workbook, load_workbook
-from alumni.store.base import Store
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.store import Store
+from alumni.sheet.workbook import ROW, Workbook, load_workbook
 from alumni.timeparse import format_time
 
 TAB = "Avgångsklass"

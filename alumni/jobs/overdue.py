@@ -10,19 +10,19 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.cells import is_email
-from alumni.changes import ChangeSet
 from alumni.config import Config
 from alumni.contract import CONTACT_LOG, OVERVIEW, VIOLATIONS
 from alumni.findings import Finding
-from alumni.ids import give_missing_ids, next_number
 from alumni.mail.base import Mailer
 from alumni.mail.deliver import ALREADY, deliver
 from alumni.mail.journal import SENT, Journal
 from alumni.mail.message import from_committee
 from alumni.mail.render import Templates
 from alumni.rules.deadlines import flag_overdue
-from alumni.sheet import ROW, Value, Workbook
+from alumni.sheet.cells import is_email
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.ids import give_missing_ids, next_number
+from alumni.sheet.workbook import ROW, Value, Workbook
 from alumni.timeparse import format_time
 
 LOG, BREACHES = CONTACT_LOG.name, VIOLATIONS.name
@@ -421,7 +421,7 @@ class Mailing:
 
 def run_overdue(store: Any, mailing: Mailing, now: pd.Timestamp) -> tuple[OverdueReport, Any]:
     """The deadline check on its own, as run every hour: flag, record, notify, write."""
-    from alumni.sheet import load_workbook
+    from alumni.sheet.workbook import load_workbook
 
     wb = load_workbook(store.read(), mailing.config.timezone)
     changes = ChangeSet()

@@ -9,7 +9,7 @@ import pandas as pd
 from alumni.config import Config
 from alumni.rules.compliance import Gap, check_compliance, mandate_start
 from alumni.rules.deadlines import flag_overdue
-from alumni.sheet import Value, Workbook
+from alumni.sheet.workbook import Value, Workbook
 from alumni.timeparse import format_time, parse_time
 
 OPEN = ("Svar krävs", "Snart försenad", "Försenad")

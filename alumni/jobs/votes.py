@@ -7,12 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.changes import ChangeSet
 from alumni.config import Config
 from alumni.findings import Finding
-from alumni.ids import next_number
 from alumni.rules.votes import propose_contacts, tally_votes
-from alumni.sheet import Workbook
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.ids import next_number
+from alumni.sheet.workbook import Workbook
 
 LOG = "Kontaktlogg"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from alumni import cells
+from alumni.sheet import cells
 
 REJECT = "avslå"
 SENT = "skickad"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from alumni.contract import VOTES, fold
 from alumni.findings import Finding
-from alumni.sheet import ROW
+from alumni.sheet.workbook import ROW
 
 TALLY_COLUMNS = ["Projekt", "Alumn", "alumn_id", "yes", "members"]
 PROPOSAL_COLUMNS = ["Projekt", "Alumn", "Kontaktperson"]

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from alumni.cli import run
 from alumni.contract import TABS, Owner, Tab
 from alumni.demo import demo_rows
-from alumni.store.xlsx import XlsxStore
+from alumni.sheet.xlsx import XlsxStore
 from alumni.timeparse import parse_time
 from tests.helpers import people_cells
 

@@ -21,19 +21,19 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from alumni.changes import ChangeSet
 from alumni.cli import run
 from alumni.config import Config
 from alumni.contract import GRADUATES
 from alumni.demo import demo_rows
 from alumni.errors import StoreError
 from alumni.findings import a1
-from alumni.ids import give_missing_ids
 from alumni.jobs.daily import run_daily
 from alumni.jobs.invite import Clock
 from alumni.jobs.overdue import Mailing
-from alumni.sheet import load_workbook
-from alumni.store.google import GoogleStore
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.google import GoogleStore
+from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.workbook import load_workbook
 from tests.fakes.sheets_api import FakeSheets, client_for, fake_service_account_info
 
 TZ = "Europe/Stockholm"

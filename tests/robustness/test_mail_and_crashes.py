@@ -27,7 +27,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from alumni.contract import TABS
-from alumni.store.xlsx import XlsxStore
+from alumni.sheet.xlsx import XlsxStore
 from tests.fakes.sheets_api import FakeSheets, fake_service_account_info
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer, Received
 from tests.helpers import NOW, alumni, write_config
@@ -205,8 +205,8 @@ ROWS = 3000
 SAVER = textwrap.dedent(
     """
     import sys, time
-    from alumni.store.plan import CellWrite, Plan
-    from alumni.store.xlsx import XlsxStore
+    from alumni.sheet.plan import CellWrite, Plan
+    from alumni.sheet.xlsx import XlsxStore
 
     store = XlsxStore(sys.argv[1])
     raw = store.read()

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from alumni.changes import ChangeSet
 from alumni.mail.message import build_message
+from alumni.sheet.changes import ChangeSet
 from tests.harness import GoogleHarness, Harness, XlsxHarness
 
 DANGEROUS = [

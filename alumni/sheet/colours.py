@@ -8,7 +8,7 @@ from typing import Any
 
 from alumni.contract import tab as contract_tab
 from alumni.findings import column_letter
-from alumni.sheet import RawSheet, locate_tabs, resolve_layout
+from alumni.sheet.workbook import RawSheet, locate_tabs, resolve_layout
 
 
 @dataclass(frozen=True)

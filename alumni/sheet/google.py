@@ -24,13 +24,13 @@ import requests
 from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
 
-from alumni.changes import ChangeSet
 from alumni.errors import ConfigError, StoreError
-from alumni.sheet import RawSheet, RawWorkbook, Value, locate_tabs
-from alumni.store.base import ApplyResult, InitResult, Store
-from alumni.store.colours import Placement, place_colours
-from alumni.store.init_plan import has_data, headers_after, plan_init
-from alumni.store.plan import Plan
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.colours import Placement, place_colours
+from alumni.sheet.init_plan import has_data, headers_after, plan_init
+from alumni.sheet.plan import Plan
+from alumni.sheet.store import ApplyResult, InitResult, Store
+from alumni.sheet.workbook import RawSheet, RawWorkbook, Value, locate_tabs
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RETRY_STATUS = {429, 500, 502, 503, 504}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from alumni.changes import ChangeSet
 from alumni.contract import TABS
-from alumni.sheet import ROW, Workbook
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.workbook import ROW, Workbook
 
 
 def next_number(ids: list[str], prefix: str) -> int:

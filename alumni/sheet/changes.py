@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from alumni.contract import Owner, tab
-from alumni.sheet import Value
+from alumni.sheet.workbook import Value
 
 
 @dataclass

@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from alumni import cells, timeparse
+from alumni import timeparse
 from alumni.contract import TABS, Column, Kind, Owner, Tab, fold, match_column, match_tab
 from alumni.findings import Finding, a1
+from alumni.sheet import cells
 
 Cell = str | int | float | bool | datetime | date | None
 Value = str | int | float | None

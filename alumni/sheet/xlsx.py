@@ -21,11 +21,11 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from alumni.errors import SheetLockedError, StoreError
-from alumni.sheet import Cell, RawSheet, RawWorkbook, Value
-from alumni.store.base import InitResult, Store
-from alumni.store.colours import place_colours
-from alumni.store.init_plan import has_data, headers_after, plan_init
-from alumni.store.plan import Plan
+from alumni.sheet.colours import place_colours
+from alumni.sheet.init_plan import has_data, headers_after, plan_init
+from alumni.sheet.plan import Plan
+from alumni.sheet.store import InitResult, Store
+from alumni.sheet.workbook import Cell, RawSheet, RawWorkbook, Value
 
 
 def lock_files(path: Path) -> list[Path]:

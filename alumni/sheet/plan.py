@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from alumni import cells
-from alumni.changes import ChangeSet
 from alumni.contract import Owner, Tab, tab
 from alumni.findings import Finding
-from alumni.sheet import (
+from alumni.sheet import cells
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.workbook import (
     Layout,
     RawSheet,
     RawWorkbook,

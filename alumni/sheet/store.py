@@ -6,10 +6,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from alumni.changes import ChangeSet
 from alumni.findings import Finding
-from alumni.sheet import RawWorkbook, Value
-from alumni.store.plan import Plan, plan_changes
+from alumni.sheet.changes import ChangeSet
+from alumni.sheet.plan import Plan, plan_changes
+from alumni.sheet.workbook import RawWorkbook, Value
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from alumni.contract import TABS
-from alumni.sheet import RawWorkbook, Value, blank_row, locate_tabs, resolve_layout
-from alumni.store.base import InitResult
-from alumni.store.plan import Plan, complete_header
+from alumni.sheet.plan import Plan, complete_header
+from alumni.sheet.store import InitResult
+from alumni.sheet.workbook import RawWorkbook, Value, blank_row, locate_tabs, resolve_layout
 
 
 def has_data(raw: RawWorkbook) -> list[str]:

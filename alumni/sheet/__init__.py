@@ -1,0 +1,1 @@
+"""The sheet layer: cells read and typed, changes planned by ID, and the stores that hold them."""

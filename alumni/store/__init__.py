@@ -1,1 +1,0 @@
-"""Storage backends behind one small interface: read every tab, apply a set of changes."""
