@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from enum import Enum
+
+import numpy as np
+import pandas as pd
 
 
 class Owner(Enum):
@@ -255,3 +259,189 @@ def match_column(t: Tab, header: str) -> Column | None:
         if folded in (fold(c.name), fold(c.alias)):
             return c
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The committee's words: every status, decision and label the tool reads or writes, defined once.
+# ---------------------------------------------------------------------------------------------
+
+
+class Status:
+    """Kontaktlogg `Status`: where a contact round stands against the 24-hour rule."""
+
+    NOT_CONTACTED = "Ej kontaktad"
+    AWAITING_ALUMNUS = "Inväntar alumn"
+    REPLY_NEEDED = "Svar krävs"
+    DUE_SOON = "Snart försenad"
+    LATE = "Försenad"
+    ANSWERED_IN_TIME = "Besvarad i tid"
+    ANSWERED_LATE = "Besvarad sent"
+    ALL = (
+        NOT_CONTACTED,
+        AWAITING_ALUMNUS,
+        REPLY_NEEDED,
+        DUE_SOON,
+        LATE,
+        ANSWERED_IN_TIME,
+        ANSWERED_LATE,
+    )
+    OPEN = (REPLY_NEEDED, DUE_SOON, LATE)
+    """The alumnus waits for our answer."""
+    BREACHES = (LATE, ANSWERED_LATE)
+    """Not answered within the deadline: each is a §4 breach."""
+
+
+class Decision:
+    """Ansökningar `Bedömning` (the tool's assessment) and `Beslut` (the chair's decision)."""
+
+    APPROVE = "Godkänn"
+    REJECT = "Avslå"
+    REVIEW = "Granska"
+    ASSESSMENTS = (APPROVE, REJECT, REVIEW)
+    CHAIR = (APPROVE, REJECT)
+    """What the chair may write in Beslut."""
+
+
+class InviteStatus:
+    """Avgångsklass `Inbjudningsstatus`."""
+
+    SENT = "skickad"
+    FAILED = "misslyckad"
+    UNCERTAIN = "osäker"
+
+    @staticmethod
+    def failed(reason: str) -> str:
+        """The status of an invitation the server refused, with its reason."""
+        return f"{InviteStatus.FAILED}: {reason}"
+
+    @staticmethod
+    def is_failed(status: object) -> bool:
+        return isinstance(status, str) and status.strip().startswith(InviteStatus.FAILED)
+
+
+class Role:
+    """Utskott `Post`: the posts the tool looks for."""
+
+    CHAIR = "Ordförande"
+    BUSINESS = "Näringslivsansvarig"
+    MEMBER = "Ledamot"
+
+
+class Figure:
+    """Översikt `Nyckeltal`: the labels of the key figures and heartbeats the tool writes."""
+
+    LAST_DAILY_RUN = "Senaste dagliga körning"
+    LAST_CHECK = "Senaste deadlinekontroll"
+    LAST_SUMMARY = "Senaste sammanfattning"
+    PROBLEMS = "Problem i arket"
+    ROWS_IN = "Rader i {tab}"
+    APPLICATIONS = "Ansökningar i år"
+    APPLICATIONS_APPROVED = "Ansökningar i år, godkända"
+    APPLICATIONS_REJECTED = "Ansökningar i år, avslagna"
+    APPLICATIONS_REVIEW = "Ansökningar i år, att granska"
+    INVITATIONS_SENT = "Inbjudningar {year}, skickade"
+    INVITATIONS_FAILED = "Inbjudningar {year}, misslyckade"
+    INVITATIONS_UNCERTAIN = "Inbjudningar {year}, osäkra"
+    SELECTED = "Utvalda alumner (rader i Kontaktlogg)"
+    OPEN_REPLIES = "Öppna svar"
+    NEAREST_DUE = "Närmaste svarstid"
+    BREACHES = "Överträdelser detta mandat"
+    BREACHES_EXPLAINED = "Överträdelser detta mandat, förklarade"
+    BREACHES_UNEXPLAINED = "Överträdelser detta mandat, ej förklarade"
+    REPLY_MEDIAN = "Svarstid median (h)"
+    REPLY_P90 = "Svarstid 90:e percentil (h)"
+    GAPS = "Brister mot policyn"
+
+
+def fold_all(values: pd.Series) -> pd.Series:
+    """`fold` for a whole column, once per distinct value (blank and non-text cells fold to "")."""
+    table = {v: fold(v) if isinstance(v, str) else "" for v in pd.unique(values)}
+    return values.map(table).astype(object)
+
+
+_YES_NO = {"ja": True, "yes": True, "true": True, "nej": False, "no": False, "false": False}
+
+
+def yes_no(value: object) -> bool:
+    """A Ja/Nej (or Yes/No, or a Sheets checkbox's TRUE/FALSE) cell as a bool.
+
+    Raises ValueError for anything else, blank included: the caller decides what blank means.
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str):
+        answer = _YES_NO.get(fold(value))
+        if answer is not None:
+            return answer
+    raise ValueError("not yes/no")
+
+
+def read_decision(value: object) -> str:
+    """The chair's `Beslut` as `Decision.APPROVE` or `Decision.REJECT`, or "" when it is empty
+    or says something else (`alumni check` reports the latter)."""
+    if not isinstance(value, str):
+        return ""
+    return {fold(d): d for d in Decision.CHAIR}.get(fold(value), "")
+
+
+def final_decision(decision: object, assessment: object) -> str:
+    """What stands for an application: the chair's `Beslut` where given, else the tool's
+    `Bedömning` (which may be "")."""
+    chair = read_decision(decision)
+    if chair:
+        return chair
+    if not isinstance(assessment, str):
+        return ""
+    return {fold(d): d for d in Decision.ASSESSMENTS}.get(fold(assessment), "")
+
+
+def is_active(value: object) -> bool:
+    """Whether a committee member is active by their `Aktiv` cell.
+
+    Blank counts as active: the policy binds every member until someone writes that they left.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:
+        return yes_no(value)
+    except ValueError:
+        return True  # unreadable: `alumni check` names the cell; until then, still bound
+
+
+def active_mask(values: pd.Series) -> np.ndarray:
+    """`is_active` for a whole `Aktiv` column."""
+    return np.fromiter((is_active(v) for v in values), dtype=bool, count=len(values))
+
+
+def _month_day(month_day: str) -> tuple[int, int]:
+    """`MM-DD` as numbers; ValueError unless it is a day every year has (so not 02-29)."""
+    try:
+        month, day = (int(part) for part in month_day.split("-"))
+        pd.Timestamp(year=2001, month=month, day=day)
+    except ValueError as error:
+        raise ValueError(f"expected a date as MM-DD, got {month_day!r}") from error
+    return month, day
+
+
+def midnight(year: int, month: int, day: int, zone: tzinfo | None) -> pd.Timestamp:
+    """The start of a calendar day in `zone` (naive when `zone` is None)."""
+    day_start = pd.Timestamp(year=year, month=month, day=day)
+    if zone is None:
+        return day_start
+    # Some zones skip midnight on their summer-time day; the day then starts at the gap's end.
+    return day_start.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+
+
+def mandate_start(now: pd.Timestamp, month_day: str = "09-01") -> pd.Timestamp:
+    """The start of the committee's year (mandate): the latest `month_day` (MM-DD) on or
+    before `now`, at midnight in `now`'s zone.
+
+    Raises ValueError for a `month_day` that is not a date in every year.
+    """
+    month, day = _month_day(month_day)
+    start = midnight(now.year, month, day, now.tzinfo)
+    if start > now:
+        start = midnight(now.year - 1, month, day, now.tzinfo)
+    return start
