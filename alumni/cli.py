@@ -364,7 +364,7 @@ def cmd_check(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
 @contextlib.contextmanager
 def _mailing(args: argparse.Namespace, config: Config, now: pd.Timestamp) -> Iterator[Any]:
     """The notices' send path: a dry run, or with --send the journal and the mailer."""
-    from alumni.jobs.invite import Clock
+    from alumni.clock import Clock
     from alumni.jobs.overdue import Mailing
     from alumni.mail.journal import Journal
     from alumni.mail.open import open_mailer
@@ -471,8 +471,8 @@ def cmd_votes(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
 
 
 def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.clock import Clock
     from alumni.jobs import contact as job
-    from alumni.jobs.invite import Clock
     from alumni.mail.journal import Journal
     from alumni.mail.message import summary
     from alumni.mail.open import open_mailer
@@ -655,6 +655,7 @@ def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Ti
 
 
 def cmd_invite(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.clock import Clock
     from alumni.jobs import invite as job
     from alumni.mail.journal import Journal
     from alumni.mail.message import summary
@@ -698,7 +699,7 @@ def cmd_invite(args: argparse.Namespace, config: Config, store: Store, now: pd.T
         _print_invite_plan(report, config)
         changes = ChangeSet()
         job.reconcile(rows, changes, config.timezone)
-        clock = job.Clock(now, real=not args.now)
+        clock = Clock(now, real=not args.now)
         with open_mailer(config) as mailer:
             sender = job.Sender(store, mailer, journal, config, clock, progress=progress_bar())
             sender.run(report, changes, args.limit)

@@ -82,20 +82,6 @@ class InviteReport:
     skipped_writes: list[Finding] = field(default_factory=list)
 
 
-class Clock:
-    """The time while a run goes on: the CLI's real clock, or a fixed one for --now."""
-
-    def __init__(self, now: pd.Timestamp, real: bool) -> None:
-        self.start = now
-        self.real = real
-        self._offset = time.monotonic()
-
-    def __call__(self) -> pd.Timestamp:
-        if not self.real:
-            return self.start
-        return self.start + pd.Timedelta(seconds=time.monotonic() - self._offset)
-
-
 def prepare(
     wb: Workbook,
     config: Config,

@@ -22,13 +22,13 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from alumni.cli import run
+from alumni.clock import Clock
 from alumni.config import Config
 from alumni.contract import GRADUATES
 from alumni.demo import demo_rows
 from alumni.errors import StoreError
 from alumni.findings import a1
 from alumni.jobs.daily import run_daily
-from alumni.jobs.invite import Clock
 from alumni.jobs.overdue import Mailing
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.google import GoogleStore
