@@ -19,7 +19,6 @@ from types import SimpleNamespace
 import pytest
 import schedule
 
-from alumni import lock as lock_module
 from alumni.errors import AlumniError, ConfigError
 from alumni.lock import RunLock, RunLocked, hold
 from alumni.schedule import POLL_SECONDS, Job, build_scheduler, run_daemon
@@ -61,6 +60,10 @@ def other_process(path: Path) -> Iterator[subprocess.Popen[str]]:
         proc.wait()
         proc.stdin.close()
         proc.stdout.close()
+
+
+def holder_file(path: Path) -> Path:
+    return path.with_name(path.name + ".holder")
 
 
 def free_elsewhere(path: Path) -> bool:
@@ -168,45 +171,39 @@ def test_lock_is_released_when_the_holder_is_killed(lock_path: Path) -> None:
         assert proc.wait(timeout=5) == -signal.SIGKILL
         lock = RunLock(lock_path)
         assert lock.acquire() is True
-        assert f"pid: {os.getpid()}\n" in lock_path.read_text()
+        assert f"pid: {os.getpid()}\n" in holder_file(lock_path).read_text()
         lock.release()
 
 
-def test_lock_file_names_the_holder_while_held(lock_path: Path) -> None:
+def test_a_crashed_holders_note_never_blocks(lock_path: Path) -> None:
+    # Only the OS lock decides: a note naming a run that is gone is overwritten, not obeyed.
+    holder_file(lock_path).write_text("pid: 999999\nstarted: 2020-01-01 07:00:00+01:00\n")
     with hold(lock_path, owner="alumni daily"):
-        lines = lock_path.read_text().splitlines()
+        assert "by: alumni daily" in holder_file(lock_path).read_text()
+    assert not holder_file(lock_path).exists()
+
+
+def test_the_side_file_names_the_holder_while_held(lock_path: Path) -> None:
+    with hold(lock_path, owner="alumni daily"):
+        lines = holder_file(lock_path).read_text().splitlines()
         assert lines[0] == f"pid: {os.getpid()}"
         started = dt.datetime.fromisoformat(lines[1].removeprefix("started: "))
         assert started.tzinfo is not None
         assert lines[2] == "by: alumni daily"
-    # The file stays (see RunLock) but no longer names anyone.
-    assert lock_path.read_text() == ""
+        assert "by alumni daily" in str(RunLock(lock_path).busy_error())
+    # Gone with the lock, so it never names a run that has finished.
+    assert not holder_file(lock_path).exists()
+    assert str(RunLock(lock_path).busy_error()).endswith(
+        f"{lock_path} is locked — let it finish, then try again."
+    )
 
 
 def test_the_holding_thread_may_nest_others_may_not(lock_path: Path) -> None:
-    with hold(lock_path):
-        with hold(lock_path) as inner:
+    with hold(lock_path, owner="outer"):
+        with hold(lock_path, owner="inner") as inner:
             assert inner.held
         assert not free_elsewhere(lock_path)  # the outer hold still counts
-    assert free_elsewhere(lock_path)
-
-
-def test_without_flock_the_file_itself_is_the_lock(
-    lock_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(lock_module, "HAVE_FLOCK", False)
-    lock = RunLock(lock_path, stale_after=3600)
-    assert lock.acquire()
-    assert not free_elsewhere(lock_path)
-    assert "may have died" not in str(RunLock(lock_path).busy_error())
-    three_hours_ago = time.time() - 3 * 3600
-    os.utime(lock_path, (three_hours_ago, three_hours_ago))
-    waiting = RunLock(lock_path, stale_after=3600)
-    assert waiting.stale
-    message = str(waiting.busy_error())
-    assert "3 h old" in message and f"delete {lock_path}" in message
-    lock.release()
-    assert not lock_path.exists()
+        assert "by: outer" in holder_file(lock_path).read_text()
     assert free_elsewhere(lock_path)
 
 
