@@ -18,9 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alumni.addresses import check_address
 from alumni.config import Config, MailConfig, SmtpConfig
 from alumni.mail.base import MailError, PermanentFailure, TemporaryFailure, UncertainOutcome
-from alumni.mail.message import build_message, check_address, clean_text, summary
+from alumni.mail.message import build_message, clean_text, summary
 from alumni.mail.open import open_mailer
 from alumni.mail.outbox import OutboxMailer
 from alumni.mail.smtp import SmtpMailer

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from alumni.addresses import is_email
 from alumni.config import Config
 from alumni.contract import fold
 from alumni.findings import Finding
@@ -19,7 +20,6 @@ from alumni.mail.journal import SENT, Journal, address_tag
 from alumni.mail.lint import LintFinding, WordLists, lint_rendered, load_word_lists
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
-from alumni.sheet.cells import is_email
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.workbook import ROW, Workbook
 from alumni.timeparse import format_time

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from alumni.addresses import check_address
 from alumni.config import Config
 from alumni.errors import DataError
 from alumni.findings import Finding
@@ -22,7 +23,7 @@ from alumni.mail.base import (
 )
 from alumni.mail.deliver import deliver
 from alumni.mail.journal import DEFERRED, FAILED, SENT, UNCERTAIN, Journal
-from alumni.mail.message import check_address, from_committee, wire_bytes
+from alumni.mail.message import from_committee, wire_bytes
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
 from alumni.sheet.changes import ChangeSet

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from alumni.addresses import is_email
 from alumni.config import Config
 from alumni.contract import CONTACT_LOG, OVERVIEW, VIOLATIONS
 from alumni.findings import Finding
@@ -19,7 +20,6 @@ from alumni.mail.journal import SENT, Journal
 from alumni.mail.message import from_committee
 from alumni.mail.render import Templates
 from alumni.rules.deadlines import flag_overdue
-from alumni.sheet.cells import is_email
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids, next_number
 from alumni.sheet.workbook import ROW, Value, Workbook

@@ -16,13 +16,10 @@ from email.policy import Policy
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from alumni.addresses import check_address
 from alumni.config import MailConfig
 
 KEY_HEADER = "X-Alumni-Key"
-
-# Characters that are special in an address (RFC 5322 "specials"), or that would let a value
-# escape its header: an address holding one is not a single plain address.
-_NOT_IN_ADDRESS = frozenset(' ,;:<>()[]\\"')
 
 _LINE = 78  # RFC 5322's line length for headers
 _EW_MAX = 75  # RFC 2047's longest encoded-word
@@ -90,35 +87,6 @@ def _unsafe(ch: str) -> bool:
     # Cc covers CR, LF, TAB, NUL and NEL; Zl/Zp are the Unicode line and paragraph separators
     # that some mail readers treat as line breaks; Cs cannot be encoded at all.
     return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
-
-
-def check_address(address: str) -> str:
-    """`address` if it is one plain address (domain in IDNA form), else ValueError saying why."""
-    if not isinstance(address, str) or not address:
-        raise ValueError("an e-mail address is missing")
-    bad = sorted({ch for ch in address if ch in _NOT_IN_ADDRESS or _unsafe(ch)})
-    if bad:
-        shown = ", ".join(repr(ch) for ch in bad)
-        raise ValueError(f"{address!r} is not one e-mail address: it contains {shown}")
-    if len(address) > 254:  # RFC 5321's longest path
-        raise ValueError(f"{address[:40]!r}...: too long for an e-mail address")
-    if address.count("@") != 1:
-        raise ValueError(f"{address!r} is not one e-mail address: it needs exactly one @")
-    local, domain = address.split("@")
-    if not local or not domain:
-        raise ValueError(f"{address!r} is not an e-mail address: text is missing around the @")
-    if not local.isascii():
-        # Sending to such an address needs SMTPUTF8, which many servers lack.
-        raise ValueError(f"{address!r}: letters such as å, ä, ö before the @ are not supported")
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise ValueError(f"{address!r} is not an e-mail address: misplaced dot before the @")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValueError(f"{address!r} is not an e-mail address: bad domain") from exc
-    if domain.startswith(".") or domain.endswith(".") or ".." in domain:
-        raise ValueError(f"{address!r} is not an e-mail address: misplaced dot after the @")
-    return f"{local}@{domain}"
 
 
 _WIRE: weakref.WeakKeyDictionary[EmailMessage, bytes] = weakref.WeakKeyDictionary()

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from alumni.sheet.cells import BLANK_CHARS, MAX_YEAR, MIN_YEAR, is_email, is_missing
+from alumni.addresses import is_email
+from alumni.sheet.cells import BLANK_CHARS, MAX_YEAR, MIN_YEAR, is_missing
 
 APPROVE, REJECT, REVIEW = "Godkänn", "Avslå", "Granska"
 ASSESSMENT, REASON, DUPLICATE_OF, HANDLED = "Bedömning", "Motivering", "duplicate_of", "handled"

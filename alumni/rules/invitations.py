@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from alumni.addresses import is_email
 from alumni.mail.journal import FAILED, SENT, Entry, address_tag
-from alumni.sheet.cells import is_email
 
 SKICKAD, OSAKER, MISSLYCKAD = "skickad", "osäker", "misslyckad"
 

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alumni.addresses import check_address
+
 # Every character Python's str.isspace() accepts, plus the zero-width characters that
 # pasting from web pages and e-mails leaves around a value but that isspace() ignores.
 BLANK_CHARS = (
@@ -21,7 +23,6 @@ BLANK_CHARS = (
 )
 
 _YEAR_TEXT = re.compile(r"[0-9]{4}(?:\.0+)?")
-_EMAIL = re.compile(r"[^\s@,;<>]+@(?:[^\s@,;<>.]+\.)+[A-Za-z]{2,}")
 _YES_NO = {"ja": True, "yes": True, "true": True, "nej": False, "no": False, "false": False}
 _LANGUAGES = {
     "sv": "sv",
@@ -174,23 +175,18 @@ def parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _email(value: object) -> str:
     text = clean_text(value)
-    if not _EMAIL.fullmatch(text):
-        raise ValueError("not an e-mail address")
+    check_address(text)
     return text
-
-
-def is_email(text: str) -> bool:
-    """Tell whether already-stripped text is one plausible e-mail address."""
-    return _EMAIL.fullmatch(text) is not None
 
 
 def parse_emails(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Read an e-mail column into stripped text, flagging what is not one valid address.
 
-    An address has one "@", a local part without spaces, and a domain with a dot and a
-    top-level domain of two or more letters; spaces, commas, semicolons, angle brackets and
-    line breaks anywhere make it bad (a list of addresses or a "Name <address>" is bad).
-    Case is kept. A bad cell keeps its cleaned text so that a report can quote it.
+    Valid is what the mail layer can send to (alumni.addresses.check_address): one "@", no
+    spaces, commas, semicolons, angle brackets or line breaks anywhere (so a list of addresses
+    or a "Name <address>" is bad), only ASCII before the "@", and a domain with a dot and a
+    top-level domain of two or more letters. Case is kept, as is the domain as written. A bad
+    cell keeps its cleaned text so that a report can quote it.
     """
     parsed, bad = _parse_each(values, _email, "str")
     if bad.any():
