@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import os
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -19,13 +17,14 @@ from alumni.config import Config, load_config
 from alumni.errors import AlumniError, ConfigError
 from alumni.findings import Finding
 from alumni.lock import hold
+from alumni.output.sheet import render_checklist, render_votes
+from alumni.output.text import SHOWN_PROBLEMS, Masked, problems
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.store import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
 LOCKED = ("daily", "overdue", "invite", "applicants", "votes", "contact", "status", "purge")
 """Commands that write the sheet and send mail: one at a time, under the run lock."""
-SHOWN_PROBLEMS = 10
 
 
 def _version() -> str:
@@ -247,44 +246,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_ADDRESS = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-
-
-def mask_addresses(text: str) -> str:
-    """Text with every e-mail address shortened to its first letter and domain (a…@example.org):
-    output names people and shows where mail goes, but never prints whole addresses.
-
-    A service account's address is no person's and must be copied into Share, so it stays.
-    """
-
-    def mask(match: re.Match[str]) -> str:
-        if match.group(2).endswith(".gserviceaccount.com"):
-            return match.group(0)
-        return f"{match.group(1)}…@{match.group(2)}"
-
-    return _ADDRESS.sub(mask, text)
-
-
-class _Masked(io.TextIOBase):
-    """A stream that masks e-mail addresses in everything written through it."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        self.stream.write(mask_addresses(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def isatty(self) -> bool:
-        return bool(self.stream.isatty())
-
-    def fileno(self) -> int:
-        return int(self.stream.fileno())
-
-
 def _add_common(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--config",
@@ -314,12 +275,14 @@ def _now(args: argparse.Namespace, config: Config) -> pd.Timestamp:
     return now
 
 
+def _say(text: str) -> None:
+    """Print a renderer's text; an empty text (nothing to say) prints no blank line."""
+    if text:
+        print(text)
+
+
 def _problems(findings: list[Finding], limit: int | None = None) -> None:
-    shown = findings if limit is None else findings[:limit]
-    for finding in shown:
-        print(f"  {finding}")
-    if len(findings) > len(shown):
-        print(f"  … and {len(findings) - len(shown)} more: run `alumni check` to see them all.")
+    _say(problems(findings, limit))
 
 
 def cmd_init(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
@@ -410,18 +373,7 @@ def _print_deadlines(report: Any, sent: bool) -> None:
 
 
 def _print_checklist(checklist: Any) -> None:
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(checklist.counts.items()))
-    print(f"  Assessed: {counts or 'none'}; decided by the chair: {checklist.decided}")
-    print(f"  Approve now in LinkedIn ({len(checklist.approve_now)}):")
-    for row_id, name, url in checklist.approve_now:
-        print(f"    {name} ({row_id}) {url or '(no LinkedIn link)'}")
-    print(f"  Look at by hand ({len(checklist.review)}):")
-    for row_id, name, reason in checklist.review:
-        print(f"    {name} ({row_id}): {reason}")
-    if checklist.waiting:
-        print(f"  Approved but still not in LinkedIn ({len(checklist.waiting)}):")
-        for row_id, name, days in checklist.waiting:
-            print(f"    {name} ({row_id}), {days} days")
+    _say(render_checklist(checklist))
 
 
 def cmd_applicants(
@@ -444,17 +396,7 @@ def cmd_applicants(
 
 
 def _print_votes(report: Any) -> None:
-    for row in report.added:
-        who = row["Kontaktperson"] or "no one yet"
-        print(
-            f"  Selected: {row['Alumn']} for {row['Projekt']} ({row['ID']}), contact person {who}"
-        )
-    for project, alumnus in report.ties:
-        print(f"  Tie, not selected: {alumnus} for {project} — the group votes again")
-    for warning in report.warnings:
-        print(f"  Warning: {warning}")
-    for finding in report.findings:
-        print(f"  Vote not counted: {finding}")
+    _say(render_votes(report))
 
 
 def cmd_votes(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
@@ -810,8 +752,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     a whole e-mail address (`a…@example.org`).
     """
     with (
-        contextlib.redirect_stdout(_Masked(sys.stdout)),
-        contextlib.redirect_stderr(_Masked(sys.stderr)),
+        contextlib.redirect_stdout(Masked(sys.stdout)),
+        contextlib.redirect_stderr(Masked(sys.stderr)),
     ):
         return _run(argv)
 
