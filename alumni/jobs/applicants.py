@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from alumni.config import Config
-from alumni.rules.eligibility import APPROVE, REVIEW, Aliases, assess_applications
+from alumni.contract import APPLICATIONS, Decision, read_decision
+from alumni.findings import Finding
+from alumni.rules.eligibility import Aliases, assess_applications
 from alumni.sheet.changes import ChangeSet
-from alumni.sheet.workbook import Workbook
+from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.store import Store
+from alumni.sheet.workbook import Workbook, load_workbook
 from alumni.timeparse import format_time
 
-TAB = "Ansökningar"
+TAB = APPLICATIONS.name
 
 
 @dataclass
@@ -39,6 +42,31 @@ class Checklist:
             for row_id, name, days in self.waiting
         ]
         return out
+
+
+@dataclass(frozen=True)
+class ApplicantsResult:
+    """The chair's checklist after assessing the sheet at `location`, and writes it skipped."""
+
+    location: str
+    now: pd.Timestamp
+    checklist: Checklist
+    skipped: list[Finding]
+
+    @property
+    def found_problems(self) -> bool:
+        # Requests to look at by hand are the chair's daily work, not problems in the sheet.
+        return False
+
+
+def run(config: Config, store: Store, now: pd.Timestamp) -> ApplicantsResult:
+    """Give new rows their IDs, assess every undecided request and write the assessments."""
+    wb = load_workbook(store.read(), config.timezone)
+    changes = ChangeSet()
+    give_missing_ids(wb, changes)
+    checklist = assess(wb, config, now, changes)
+    written = store.apply(changes)
+    return ApplicantsResult(store.location, now, checklist, written.skipped)
 
 
 def aliases(config: Config) -> Aliases:
@@ -79,20 +107,15 @@ def assess(wb: Workbook, config: Config, now: pd.Timestamp, changes: ChangeSet) 
             changes.set(TAB, row_id, "Bedömning", verdict)
             changes.set(TAB, row_id, "Motivering", reason)
             changes.set(TAB, row_id, "Bedömd", format_time(now, tz))
-        decision = _decision(row["Beslut"]) or verdict
+        decision = read_decision(row["Beslut"]) or verdict
         approved_in_linkedin = not pd.isna(row["Godkänd i LinkedIn"])
         if handled or approved_in_linkedin:
             continue
-        if decision == APPROVE:
+        if decision == Decision.APPROVE:
             checklist.approve_now.append((row_id, str(row["Namn"]), str(row["LinkedIn"])))
             since = row["Tidstämpel"] if not pd.isna(row["Tidstämpel"]) else row["Bedömd"]
             if not pd.isna(since) and since < limit:
                 checklist.waiting.append((row_id, str(row["Namn"]), int((now - since).days)))
-        elif decision == REVIEW:
+        elif decision == Decision.REVIEW:
             checklist.review.append((row_id, str(row["Namn"]) or "(namn saknas)", reason))
     return checklist
-
-
-def _decision(value: Any) -> str:
-    text = str(value).strip().casefold()
-    return {"godkänn": APPROVE, "avslå": "Avslå"}.get(text, "")

@@ -8,13 +8,15 @@ from typing import Any
 import pandas as pd
 
 from alumni.config import Config
+from alumni.contract import CONTACT_LOG, Status, mandate_start
 from alumni.findings import Finding
 from alumni.rules.votes import propose_contacts, tally_votes
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import next_number
-from alumni.sheet.workbook import Workbook
+from alumni.sheet.store import Store
+from alumni.sheet.workbook import Workbook, load_workbook
 
-LOG = "Kontaktlogg"
+LOG = CONTACT_LOG.name
 
 
 @dataclass
@@ -27,11 +29,26 @@ class VotesReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def mandate_start(now: pd.Timestamp, month_day: str) -> pd.Timestamp:
-    """The latest start of a committee year (mandate) on or before `now`."""
-    month, day = (int(p) for p in month_day.split("-"))
-    start = pd.Timestamp(year=now.year, month=month, day=day, tz=now.tz)
-    return start if start <= now else start.replace(year=now.year - 1)
+@dataclass(frozen=True)
+class VotesResult:
+    """The tally of the sheet at `location`; votes not counted are problems in the sheet."""
+
+    location: str
+    now: pd.Timestamp
+    report: VotesReport
+
+    @property
+    def found_problems(self) -> bool:
+        return bool(self.report.findings)
+
+
+def run(config: Config, store: Store, now: pd.Timestamp) -> VotesResult:
+    """Tally the votes and append a Kontaktlogg row for each newly selected alumnus."""
+    wb = load_workbook(store.read(), config.timezone)
+    changes = ChangeSet()
+    report = select_alumni(wb, config, now, changes)
+    store.apply(changes)
+    return VotesResult(store.location, now, report)
 
 
 def select_alumni(
@@ -65,7 +82,7 @@ def select_alumni(
             "Projekt": row["Projekt"],
             "Alumn": row["Alumn"],
             "Kontaktperson": row["Kontaktperson"] or None,
-            "Status": "Ej kontaktad",
+            "Status": Status.NOT_CONTACTED,
         }
         number += 1
         changes.append(LOG, new)
