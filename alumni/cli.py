@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
+from alumni.clock import run_time
 from alumni.config import Config, load_config
 from alumni.errors import AlumniError, ConfigError
 from alumni.findings import Finding
 from alumni.lock import hold
-from alumni.output.sheet import render_checklist, render_votes
+from alumni.output import sheet
 from alumni.output.text import SHOWN_PROBLEMS, Masked, problems
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.store import Store
@@ -45,6 +47,172 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
+Option = tuple[str, dict[str, Any]]
+
+
+def _switch(name: str, text: str) -> Option:
+    return name, {"action": "store_true", "help": text}
+
+
+def _value(name: str, metavar: str, text: str, **kind: Any) -> Option:
+    return name, {"metavar": metavar, "help": text, **kind}
+
+
+class Command(NamedTuple):
+    """One subcommand as `alumni --help` and `alumni NAME --help` describe it."""
+
+    name: str
+    help: str
+    description: str
+    options: tuple[Option, ...] = ()
+
+
+SEND = _switch("--send", "send the notices that are due")
+COMMON = (
+    _value("--config", "PATH", "configuration file (default: $ALUMNI_CONFIG, then ./config.toml)"),
+    _value(
+        "--now",
+        "TIME",
+        "run as if it were this local time, e.g. '2026-11-28 14:05' (for trying things out)",
+    ),
+)
+COMMAND_LINE = (
+    Command(
+        "init",
+        "create the sheet's tabs, headers and colours",
+        "Create the local workbook with every tab and header, or add the missing tabs and "
+        "headers to a Google Sheet (existing data is never touched). Sets the colours for "
+        "late contact rounds and assessments once.",
+        (
+            _switch("--demo", "fill in realistic sample data"),
+            _switch(
+                "--force",
+                "replace an existing local workbook (the old file is kept as a .bak copy)",
+            ),
+        ),
+    ),
+    Command(
+        "check",
+        "list every problem in the sheet",
+        "Validate the whole sheet against its layout and print every problem as "
+        "'Tab!A1: what is wrong — what to do'. Writes nothing.",
+    ),
+    Command(
+        "daily",
+        "the daily job: checks, IDs, votes, applications, deadlines (notices with --send)",
+        "The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks "
+        "it, gives new rows their IDs, tallies the votes (`alumni votes`), assesses the "
+        "LinkedIn requests (`alumni applicants`), runs the deadline check (`alumni overdue`) "
+        "and writes the time of the run to the Översikt tab. With --send it also sends the "
+        "reminders, breach notices and the chair's daily summary that are due.",
+        (SEND,),
+    ),
+    Command(
+        "overdue",
+        "§3.2/§4: the 24-hour rule on Kontaktlogg (reminders and breaches with --send)",
+        "Flag every Kontaktlogg row (Svara senast, Status, Försening), record new breaches "
+        "in Överträdelser, and list the reminders and breach notices that are due. With "
+        "--send they go out, each exactly once (recorded in Påmind and Rapporterad).",
+        (SEND,),
+    ),
+    Command(
+        "applicants",
+        "§3.1: assess LinkedIn-group requests and print the chair's checklist",
+        "Assess every Ansökningar row without the chair's Beslut against the graduate "
+        "roster (Avgångsklass) and the programme and university given: Godkänn, Avslå or "
+        "Granska, with a reason (Bedömning, Motivering, Bedömd). Then print what to approve "
+        "in LinkedIn now, what to look at by hand, and approvals still waiting.",
+    ),
+    Command(
+        "votes",
+        "§3.2: tally the project groups' votes; log selected alumni with a contact person",
+        "Per project, each group member's latest vote per alumnus counts; an alumnus is "
+        "selected when more than half the group voted yes ([votes] majority). Each newly "
+        "selected alumnus gets one Kontaktlogg row with a proposed Kontaktperson (an active, "
+        "trained member of the group with the fewest open contacts). Ties and ignored votes "
+        "are reported.",
+    ),
+    Command(
+        "contact",
+        "§3.2: the formal first e-mail to selected alumni (dry run unless --send)",
+        "For Kontaktlogg rows not yet contacted, render the committee's formal template "
+        "(templates/alumni_contact.sv.j2 or .en.j2 by the alumnus's Språk), check it for "
+        "informal language, and with --send send it with Reply-To the contact person, "
+        "exactly once each, writing Kontaktad.",
+        (
+            _value("--project", "P", "only this project's rows"),
+            _switch("--send", "really send the messages"),
+            _value("--limit", "N", "send at most N messages", type=int),
+            _value("--test-to", "ADDRESS", "send one sample to ADDRESS only"),
+            _switch("--allow-informal", "send even if the language check objects"),
+        ),
+    ),
+    Command(
+        "lint",
+        "check e-mail templates for informal language",
+        "Check templates (default: every template in the templates folder) for informal "
+        "greetings and sign-offs, slang, emoji, '!!', shouting, and a missing greeting or "
+        "signature. The word lists are templates/lint/informal.sv.txt and .en.txt.",
+        (_value("templates", "TEMPLATE", "template files to check", nargs="*"),),
+    ),
+    Command(
+        "status",
+        "the committee's key figures on one screen (also written to Översikt)",
+        "Applications this year, invitations, selected alumni, open replies and the nearest "
+        "deadline, breaches this mandate, reply times (median and 90th percentile), gaps "
+        "against the policy (§3.1, §3.2 training, §5 revision, §6 signatures) and the last "
+        "successful daily run. The figures are written to the Översikt tab as well.",
+    ),
+    Command(
+        "report",
+        "a self-contained HTML page with the year's charts",
+        "One HTML page that works offline: reply times against the 24-hour line, breaches "
+        "per month, applications per graduation year (approved against rejected) and the "
+        "invitation-to-application conversion, with the tables behind them.",
+        (
+            _value("--year", "YYYY", "the year (default: this year)", type=int),
+            _value("--out", "FILE", "where to write it (default: report-YYYY.html)"),
+        ),
+    ),
+    Command(
+        "purge",
+        "remove personal data no longer needed (dry run unless --apply)",
+        "Lists, and with --apply removes, rejected applications older than [purge] "
+        "rejected_after_months and graduates' rows once their invitation year is over.",
+        (_switch("--apply", "really remove the rows listed"),),
+    ),
+    Command(
+        "schedule",
+        "run the daily job and the deadline check on time, until stopped",
+        "A long-running alternative to cron: the daily job at [schedule] daily_at (local "
+        "time of this computer), the deadline check every [schedule] overdue_every_minutes "
+        "and once at start. Logs every run; a failed run is logged and the next tick runs "
+        "again. Stops cleanly on SIGTERM or Ctrl-C. A lock file keeps it and cron from "
+        "running two jobs at once.",
+        (_switch("--send", "let the jobs send the notices that are due"),),
+    ),
+    Command(
+        "invite",
+        "§3.1: send the graduating class the sign-up link (dry run unless --send)",
+        "Send every graduate of the year in Avgångsklass the invitation to the LinkedIn "
+        "alumni group, exactly once each. Without --send nothing is sent: you see how many "
+        "would get it and the first message in full.",
+        (
+            _value("--year", "YYYY", "graduation year (default: this year)", type=int),
+            _switch("--send", "really send the messages"),
+            _value("--limit", "N", "send at most N messages in this run", type=int),
+            _value(
+                "--test-to", "ADDRESS", "send one sample message to ADDRESS only (e.g. yourself)"
+            ),
+            _switch(
+                "--resend-uncertain",
+                "also send to those whose earlier message may or may not have gone out (osäker)",
+            ),
+        ),
+    ),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="alumni",
@@ -58,221 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"alumni {_version()}")
-    _add_common(parser, None)
     # The same options after the command name, so `alumni daily --config x` works as well.
     common = _Parser(add_help=False)
-    _add_common(common, argparse.SUPPRESS)
+    for name, settings in COMMON:
+        parser.add_argument(name, default=None, **settings)
+        common.add_argument(name, default=argparse.SUPPRESS, **settings)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-
-    init = commands.add_parser(
-        "init",
-        parents=[common],
-        help="create the sheet's tabs, headers and colours",
-        description=(
-            "Create the local workbook with every tab and header, or add the missing tabs and "
-            "headers to a Google Sheet (existing data is never touched). Sets the colours for "
-            "late contact rounds and assessments once."
-        ),
-    )
-    init.add_argument("--demo", action="store_true", help="fill in realistic sample data")
-    init.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing local workbook (the old file is kept as a .bak copy)",
-    )
-    commands.add_parser(
-        "check",
-        parents=[common],
-        help="list every problem in the sheet",
-        description=(
-            "Validate the whole sheet against its layout and print every problem as "
-            "'Tab!A1: what is wrong — what to do'. Writes nothing."
-        ),
-    )
-    daily = commands.add_parser(
-        "daily",
-        parents=[common],
-        help="the daily job: checks, IDs, votes, applications, deadlines (notices with --send)",
-        description=(
-            "The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks "
-            "it, gives new rows their IDs, tallies the votes (`alumni votes`), assesses the "
-            "LinkedIn requests (`alumni applicants`), runs the deadline check (`alumni overdue`) "
-            "and writes the time of the run to the Översikt tab. With --send it also sends the "
-            "reminders, breach notices and the chair's daily summary that are due."
-        ),
-    )
-    daily.add_argument("--send", action="store_true", help="send the notices that are due")
-    overdue = commands.add_parser(
-        "overdue",
-        parents=[common],
-        help="§3.2/§4: the 24-hour rule on Kontaktlogg (reminders and breaches with --send)",
-        description=(
-            "Flag every Kontaktlogg row (Svara senast, Status, Försening), record new breaches "
-            "in Överträdelser, and list the reminders and breach notices that are due. With "
-            "--send they go out, each exactly once (recorded in Påmind and Rapporterad)."
-        ),
-    )
-    overdue.add_argument("--send", action="store_true", help="send the notices that are due")
-    commands.add_parser(
-        "applicants",
-        parents=[common],
-        help="§3.1: assess LinkedIn-group requests and print the chair's checklist",
-        description=(
-            "Assess every Ansökningar row without the chair's Beslut against the graduate "
-            "roster (Avgångsklass) and the programme and university given: Godkänn, Avslå or "
-            "Granska, with a reason (Bedömning, Motivering, Bedömd). Then print what to approve "
-            "in LinkedIn now, what to look at by hand, and approvals still waiting."
-        ),
-    )
-    commands.add_parser(
-        "votes",
-        parents=[common],
-        help="§3.2: tally the project groups' votes; log selected alumni with a contact person",
-        description=(
-            "Per project, each group member's latest vote per alumnus counts; an alumnus is "
-            "selected when more than half the group voted yes ([votes] majority). Each newly "
-            "selected alumnus gets one Kontaktlogg row with a proposed Kontaktperson (an active, "
-            "trained member of the group with the fewest open contacts). Ties and ignored votes "
-            "are reported."
-        ),
-    )
-    contact = commands.add_parser(
-        "contact",
-        parents=[common],
-        help="§3.2: the formal first e-mail to selected alumni (dry run unless --send)",
-        description=(
-            "For Kontaktlogg rows not yet contacted, render the committee's formal template "
-            "(templates/alumni_contact.sv.j2 or .en.j2 by the alumnus's Språk), check it for "
-            "informal language, and with --send send it with Reply-To the contact person, "
-            "exactly once each, writing Kontaktad."
-        ),
-    )
-    contact.add_argument("--project", metavar="P", help="only this project's rows")
-    contact.add_argument("--send", action="store_true", help="really send the messages")
-    contact.add_argument("--limit", type=int, metavar="N", help="send at most N messages")
-    contact.add_argument("--test-to", metavar="ADDRESS", help="send one sample to ADDRESS only")
-    contact.add_argument(
-        "--allow-informal", action="store_true", help="send even if the language check objects"
-    )
-    lint = commands.add_parser(
-        "lint",
-        parents=[common],
-        help="check e-mail templates for informal language",
-        description=(
-            "Check templates (default: every template in the templates folder) for informal "
-            "greetings and sign-offs, slang, emoji, '!!', shouting, and a missing greeting or "
-            "signature. The word lists are templates/lint/informal.sv.txt and .en.txt."
-        ),
-    )
-    lint.add_argument("templates", nargs="*", metavar="TEMPLATE", help="template files to check")
-    commands.add_parser(
-        "status",
-        parents=[common],
-        help="the committee's key figures on one screen (also written to Översikt)",
-        description=(
-            "Applications this year, invitations, selected alumni, open replies and the nearest "
-            "deadline, breaches this mandate, reply times (median and 90th percentile), gaps "
-            "against the policy (§3.1, §3.2 training, §5 revision, §6 signatures) and the last "
-            "successful daily run. The figures are written to the Översikt tab as well."
-        ),
-    )
-    report = commands.add_parser(
-        "report",
-        parents=[common],
-        help="a self-contained HTML page with the year's charts",
-        description=(
-            "One HTML page that works offline: reply times against the 24-hour line, breaches "
-            "per month, applications per graduation year (approved against rejected) and the "
-            "invitation-to-application conversion, with the tables behind them."
-        ),
-    )
-    report.add_argument("--year", type=int, metavar="YYYY", help="the year (default: this year)")
-    report.add_argument(
-        "--out", metavar="FILE", help="where to write it (default: report-YYYY.html)"
-    )
-    purge = commands.add_parser(
-        "purge",
-        parents=[common],
-        help="remove personal data no longer needed (dry run unless --apply)",
-        description=(
-            "Lists, and with --apply removes, rejected applications older than [purge] "
-            "rejected_after_months and graduates' rows once their invitation year is over."
-        ),
-    )
-    purge.add_argument("--apply", action="store_true", help="really remove the rows listed")
-    schedule = commands.add_parser(
-        "schedule",
-        parents=[common],
-        help="run the daily job and the deadline check on time, until stopped",
-        description=(
-            "A long-running alternative to cron: the daily job at [schedule] daily_at (local "
-            "time of this computer), the deadline check every [schedule] overdue_every_minutes "
-            "and once at start. Logs every run; a failed run is logged and the next tick runs "
-            "again. Stops cleanly on SIGTERM or Ctrl-C. A lock file keeps it and cron from "
-            "running two jobs at once."
-        ),
-    )
-    schedule.add_argument(
-        "--send", action="store_true", help="let the jobs send the notices that are due"
-    )
-    invite = commands.add_parser(
-        "invite",
-        parents=[common],
-        help="§3.1: send the graduating class the sign-up link (dry run unless --send)",
-        description=(
-            "Send every graduate of the year in Avgångsklass the invitation to the LinkedIn "
-            "alumni group, exactly once each. Without --send nothing is sent: you see how many "
-            "would get it and the first message in full."
-        ),
-    )
-    invite.add_argument(
-        "--year", type=int, metavar="YYYY", help="graduation year (default: this year)"
-    )
-    invite.add_argument("--send", action="store_true", help="really send the messages")
-    invite.add_argument(
-        "--limit", type=int, metavar="N", help="send at most N messages in this run"
-    )
-    invite.add_argument(
-        "--test-to",
-        metavar="ADDRESS",
-        help="send one sample message to ADDRESS only (e.g. yourself)",
-    )
-    invite.add_argument(
-        "--resend-uncertain",
-        action="store_true",
-        help="also send to those whose earlier message may or may not have gone out (osäker)",
-    )
+    for command in COMMAND_LINE:
+        sub = commands.add_parser(
+            command.name, parents=[common], help=command.help, description=command.description
+        )
+        for name, settings in command.options:
+            sub.add_argument(name, **settings)
     return parser
-
-
-def _add_common(parser: argparse.ArgumentParser, default: object) -> None:
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        default=default,
-        help="configuration file (default: $ALUMNI_CONFIG, then ./config.toml)",
-    )
-    parser.add_argument(
-        "--now",
-        metavar="TIME",
-        default=default,
-        help="run as if it were this local time, e.g. '2026-11-28 14:05' (for trying things out)",
-    )
-
-
-def _now(args: argparse.Namespace, config: Config) -> pd.Timestamp:
-    if not args.now:
-        return pd.Timestamp.now(tz=config.timezone).floor("s")
-    from alumni.timeparse import parse_time
-
-    try:
-        now = parse_time(args.now, config.timezone)
-    except ValueError:
-        now = None
-    if now is None:
-        raise ConfigError(f"--now {args.now!r} is not a time — write it as '2026-11-28 14:05'.")
-    return now
 
 
 def _say(text: str) -> None:
@@ -285,43 +252,26 @@ def _problems(findings: list[Finding], limit: int | None = None) -> None:
     _say(problems(findings, limit))
 
 
-def cmd_init(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.jobs.init import run_init
-
-    result = run_init(store, demo=args.demo, force=args.force, now=now.to_pydatetime())
-    if result.created:
-        print(f"Created {store.location} with {len(result.tabs_added)} tabs.")
-    elif result.tabs_added or result.headers_added:
-        print(f"Updated {store.location}; no existing cell was changed.")
-    else:
-        print(f"{store.location} already has every tab and header; nothing to add.")
-    if not result.created and result.tabs_added:
-        print(f"  Tabs added: {', '.join(result.tabs_added)}")
-    if result.headers_added:
-        print(f"  Headers added: {', '.join(result.headers_added)}")
-    if result.rows_added:
-        print(f"  Sample rows: {result.rows_added} (made-up people; addresses at example.org)")
-    if result.formatting_added:
-        print(
-            f"  Colours set: {len(result.formatting_added)} rules (late red, due soon amber, "
-            "assessments green/red/yellow)"
-        )
-    print("Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet.")
-    return OK
+SHEET_JOBS: dict[str, Callable[[Any], str]] = {
+    "init": sheet.render_init,
+    "check": sheet.render_check,
+    "applicants": sheet.render_applicants,
+    "votes": sheet.render_tally,
+    "lint": sheet.render_lint,
+    "status": sheet.render_status,
+    "report": sheet.render_report,
+    "purge": sheet.render_purge,
+}
+"""The commands whose job is `alumni.jobs.<command>.run`, and the renderer of its result."""
 
 
-def cmd_check(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.jobs.check import run_check
-
-    findings = run_check(store, config.timezone, now)
-    if not findings:
-        print(f"No problems in {store.location}.")
-        return OK
-    for finding in findings:
-        print(finding)
-    noun = "problem" if len(findings) == 1 else "problems"
-    print(f"{len(findings)} {noun} in {store.location}.")
-    return PROBLEMS
+def cmd_sheet_job(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    """Run `alumni.jobs.<command>` with the command's own options, print what it found."""
+    job = importlib.import_module(f"alumni.jobs.{args.command}")
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "config", "now")}
+    result = job.run(config, store, now, **options)
+    _say(SHEET_JOBS[args.command](result))
+    return PROBLEMS if result.found_problems else OK
 
 
 @contextlib.contextmanager
@@ -373,43 +323,11 @@ def _print_deadlines(report: Any, sent: bool) -> None:
 
 
 def _print_checklist(checklist: Any) -> None:
-    _say(render_checklist(checklist))
-
-
-def cmd_applicants(
-    args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp
-) -> int:
-    from alumni.jobs.applicants import assess
-    from alumni.sheet.ids import give_missing_ids
-    from alumni.sheet.workbook import load_workbook
-
-    wb = load_workbook(store.read(), config.timezone)
-    changes = ChangeSet()
-    give_missing_ids(wb, changes)
-    checklist = assess(wb, config, now, changes)
-    written = store.apply(changes)
-    print(f"Applications {now:%Y-%m-%d %H:%M} on {store.location}")
-    _print_checklist(checklist)
-    for skipped in written.skipped:
-        print(f"  Not written: {skipped}")
-    return OK
+    _say(sheet.render_checklist(checklist))
 
 
 def _print_votes(report: Any) -> None:
-    _say(render_votes(report))
-
-
-def cmd_votes(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.jobs.votes import select_alumni
-    from alumni.sheet.workbook import load_workbook
-
-    wb = load_workbook(store.read(), config.timezone)
-    changes = ChangeSet()
-    report = select_alumni(wb, config, now, changes)
-    store.apply(changes)
-    print(f"Votes {now:%Y-%m-%d %H:%M} on {store.location}: {len(report.added)} newly selected")
-    _print_votes(report)
-    return PROBLEMS if report.findings else OK
+    _say(sheet.render_votes(report))
 
 
 def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
@@ -466,94 +384,6 @@ def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.
         print(f"  Failed: {name}: {reason} — correct the address in Alumner.")
     waiting = report.problems or report.failed or report.uncertain
     return PROBLEMS if waiting else OK
-
-
-def cmd_lint(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from pathlib import Path
-
-    from alumni.jobs.contact import word_lists
-    from alumni.mail.lint import lint_template_file
-
-    lists = word_lists(config)
-    paths = [Path(p) for p in args.templates] or sorted(config.mail.templates.glob("*.j2"))
-    findings = []
-    for path in paths:
-        if not path.is_file():
-            raise ConfigError(f"{path}: no such template file.")
-        findings += lint_template_file(path, lists)
-    for finding in findings:
-        print(finding)
-    print(f"{len(paths)} templates checked, {len(findings)} findings.")
-    return PROBLEMS if findings else OK
-
-
-def cmd_status(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.contract import OVERVIEW
-    from alumni.jobs.status import compliance_gaps, last_run, status_figures
-    from alumni.sheet.workbook import load_workbook
-
-    wb = load_workbook(store.read(), config.timezone)
-    figures = status_figures(wb, config, now)
-    gaps = compliance_gaps(wb, config, now)
-    changes = ChangeSet()
-    for name, value in figures.items():
-        changes.set(OVERVIEW.name, name, "Värde", value)
-    store.apply(changes)
-    print(f"Status {now:%Y-%m-%d %H:%M} on {store.location}")
-    width = max(len(name) for name in figures)
-    for name, value in figures.items():
-        print(f"  {name:<{width}}  {value}")
-    print(f"  {'Senaste dagliga körning':<{width}}  {last_run(wb) or 'aldrig'}")
-    for gap in gaps:
-        print(f"  {gap.rule}: {gap.message}")
-    return OK
-
-
-def cmd_report(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from pathlib import Path
-
-    from alumni.report import build_report
-    from alumni.sheet.workbook import load_workbook
-
-    year = args.year or now.year
-    wb = load_workbook(store.read(), config.timezone)
-    page = build_report(wb, now, year, config.deadlines.reply_hours)
-    out = Path(args.out or f"report-{year}.html")
-    try:
-        out.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {out}: {exc.strerror} — choose another --out.") from exc
-    print(f"Wrote {out} ({len(page) // 1024 + 1} kB): open it in any browser; it works offline.")
-    return OK
-
-
-def cmd_purge(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.rules.purge import select_purge
-    from alumni.sheet.workbook import load_workbook
-
-    wb = load_workbook(store.read(), config.timezone)
-    items = select_purge(
-        wb["Ansökningar"],
-        wb["Avgångsklass"],
-        now,
-        rejected_after_months=config.purge.rejected_after_months,
-    )
-    verb = "Removing" if args.apply else "Would remove"
-    print(f"{verb} {len(items)} rows of personal data no longer needed:")
-    for item in items:
-        print(f"  {item.tab} {item.key} ({item.name}): {item.reason}")
-    if not args.apply:
-        if items:
-            print("Dry run: nothing was removed. Run `alumni purge --apply` to remove them.")
-        return OK
-    changes = ChangeSet()
-    for item in items:
-        changes.delete(item.tab, item.key)
-    result = store.apply(changes)
-    print(f"Removed {result.rows_deleted} rows.")
-    for skipped in result.skipped:
-        print(f"  Not removed: {skipped}")
-    return OK
 
 
 def cmd_overdue(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
@@ -730,18 +560,11 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], int]] = {
-    "init": cmd_init,
-    "check": cmd_check,
+    **dict.fromkeys(SHEET_JOBS, cmd_sheet_job),
     "daily": cmd_daily,
     "invite": cmd_invite,
     "overdue": cmd_overdue,
-    "applicants": cmd_applicants,
-    "votes": cmd_votes,
     "contact": cmd_contact,
-    "lint": cmd_lint,
-    "status": cmd_status,
-    "report": cmd_report,
-    "purge": cmd_purge,
 }
 
 
@@ -766,7 +589,7 @@ def _run(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "schedule":
             return cmd_schedule(args, config)
-        now = _now(args, config)
+        now = run_time(args.now, config.timezone)
         if args.command in LOCKED:
             # Cron's runs and `alumni schedule` never work on the sheet at the same time.
             with hold(config.schedule.lock, owner=f"alumni {args.command}"):

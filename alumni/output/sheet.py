@@ -1,11 +1,75 @@
-"""Renders the sheet jobs' results: checks, the chair's checklist, votes, status, purge, report."""
+"""Renders the sheet jobs' results: init, check, the chair's checklist, votes, status, purge,
+the report and the template lint.
+
+Each renderer returns the text to print without its last newline; "" means nothing to say.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from alumni.contract import Figure
+from alumni.output.text import join, plural
+
+if TYPE_CHECKING:
+    from alumni.jobs.applicants import ApplicantsResult, Checklist
+    from alumni.jobs.check import CheckResult
+    from alumni.jobs.init import InitResult
+    from alumni.jobs.lint import LintResult
+    from alumni.jobs.purge import PurgeResult
+    from alumni.jobs.report import ReportResult
+    from alumni.jobs.status import StatusResult
+    from alumni.jobs.votes import VotesReport, VotesResult
+
+NEXT_STEPS = "Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet."
 
 
-def render_checklist(checklist: Any) -> str:
+def render_init(result: InitResult) -> str:
+    """What `alumni init` created or added, and what to run next."""
+    added, where = result.added, result.location
+    if added.created:
+        lines = [f"Created {where} with {len(added.tabs_added)} tabs."]
+    elif added.tabs_added or added.headers_added:
+        lines = [f"Updated {where}; no existing cell was changed."]
+    else:
+        lines = [f"{where} already has every tab and header; nothing to add."]
+    if not added.created and added.tabs_added:
+        lines.append(f"  Tabs added: {', '.join(added.tabs_added)}")
+    if added.headers_added:
+        lines.append(f"  Headers added: {', '.join(added.headers_added)}")
+    if added.rows_added:
+        lines.append(
+            f"  Sample rows: {added.rows_added} (made-up people; addresses at example.org)"
+        )
+    if added.formatting_added:
+        lines.append(
+            f"  Colours set: {len(added.formatting_added)} rules (late red, due soon amber, "
+            "assessments green/red/yellow)"
+        )
+    lines.append(NEXT_STEPS)
+    return "\n".join(lines)
+
+
+def render_check(result: CheckResult) -> str:
+    """Every problem, one a line as 'Tab!A1: what — what to do', then how many."""
+    if not result.findings:
+        return f"No problems in {result.location}."
+    count = f"{plural(len(result.findings), 'problem')} in {result.location}."
+    return join(*(str(finding) for finding in result.findings), count)
+
+
+def render_status(result: StatusResult) -> str:
+    """The key figures as a two-column table, the last daily run and the policy gaps."""
+    width = max(len(name) for name in result.figures)
+    rows = [*result.figures.items(), (Figure.LAST_DAILY_RUN, result.last_run or "aldrig")]
+    return join(
+        f"Status {result.now:%Y-%m-%d %H:%M} on {result.location}",
+        *(f"  {name:<{width}}  {value}" for name, value in rows),
+        *(f"  {gap.rule}: {gap.message}" for gap in result.gaps),
+    )
+
+
+def render_checklist(checklist: Checklist) -> str:
     """The chair's application checklist: what to approve in LinkedIn, what to look at by hand."""
     counts = ", ".join(f"{k} {v}" for k, v in sorted(checklist.counts.items()))
     lines = [
@@ -24,7 +88,16 @@ def render_checklist(checklist: Any) -> str:
     return "\n".join(lines)
 
 
-def render_votes(report: Any) -> str:
+def render_applicants(result: ApplicantsResult) -> str:
+    """`alumni applicants`: the checklist under a heading, and any write that was skipped."""
+    return join(
+        f"Applications {result.now:%Y-%m-%d %H:%M} on {result.location}",
+        render_checklist(result.checklist),
+        *(f"  Not written: {skipped}" for skipped in result.skipped),
+    )
+
+
+def render_votes(report: VotesReport) -> str:
     """The vote tally's news: who was selected, ties, warnings, votes not counted ("" if none)."""
     lines = []
     for row in report.added:
@@ -37,3 +110,40 @@ def render_votes(report: Any) -> str:
     lines += [f"  Warning: {warning}" for warning in report.warnings]
     lines += [f"  Vote not counted: {finding}" for finding in report.findings]
     return "\n".join(lines)
+
+
+def render_tally(result: VotesResult) -> str:
+    """`alumni votes`: how many were newly selected, then the tally's news (`render_votes`)."""
+    return join(
+        f"Votes {result.now:%Y-%m-%d %H:%M} on {result.location}: "
+        f"{len(result.report.added)} newly selected",
+        render_votes(result.report),
+    )
+
+
+def render_purge(result: PurgeResult) -> str:
+    """The rows that go (or would go), and with --apply how many went and which could not."""
+    verb = "Removing" if result.applied else "Would remove"
+    lines = [f"{verb} {len(result.items)} rows of personal data no longer needed:"]
+    lines += [f"  {i.tab} {i.key} ({i.name}): {i.reason}" for i in result.items]
+    if not result.applied:
+        if result.items:
+            lines.append("Dry run: nothing was removed. Run `alumni purge --apply` to remove them.")
+        return "\n".join(lines)
+    lines.append(f"Removed {result.removed} rows.")
+    lines += [f"  Not removed: {skipped}" for skipped in result.skipped]
+    return "\n".join(lines)
+
+
+def render_report(result: ReportResult) -> str:
+    """Where the page is and how big (in kB, rounded up)."""
+    size = result.length // 1024 + 1
+    return f"Wrote {result.path} ({size} kB): open it in any browser; it works offline."
+
+
+def render_lint(result: LintResult) -> str:
+    """Every finding as 'file:line: what — what to write instead', then the counts."""
+    return join(
+        *(str(finding) for finding in result.findings),
+        f"{result.checked} templates checked, {len(result.findings)} findings.",
+    )
