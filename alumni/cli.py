@@ -50,6 +50,20 @@ class _Parser(argparse.ArgumentParser):
 Option = tuple[str, dict[str, Any]]
 
 
+class Command(NamedTuple):
+    """One subcommand as `alumni --help` and `alumni NAME --help` describe it."""
+
+    name: str
+    help: str
+    description: str
+    options: tuple[Option, ...]
+
+
+def _command(name: str, help: str, description: str, *options: Option) -> Command:
+    # Written across lines in the table below; argparse fills the text to the terminal anyway.
+    return Command(name, help, " ".join(description.split()), options)
+
+
 def _switch(name: str, text: str) -> Option:
     return name, {"action": "store_true", "help": text}
 
@@ -58,16 +72,6 @@ def _value(name: str, metavar: str, text: str, **kind: Any) -> Option:
     return name, {"metavar": metavar, "help": text, **kind}
 
 
-class Command(NamedTuple):
-    """One subcommand as `alumni --help` and `alumni NAME --help` describe it."""
-
-    name: str
-    help: str
-    description: str
-    options: tuple[Option, ...] = ()
-
-
-SEND = _switch("--send", "send the notices that are due")
 COMMON = (
     _value("--config", "PATH", "configuration file (default: $ALUMNI_CONFIG, then ./config.toml)"),
     _value(
@@ -76,141 +80,103 @@ COMMON = (
         "run as if it were this local time, e.g. '2026-11-28 14:05' (for trying things out)",
     ),
 )
+
+# A table: each command's name, its line in `alumni --help`, its description, its own options.
+# fmt: off
 COMMAND_LINE = (
-    Command(
-        "init",
+    _command("init",
         "create the sheet's tabs, headers and colours",
-        "Create the local workbook with every tab and header, or add the missing tabs and "
-        "headers to a Google Sheet (existing data is never touched). Sets the colours for "
-        "late contact rounds and assessments once.",
-        (
-            _switch("--demo", "fill in realistic sample data"),
-            _switch(
-                "--force",
-                "replace an existing local workbook (the old file is kept as a .bak copy)",
-            ),
-        ),
-    ),
-    Command(
-        "check",
+        """Create the local workbook with every tab and header, or add the missing tabs and headers
+        to a Google Sheet (existing data is never touched). Sets the colours for late contact
+        rounds and assessments once.""",
+        _switch("--demo", "fill in realistic sample data"),
+        _switch("--force",
+                "replace an existing local workbook (the old file is kept as a .bak copy)")),
+    _command("check",
         "list every problem in the sheet",
-        "Validate the whole sheet against its layout and print every problem as "
-        "'Tab!A1: what is wrong — what to do'. Writes nothing.",
-    ),
-    Command(
-        "daily",
+        """Validate the whole sheet against its layout and print every problem as 'Tab!A1: what is
+        wrong — what to do'. Writes nothing."""),
+    _command("daily",
         "the daily job: checks, IDs, votes, applications, deadlines (notices with --send)",
-        "The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks "
-        "it, gives new rows their IDs, tallies the votes (`alumni votes`), assesses the "
-        "LinkedIn requests (`alumni applicants`), runs the deadline check (`alumni overdue`) "
-        "and writes the time of the run to the Översikt tab. With --send it also sends the "
-        "reminders, breach notices and the chair's daily summary that are due.",
-        (SEND,),
-    ),
-    Command(
-        "overdue",
+        """The main job, run once a day by cron or `alumni schedule`: reads the sheet, checks it,
+        gives new rows their IDs, tallies the votes (`alumni votes`), assesses the LinkedIn
+        requests (`alumni applicants`), runs the deadline check (`alumni overdue`) and writes the
+        time of the run to the Översikt tab. With --send it also sends the reminders, breach
+        notices and the chair's daily summary that are due.""",
+        _switch("--send", "send the notices that are due")),
+    _command("overdue",
         "§3.2/§4: the 24-hour rule on Kontaktlogg (reminders and breaches with --send)",
-        "Flag every Kontaktlogg row (Svara senast, Status, Försening), record new breaches "
-        "in Överträdelser, and list the reminders and breach notices that are due. With "
-        "--send they go out, each exactly once (recorded in Påmind and Rapporterad).",
-        (SEND,),
-    ),
-    Command(
-        "applicants",
+        """Flag every Kontaktlogg row (Svara senast, Status, Försening), record new breaches in
+        Överträdelser, and list the reminders and breach notices that are due. With --send they
+        go out, each exactly once (recorded in Påmind and Rapporterad).""",
+        _switch("--send", "send the notices that are due")),
+    _command("applicants",
         "§3.1: assess LinkedIn-group requests and print the chair's checklist",
-        "Assess every Ansökningar row without the chair's Beslut against the graduate "
-        "roster (Avgångsklass) and the programme and university given: Godkänn, Avslå or "
-        "Granska, with a reason (Bedömning, Motivering, Bedömd). Then print what to approve "
-        "in LinkedIn now, what to look at by hand, and approvals still waiting.",
-    ),
-    Command(
-        "votes",
+        """Assess every Ansökningar row without the chair's Beslut against the graduate roster
+        (Avgångsklass) and the programme and university given: Godkänn, Avslå or Granska, with a
+        reason (Bedömning, Motivering, Bedömd). Then print what to approve in LinkedIn now, what
+        to look at by hand, and approvals still waiting."""),
+    _command("votes",
         "§3.2: tally the project groups' votes; log selected alumni with a contact person",
-        "Per project, each group member's latest vote per alumnus counts; an alumnus is "
-        "selected when more than half the group voted yes ([votes] majority). Each newly "
-        "selected alumnus gets one Kontaktlogg row with a proposed Kontaktperson (an active, "
-        "trained member of the group with the fewest open contacts). Ties and ignored votes "
-        "are reported.",
-    ),
-    Command(
-        "contact",
+        """Per project, each group member's latest vote per alumnus counts; an alumnus is selected
+        when more than half the group voted yes ([votes] majority). Each newly selected alumnus
+        gets one Kontaktlogg row with a proposed Kontaktperson (an active, trained member of the
+        group with the fewest open contacts). Ties and ignored votes are reported."""),
+    _command("contact",
         "§3.2: the formal first e-mail to selected alumni (dry run unless --send)",
-        "For Kontaktlogg rows not yet contacted, render the committee's formal template "
-        "(templates/alumni_contact.sv.j2 or .en.j2 by the alumnus's Språk), check it for "
-        "informal language, and with --send send it with Reply-To the contact person, "
-        "exactly once each, writing Kontaktad.",
-        (
-            _value("--project", "P", "only this project's rows"),
-            _switch("--send", "really send the messages"),
-            _value("--limit", "N", "send at most N messages", type=int),
-            _value("--test-to", "ADDRESS", "send one sample to ADDRESS only"),
-            _switch("--allow-informal", "send even if the language check objects"),
-        ),
-    ),
-    Command(
-        "lint",
+        """For Kontaktlogg rows not yet contacted, render the committee's formal template
+        (templates/alumni_contact.sv.j2 or .en.j2 by the alumnus's Språk), check it for informal
+        language, and with --send send it with Reply-To the contact person, exactly once each,
+        writing Kontaktad.""",
+        _value("--project", "P", "only this project's rows"),
+        _switch("--send", "really send the messages"),
+        _value("--limit", "N", "send at most N messages", type=int),
+        _value("--test-to", "ADDRESS", "send one sample to ADDRESS only"),
+        _switch("--allow-informal", "send even if the language check objects")),
+    _command("lint",
         "check e-mail templates for informal language",
-        "Check templates (default: every template in the templates folder) for informal "
-        "greetings and sign-offs, slang, emoji, '!!', shouting, and a missing greeting or "
-        "signature. The word lists are templates/lint/informal.sv.txt and .en.txt.",
-        (_value("templates", "TEMPLATE", "template files to check", nargs="*"),),
-    ),
-    Command(
-        "status",
+        """Check templates (default: every template in the templates folder) for informal greetings
+        and sign-offs, slang, emoji, '!!', shouting, and a missing greeting or signature. The
+        word lists are templates/lint/informal.sv.txt and .en.txt.""",
+        _value("templates", "TEMPLATE", "template files to check", nargs="*")),
+    _command("status",
         "the committee's key figures on one screen (also written to Översikt)",
-        "Applications this year, invitations, selected alumni, open replies and the nearest "
-        "deadline, breaches this mandate, reply times (median and 90th percentile), gaps "
-        "against the policy (§3.1, §3.2 training, §5 revision, §6 signatures) and the last "
-        "successful daily run. The figures are written to the Översikt tab as well.",
-    ),
-    Command(
-        "report",
+        """Applications this year, invitations, selected alumni, open replies and the nearest
+        deadline, breaches this mandate, reply times (median and 90th percentile), gaps against
+        the policy (§3.1, §3.2 training, §5 revision, §6 signatures) and the last successful
+        daily run. The figures are written to the Översikt tab as well."""),
+    _command("report",
         "a self-contained HTML page with the year's charts",
-        "One HTML page that works offline: reply times against the 24-hour line, breaches "
-        "per month, applications per graduation year (approved against rejected) and the "
-        "invitation-to-application conversion, with the tables behind them.",
-        (
-            _value("--year", "YYYY", "the year (default: this year)", type=int),
-            _value("--out", "FILE", "where to write it (default: report-YYYY.html)"),
-        ),
-    ),
-    Command(
-        "purge",
+        """One HTML page that works offline: reply times against the 24-hour line, breaches per
+        month, applications per graduation year (approved against rejected) and the
+        invitation-to-application conversion, with the tables behind them.""",
+        _value("--year", "YYYY", "the year (default: this year)", type=int),
+        _value("--out", "FILE", "where to write it (default: report-YYYY.html)")),
+    _command("purge",
         "remove personal data no longer needed (dry run unless --apply)",
-        "Lists, and with --apply removes, rejected applications older than [purge] "
-        "rejected_after_months and graduates' rows once their invitation year is over.",
-        (_switch("--apply", "really remove the rows listed"),),
-    ),
-    Command(
-        "schedule",
+        """Lists, and with --apply removes, rejected applications older than [purge]
+        rejected_after_months and graduates' rows once their invitation year is over.""",
+        _switch("--apply", "really remove the rows listed")),
+    _command("schedule",
         "run the daily job and the deadline check on time, until stopped",
-        "A long-running alternative to cron: the daily job at [schedule] daily_at (local "
-        "time of this computer), the deadline check every [schedule] overdue_every_minutes "
-        "and once at start. Logs every run; a failed run is logged and the next tick runs "
-        "again. Stops cleanly on SIGTERM or Ctrl-C. A lock file keeps it and cron from "
-        "running two jobs at once.",
-        (_switch("--send", "let the jobs send the notices that are due"),),
-    ),
-    Command(
-        "invite",
+        """A long-running alternative to cron: the daily job at [schedule] daily_at (local time of
+        this computer), the deadline check every [schedule] overdue_every_minutes and once at
+        start. Logs every run; a failed run is logged and the next tick runs again. Stops cleanly
+        on SIGTERM or Ctrl-C. A lock file keeps it and cron from running two jobs at once.""",
+        _switch("--send", "let the jobs send the notices that are due")),
+    _command("invite",
         "§3.1: send the graduating class the sign-up link (dry run unless --send)",
-        "Send every graduate of the year in Avgångsklass the invitation to the LinkedIn "
-        "alumni group, exactly once each. Without --send nothing is sent: you see how many "
-        "would get it and the first message in full.",
-        (
-            _value("--year", "YYYY", "graduation year (default: this year)", type=int),
-            _switch("--send", "really send the messages"),
-            _value("--limit", "N", "send at most N messages in this run", type=int),
-            _value(
-                "--test-to", "ADDRESS", "send one sample message to ADDRESS only (e.g. yourself)"
-            ),
-            _switch(
-                "--resend-uncertain",
-                "also send to those whose earlier message may or may not have gone out (osäker)",
-            ),
-        ),
-    ),
+        """Send every graduate of the year in Avgångsklass the invitation to the LinkedIn alumni
+        group, exactly once each. Without --send nothing is sent: you see how many would get it
+        and the first message in full.""",
+        _value("--year", "YYYY", "graduation year (default: this year)", type=int),
+        _switch("--send", "really send the messages"),
+        _value("--limit", "N", "send at most N messages in this run", type=int),
+        _value("--test-to", "ADDRESS", "send one sample message to ADDRESS only (e.g. yourself)"),
+        _switch("--resend-uncertain",
+                "also send to those whose earlier message may or may not have gone out (osäker)")),
 )
+# fmt: on
 
 
 def build_parser() -> argparse.ArgumentParser:
