@@ -1,7 +1,8 @@
-"""The sheet's tabs, headers, aliases and who owns each column: the product contract in code."""
+"""The product contract in code: the sheet's tabs, headers and owners, and the committee's words."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -229,11 +230,66 @@ TABS: tuple[Tab, ...] = (
 )
 TABS_BY_NAME: dict[str, Tab] = {t.name: t for t in TABS}
 
-_SPACES = re.compile(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+")
+ROW = "_row"
+"""The frame column the sheet reader adds: each row's 1-based row number in the sheet."""
+
+MIN_YEAR, MAX_YEAR = 1950, 2100
+"""The years a year cell (Examensår) may hold; anything outside is not read as a year."""
+
+FUTURE_SLACK = pd.Timedelta(minutes=5)
+"""How far past `now` a time people wrote may lie: the clocks of people, forms and the tool
+disagree a little, so only a time beyond this is "in the future"."""
+
+# Every character Python's str.isspace() accepts, plus the zero-width characters that
+# pasting from web pages and e-mails leaves around a value but that isspace() ignores.
+BLANK_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+    "\u180e\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
+def is_missing(value: object) -> bool:
+    """Tell whether a value is one of pandas' or Python's markers for "no value".
+
+    None, pd.NA, NaT and a float NaN all count; an empty string does not (see is_blank).
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return False
+
+
+def is_blank(value: object) -> bool:
+    """Tell whether a cell is empty: a missing value, or text that is only whitespace.
+
+    Whitespace includes the no-break space and the zero-width characters in BLANK_CHARS.
+    """
+    if isinstance(value, str):
+        return not value.strip(BLANK_CHARS)
+    return is_missing(value)
+
+
+def cell_text(value: object) -> str:
+    """A cell of a read frame as text without surrounding blanks, "" when it is blank."""
+    if isinstance(value, str):
+        return value.strip(BLANK_CHARS)
+    if is_missing(value):
+        return ""
+    return str(value).strip(BLANK_CHARS)
+
+
+_SPACES = re.compile(f"[{re.escape(BLANK_CHARS)}]+")
 
 
 def fold(text: str) -> str:
-    """Fold a tab or header name for matching: Unicode NFC, case and surrounding/inner spaces."""
+    """Fold text for comparing: Unicode NFC, no case, and any run of blanks (BLANK_CHARS) as
+    one space, none at the ends. Tab and header names, statuses, decisions and names compare
+    folded."""
     text = unicodedata.normalize("NFC", str(text))
     return _SPACES.sub(" ", text).strip().casefold()
 
@@ -400,9 +456,7 @@ def is_active(value: object) -> bool:
 
     Blank counts as active: the policy binds every member until someone writes that they left.
     """
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return True
-    if isinstance(value, str) and not value.strip():
+    if is_blank(value):
         return True
     try:
         return yes_no(value)
@@ -415,13 +469,13 @@ def active_mask(values: pd.Series) -> np.ndarray:
     return np.fromiter((is_active(v) for v in values), dtype=bool, count=len(values))
 
 
-def _month_day(month_day: str) -> tuple[int, int]:
+def parse_month_day(text: str) -> tuple[int, int]:
     """`MM-DD` as numbers; ValueError unless it is a day every year has (so not 02-29)."""
     try:
-        month, day = (int(part) for part in month_day.split("-"))
+        month, day = (int(part) for part in text.split("-"))
         pd.Timestamp(year=2001, month=month, day=day)
     except ValueError as error:
-        raise ValueError(f"expected a date as MM-DD, got {month_day!r}") from error
+        raise ValueError(f"expected a date as MM-DD, got {text!r}") from error
     return month, day
 
 
@@ -440,7 +494,7 @@ def mandate_start(now: pd.Timestamp, month_day: str = "09-01") -> pd.Timestamp:
 
     Raises ValueError for a `month_day` that is not a date in every year.
     """
-    month, day = _month_day(month_day)
+    month, day = parse_month_day(month_day)
     start = midnight(now.year, month, day, now.tzinfo)
     if start > now:
         start = midnight(now.year - 1, month, day, now.tzinfo)

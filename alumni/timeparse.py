@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import NaTType
 
-from alumni.sheet.cells import BLANK_CHARS, is_missing
+from alumni.contract import BLANK_CHARS, is_missing
 
 # Serial numbers count days since 1899-12-30 (Sheets' and Excel's epoch). Only 1970-01-01 up
 # to the end of 2099-12-31 is accepted: outside that a number in a date column is far more

@@ -12,18 +12,9 @@ import numpy as np
 import pandas as pd
 
 from alumni.addresses import check_address
-
-# Every character Python's str.isspace() accepts, plus the zero-width characters that
-# pasting from web pages and e-mails leaves around a value but that isspace() ignores.
-BLANK_CHARS = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
-    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000"
-    "\u180e\u200b\u200c\u200d\u2060\ufeff"
-)
+from alumni.contract import BLANK_CHARS, MAX_YEAR, MIN_YEAR, is_blank, is_missing, yes_no
 
 _YEAR_TEXT = re.compile(r"[0-9]{4}(?:\.0+)?")
-_YES_NO = {"ja": True, "yes": True, "true": True, "nej": False, "no": False, "false": False}
 _LANGUAGES = {
     "sv": "sv",
     "svenska": "sv",
@@ -32,33 +23,6 @@ _LANGUAGES = {
     "engelska": "en",
     "english": "en",
 }
-
-MIN_YEAR = 1950
-MAX_YEAR = 2100
-
-
-def is_missing(value: object) -> bool:
-    """Tell whether a value is one of pandas' or Python's markers for "no value".
-
-    None, pd.NA, NaT and a float NaN all count; an empty string does not (see is_blank).
-    """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    if isinstance(value, np.datetime64):
-        return bool(np.isnat(value))
-    return False
-
-
-def is_blank(value: object) -> bool:
-    """Tell whether a cell is empty: a missing value, or text that is only whitespace.
-
-    Whitespace includes the no-break space and the zero-width characters in BLANK_CHARS.
-    """
-    if isinstance(value, str):
-        return not value.strip(BLANK_CHARS)
-    return is_missing(value)
 
 
 def _format_clock(value: dt.datetime | dt.time) -> str:
@@ -154,23 +118,13 @@ def parse_years(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _parse_each(values, _year, "Int64")
 
 
-def _yes_no(value: object) -> bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, str):
-        answer = _YES_NO.get(value.strip(BLANK_CHARS).casefold())
-        if answer is not None:
-            return answer
-    raise ValueError("not yes/no")
-
-
 def parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Read a yes/no column (such as Aktiv or Röst) into the nullable "boolean" dtype.
 
     Ja/Nej and Yes/No in any case count, as do real booleans and the TRUE/FALSE text that a
     Sheets checkbox reads as; anything else is bad.
     """
-    return _parse_each(values, _yes_no, "boolean")
+    return _parse_each(values, yes_no, "boolean")
 
 
 def _email(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from alumni.contract import Owner, Tab, tab
+from alumni.contract import Owner, Tab, is_blank, tab
 from alumni.findings import Finding
 from alumni.sheet import cells
 from alumni.sheet.changes import ChangeSet
@@ -90,7 +90,7 @@ def complete_header(
     tab_: Tab, title: str, header: Sequence[object], columns: Mapping[str, int]
 ) -> list[CellWrite]:
     """Header cells for the contract columns not in `columns`, in row 1's first free cells."""
-    used = {i for i, v in enumerate(header) if not cells.is_blank(v)}
+    used = {i for i, v in enumerate(header) if not is_blank(v)}
     free = (i for i in range(len(header) + len(tab_.columns) + 1) if i not in used)
     return [
         CellWrite(title, 0, next(free), column.name)
@@ -170,7 +170,7 @@ class _TabPlanner:
             return
         owner = self.tab.column(name).owner
         old = self._cell(r, c)
-        if owner is Owner.FILL and not cells.is_blank(old):
+        if owner is Owner.FILL and not is_blank(old):
             return  # a person's value wins over the tool's proposal
         if not same_value(old, value):
             self.plan.writes.append(CellWrite(self.sheet.title, r, c, value))

@@ -11,7 +11,18 @@ from typing import Any
 import pandas as pd
 
 from alumni import timeparse
-from alumni.contract import TABS, Column, Kind, Owner, Tab, fold, match_column, match_tab
+from alumni.contract import (
+    ROW,
+    TABS,
+    Column,
+    Kind,
+    Owner,
+    Tab,
+    fold,
+    is_blank,
+    match_column,
+    match_tab,
+)
 from alumni.findings import Finding, a1
 from alumni.sheet import cells
 
@@ -32,9 +43,6 @@ class RawSheet:
 
 RawWorkbook = dict[str, RawSheet]
 """Every tab of a sheet by its title, in the sheet's order."""
-
-ROW = "_row"
-"""The frame column holding each row's 1-based sheet row number, for messages only."""
 
 
 @dataclass
@@ -60,7 +68,7 @@ class Layout:
 
 
 def blank_row(row: list[Cell]) -> bool:
-    return all(cells.is_blank(v) for v in row)
+    return all(is_blank(v) for v in row)
 
 
 def locate_tabs(raw: RawWorkbook) -> tuple[dict[str, str | None], list[Finding]]:
@@ -156,7 +164,7 @@ def resolve_layout(tab: Tab, sheet: RawSheet | None) -> Layout:
         guess = _closest(column.name, list(unknown.values()), spellings)
         # Point at the first free cell of row 1: where the header can go.
         where: int | None = (
-            max((i for i, v in enumerate(header) if not cells.is_blank(v)), default=-1) + 1
+            max((i for i, v in enumerate(header) if not is_blank(v)), default=-1) + 1
         )
         if guess:
             hint = f"did you mean '{guess}'? Rename it to '{column.name}'"
