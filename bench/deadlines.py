@@ -14,7 +14,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alumni.rules.deadlines import STATUSES, flag_overdue
+from alumni.contract import Status
+from alumni.rules.deadlines import flag_overdue
 
 TZ = "Europe/Stockholm"
 NOW = pd.Timestamp("2026-11-28 14:05", tz=TZ)
@@ -81,7 +82,7 @@ def measure(rows: int = 100_000, runs: int = 5) -> dict[str, float]:
     counts = result["Status"].value_counts()
     figures = {"rows": float(rows), "best_s": best, "rows_per_s": rows / best}
     figures.update(
-        {status or "ej flaggad": float(counts.get(status, 0)) for status in (*STATUSES, "")}
+        {status or "ej flaggad": float(counts.get(status, 0)) for status in (*Status.ALL, "")}
     )
     return figures
 
@@ -95,7 +96,7 @@ def main() -> None:
     print(
         "  statuses:    "
         + ", ".join(
-            f"{s or 'ej flaggad'} {figures[s or 'ej flaggad']:,.0f}" for s in (*STATUSES, "")
+            f"{s or 'ej flaggad'} {figures[s or 'ej flaggad']:,.0f}" for s in (*Status.ALL, "")
         )
     )
 

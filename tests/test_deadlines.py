@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alumni.rules.deadlines import STATUSES, flag_overdue
+from alumni.contract import Status
+from alumni.rules.deadlines import flag_overdue
 
 TZ = "Europe/Stockholm"
 NOW = pd.Timestamp("2026-11-28 14:05", tz=TZ)
@@ -295,7 +296,7 @@ def test_the_result_does_not_depend_on_row_order(data: st.DataObject, rows: list
 def test_a_flagged_row_has_exactly_one_status_and_the_rest_have_none(rows: list[Row]) -> None:
     result = flag_overdue(log(rows), NOW)
     flagged = result["flagged"]
-    assert result.loc[flagged, "Status"].isin(STATUSES).all()
+    assert result.loc[flagged, "Status"].isin(Status.ALL).all()
     assert (result.loc[~flagged, "Status"] == "").all()
     assert result.loc[~flagged, ["Svara senast", "Försening (h)"]].isna().all().all()
     late = result["Status"].isin(["Försenad", "Besvarad sent"])

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alumni.contract import TABS_BY_NAME, Kind, Owner
+from alumni.contract import TABS_BY_NAME, Kind, Owner, Status
 from alumni.demo import demo_rows
-from alumni.rules.deadlines import STATUSES as DEADLINE_STATUSES
 
 ZONE = ZoneInfo("Europe/Stockholm")
 
@@ -28,7 +27,7 @@ IDS = [n.strftime("%Y-%m-%d %H:%M") + (" fold1" if n.fold else "") for n in NOWS
 
 Rows = dict[str, list[dict[str, str | int | float | None]]]
 
-STATUSES = set(DEADLINE_STATUSES)
+STATUSES = set(Status.ALL)
 _TIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EMAIL = re.compile(r"[a-z0-9][a-z0-9.-]*@(?:student\.)?example\.org")

@@ -8,26 +8,8 @@ from datetime import tzinfo
 import numpy as np
 import pandas as pd
 
-from alumni.checks import FUTURE_SLACK
+from alumni.contract import FUTURE_SLACK, Status
 
-STATUSES = (
-    "Ej kontaktad",
-    "Inväntar alumn",
-    "Svar krävs",
-    "Snart försenad",
-    "Försenad",
-    "Besvarad i tid",
-    "Besvarad sent",
-)
-(
-    NOT_CONTACTED,
-    WAITING,
-    REPLY_NEEDED,
-    DUE_SOON,
-    OVERDUE,
-    ANSWERED_IN_TIME,
-    ANSWERED_LATE,
-) = STATUSES
 NOT_FLAGGED = ""
 
 CONTACTED, REPLIED, ANSWERED = "Kontaktad", "Alumnen svarade", "Vi svarade"
@@ -37,7 +19,7 @@ DUE, STATUS, DELAY, FLAGGED = "Svara senast", "Status", "Försening (h)", "flagg
 # of exactly 3, 9, 15... minutes from landing on either side depending on float error.
 _TENTH_NS = 360 * 10**9
 _HALF_TENTH_NS = _TENTH_NS // 2
-_LABELS = np.array([*STATUSES, NOT_FLAGGED], dtype=object)
+_LABELS = np.array([*Status.ALL, NOT_FLAGGED], dtype=object)
 _CODES = {label: code for code, label in enumerate(_LABELS)}
 
 
@@ -76,7 +58,7 @@ def flag_overdue(
     aware. `now` must be aware, in any zone.
 
     Returns a frame with the index of `log` and the columns `Svara senast` (aware, in the
-    zone of the input, NaT without a reply), `Status` (object dtype: one of STATUSES, or "" for
+    zone of the input, NaT without a reply), `Status` (object dtype: one of Status.ALL, or "" for
     a row not flagged), `Försening (h)` (Float64, NA unless late) and `flagged` (bool).
     Raises ValueError for a naive `now` and for negative or non-finite hours.
     """
@@ -110,13 +92,13 @@ def flag_overdue(
     # The first mask that holds wins, so each later one may assume the earlier ones failed.
     rules = (
         (impossible, NOT_FLAGGED),
-        (~has_c, NOT_CONTACTED),
-        (~has_r, WAITING),
-        (overdue, OVERDUE),
-        (open_reply & (d - at <= warn), DUE_SOON),
-        (open_reply, REPLY_NEEDED),
-        (has_a & (a <= d), ANSWERED_IN_TIME),
-        (answered_late, ANSWERED_LATE),
+        (~has_c, Status.NOT_CONTACTED),
+        (~has_r, Status.AWAITING_ALUMNUS),
+        (overdue, Status.LATE),
+        (open_reply & (d - at <= warn), Status.DUE_SOON),
+        (open_reply, Status.REPLY_NEEDED),
+        (has_a & (a <= d), Status.ANSWERED_IN_TIME),
+        (answered_late, Status.ANSWERED_LATE),
     )
     choice = np.select(
         [mask for mask, _ in rules], [_CODES[status] for _, status in rules], _CODES[NOT_FLAGGED]

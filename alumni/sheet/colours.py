@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alumni.contract import Decision, Status
 from alumni.contract import tab as contract_tab
 from alumni.findings import column_letter
 from alumni.sheet.workbook import RawSheet, locate_tabs, resolve_layout
@@ -25,11 +26,11 @@ class ColourRule:
 RED, AMBER, GREEN, YELLOW = "F4CCCC", "FCE5CD", "D9EAD3", "FFF2CC"
 
 COLOUR_RULES: tuple[ColourRule, ...] = (
-    ColourRule("Kontaktlogg", "Status", "Försenad", RED, whole_row=True),
-    ColourRule("Kontaktlogg", "Status", "Snart försenad", AMBER, whole_row=True),
-    ColourRule("Ansökningar", "Bedömning", "Godkänn", GREEN, whole_row=False),
-    ColourRule("Ansökningar", "Bedömning", "Avslå", RED, whole_row=False),
-    ColourRule("Ansökningar", "Bedömning", "Granska", YELLOW, whole_row=False),
+    ColourRule("Kontaktlogg", "Status", Status.LATE, RED, whole_row=True),
+    ColourRule("Kontaktlogg", "Status", Status.DUE_SOON, AMBER, whole_row=True),
+    ColourRule("Ansökningar", "Bedömning", Decision.APPROVE, GREEN, whole_row=False),
+    ColourRule("Ansökningar", "Bedömning", Decision.REJECT, RED, whole_row=False),
+    ColourRule("Ansökningar", "Bedömning", Decision.REVIEW, YELLOW, whole_row=False),
 )
 
 
