@@ -7,7 +7,14 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from alumni.contract import COMMITTEE, CONTACT_LOG, GRADUATES, PROJECT_GROUPS, Tab
+from alumni.contract import (
+    COMMITTEE,
+    CONTACT_LOG,
+    GRADUATES,
+    PROJECT_GROUPS,
+    Tab,
+    mandate_start,
+)
 from alumni.rules.compliance import (
     INVITATION,
     REVISION,
@@ -15,7 +22,6 @@ from alumni.rules.compliance import (
     TRAINING,
     Gap,
     check_compliance,
-    mandate_start,
 )
 from alumni.sheet.workbook import Cell, RawSheet, build_frame, resolve_layout
 

@@ -7,8 +7,15 @@ from datetime import tzinfo
 
 import pandas as pd
 
-from alumni.contract import fold
-from alumni.rules.invitations import SKICKAD
+from alumni.contract import (
+    InviteStatus,
+    active_mask,
+    fold,
+    fold_all,
+    mandate_start,
+    midnight,
+    parse_month_day,
+)
 from alumni.timeparse import SWEDISH_MONTHS
 
 TRAINING = "§3.2 utbildning"
@@ -30,36 +37,6 @@ class Gap:
     rule: str  # TRAINING, SIGNATURE, REVISION or INVITATION
     who: str  # a member's name as written in Utskott, or "" for committee-wide gaps
     message: str  # one Swedish sentence
-
-
-def _month_day(month_day: str) -> tuple[int, int]:
-    """`MM-DD` as numbers; ValueError unless it is a day every year has (so not 02-29)."""
-    try:
-        month, day = (int(part) for part in month_day.split("-"))
-        pd.Timestamp(year=2001, month=month, day=day)
-    except ValueError as error:
-        raise ValueError(f"expected a date as MM-DD, got {month_day!r}") from error
-    return month, day
-
-
-def _midnight(year: int, month: int, day: int, zone: tzinfo | None) -> pd.Timestamp:
-    day_start = pd.Timestamp(year=year, month=month, day=day)
-    if zone is None:
-        return day_start
-    # Some zones skip midnight on their summer-time day; the day then starts at the gap's end.
-    return day_start.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
-
-
-def mandate_start(now: pd.Timestamp, month_day: str = "09-01") -> pd.Timestamp:
-    """The latest `month_day` (MM-DD) on or before `now`, at midnight in `now`'s zone.
-
-    Raises ValueError for a `month_day` that is not a date in every year.
-    """
-    month, day = _month_day(month_day)
-    start = _midnight(now.year, month, day, now.tzinfo)
-    if start > now:
-        start = _midnight(now.year - 1, month, day, now.tzinfo)
-    return start
 
 
 def check_compliance(
@@ -111,7 +88,7 @@ def _day(at: pd.Timestamp, zone: tzinfo) -> pd.Timestamp:
     """Midnight of `at`'s calendar day in `zone`; a naive `at` is a local time there."""
     at = pd.Timestamp(at)
     local = at.tz_localize(zone) if at.tzinfo is None else at.tz_convert(zone)
-    return _midnight(local.year, local.month, local.day, zone)
+    return midnight(local.year, local.month, local.day, zone)
 
 
 def _days(values: pd.Series, zone: tzinfo) -> list[pd.Timestamp | None]:
@@ -120,10 +97,9 @@ def _days(values: pd.Series, zone: tzinfo) -> list[pd.Timestamp | None]:
 
 
 def _active_members(committee: pd.DataFrame) -> pd.DataFrame:
-    """Active members with a name: an empty `Aktiv` counts as active, as the policy binds all."""
-    active = committee["Aktiv"].astype("boolean").fillna(True).to_numpy(dtype=bool)
-    named = committee["Namn"].map(lambda n: fold(n) != "" if isinstance(n, str) else False)
-    return committee[active & named.to_numpy(dtype=bool)]
+    """Active members (`is_active`: a blank `Aktiv` is active) with a name."""
+    named = (fold_all(committee["Namn"]) != "").to_numpy(dtype=bool)
+    return committee[active_mask(committee["Aktiv"]) & named]
 
 
 def _folded(values: pd.Series) -> set[str]:
@@ -212,16 +188,15 @@ def _revision(now: pd.Timestamp, start: pd.Timestamp, revised: pd.Timestamp | No
 
 
 def _invitation(graduates: pd.DataFrame, now: pd.Timestamp, invite_by: str) -> list[Gap]:
-    month, day = _month_day(invite_by)
-    if now < _midnight(now.year, month, day, now.tzinfo):
+    month, day = parse_month_day(invite_by)
+    if now < midnight(now.year, month, day, now.tzinfo):
         return []
     years = pd.to_numeric(graduates["Examensår"], errors="coerce").astype("Int64")
     this_year = graduates[(years == now.year).fillna(False).to_numpy(dtype=bool)]
     if this_year.empty:
         return []
     # The status, not `Inbjuden`, says whether it went out: a failed send also gets a time.
-    sent = this_year["Inbjudningsstatus"].map(lambda s: isinstance(s, str) and fold(s) == SKICKAD)
-    if sent.any():
+    if (fold_all(this_year["Inbjudningsstatus"]) == fold(InviteStatus.SENT)).any():
         return []
     return [
         Gap(
