@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rapidfuzz import fuzz
 
-from alumni.rules.eligibility import APPROVE, REJECT, REVIEW, assess_applications, normalise_name
+from alumni.contract import Decision
+from alumni.rules.eligibility import assess_applications, normalise_name
 
 TZ = "Europe/Stockholm"
 TARGET_S = 2.0
@@ -254,7 +255,10 @@ def measure(
         "double_loop_s": loop_s,
         "speedup": loop_s / best,
         "duplicates": float((result["duplicate_of"] != "").sum()),
-        **{label: float(counts.get(label, 0)) for label in (APPROVE, REVIEW, REJECT)},
+        **{
+            label: float(counts.get(label, 0))
+            for label in (Decision.APPROVE, Decision.REVIEW, Decision.REJECT)
+        },
     }
 
 
@@ -272,7 +276,10 @@ def main() -> None:
     )
     print(
         "  assessments:  "
-        + ", ".join(f"{label} {figures[label]:,.0f}" for label in (APPROVE, REVIEW, REJECT))
+        + ", ".join(
+            f"{label} {figures[label]:,.0f}"
+            for label in (Decision.APPROVE, Decision.REVIEW, Decision.REJECT)
+        )
         + f"; duplicates {figures['duplicates']:,.0f}"
     )
 

@@ -10,15 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alumni.rules.eligibility import (
-    APPROVE,
-    REJECT,
-    REVIEW,
-    Aliases,
-    assess_applications,
-    normalise_name,
-)
+from alumni.contract import Decision
+from alumni.rules.eligibility import Aliases, assess_applications, normalise_name
 from alumni.sheet.workbook import Cell, RawSheet, load_workbook
+
+APPROVE, REJECT, REVIEW = Decision.APPROVE, Decision.REJECT, Decision.REVIEW
 
 TZ = "Europe/Stockholm"
 APPLICATION_HEADER = [

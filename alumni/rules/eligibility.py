@@ -15,9 +15,8 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from alumni.addresses import is_email
-from alumni.sheet.cells import BLANK_CHARS, MAX_YEAR, MIN_YEAR, is_missing
+from alumni.contract import BLANK_CHARS, MAX_YEAR, MIN_YEAR, ROW, Decision, cell_text
 
-APPROVE, REJECT, REVIEW = "Godkänn", "Avslå", "Granska"
 ASSESSMENT, REASON, DUPLICATE_OF, HANDLED = "Bedömning", "Motivering", "duplicate_of", "handled"
 
 CANDIDATE_SCORE = 80.0
@@ -154,11 +153,12 @@ class Aliases:
     )
 
 
-def fold(text: str) -> list[str]:
+def name_words(text: str) -> list[str]:
     """The words of a text without case, accents or punctuation: "Öberg-Lind" → oberg, lind.
 
     Text is first brought to its compatibility form, so that full-width letters and a name
-    typed with decomposed accents (NFD, as some Macs paste it) read like any other.
+    typed with decomposed accents (NFD, as some Macs paste it) read like any other. Unlike
+    `contract.fold`, which compares whole cells, this takes a name apart for fuzzy matching.
     """
     text = unicodedata.normalize("NFKC", text).casefold().translate(_LETTERS)
     bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -166,12 +166,12 @@ def fold(text: str) -> list[str]:
 
 
 def normalise_name(name: str) -> str:
-    """A person's name as a key: folded like `fold` and with its words sorted.
+    """A person's name as a key: its `name_words`, sorted.
 
     Sorting makes "Öberg-Lind, Åsa", "Asa Oberg Lind" and "Åsa Öberg-Lind" the same key, so
     that the order of first and last names does not matter.
     """
-    return " ".join(sorted(fold(name)))
+    return " ".join(sorted(name_words(name)))
 
 
 def assess_applications(
@@ -228,7 +228,7 @@ def assess_applications(
         dup = duplicates.get(i)
         if dup is not None:
             original, approved = dup
-            verdict, why = REVIEW, f"Dubblett av {_earlier(apps, original)}"
+            verdict, why = Decision.REVIEW, f"Dubblett av {_earlier(apps, original)}"
             if approved:
                 why += ", redan godkänd i LinkedIn"
             duplicate_of[i], handled[i] = apps.ids[original], approved
@@ -254,7 +254,7 @@ def _assess(
 ) -> tuple[str, str]:
     """The assessment of one undecided, non-duplicate application, and its reason unpunctuated."""
     if not apps.names[i]:
-        return REVIEW, "Namn saknas"
+        return Decision.REVIEW, "Namn saknas"
     programme, university = apps.programmes[i], apps.universities[i]
     is_ie, other_programme = _judge(programme, aliases.programme, aliases.programme_words, aliases)
     is_ltu, other_university = _judge(
@@ -267,20 +267,23 @@ def _assess(
             return verdict, why
         # A graduate may type the programme oddly, but naming another university is a claim
         # the chair should see before anyone is let in.
-        joint = " men " if verdict == APPROVE else "; "
-        return REVIEW, f"{why}{joint}uppger lärosätet '{_quote(university)}'"
+        joint = " men " if verdict == Decision.APPROVE else "; "
+        return Decision.REVIEW, f"{why}{joint}uppger lärosätet '{_quote(university)}'"
 
     if other_programme:
-        return REJECT, f"Programmet '{_quote(programme)}' är inte Industriell ekonomi"
+        return Decision.REJECT, f"Programmet '{_quote(programme)}' är inte Industriell ekonomi"
     if other_university:
-        return REJECT, f"Lärosätet '{_quote(university)}' är inte Luleå tekniska universitet"
+        return (
+            Decision.REJECT,
+            f"Lärosätet '{_quote(university)}' är inte Luleå tekniska universitet",
+        )
     if is_ie and is_ltu:
-        return REVIEW, "Uppger Industriell ekonomi vid LTU men finns inte i Avgångsklass"
+        return Decision.REVIEW, "Uppger Industriell ekonomi vid LTU men finns inte i Avgångsklass"
     candidates = people.persons(names.candidates(i))
     if candidates:
         shown = "; ".join(people.label(p) for p in candidates[:_MAX_SHOWN])
-        return REVIEW, f"Trolig match: {shown}"
-    return REVIEW, "Ingen träff i Avgångsklass"
+        return Decision.REVIEW, f"Trolig match: {shown}"
+    return Decision.REVIEW, "Ingen träff i Avgångsklass"
 
 
 def _on_roster(
@@ -289,21 +292,21 @@ def _on_roster(
     """What the roster says about one application, or None when nobody there matches."""
     by_mail = people.by_email.get(apps.emails[i]) if apps.emails[i] else None
     if by_mail is not None:
-        return APPROVE, f"Finns i Avgångsklass{people.year_text(by_mail)} (e-post)"
+        return Decision.APPROVE, f"Finns i Avgångsklass{people.year_text(by_mail)} (e-post)"
     # Namesakes are common (and Johan scores 91 against Johanna), so only an equal name of
     # exactly one person, with that person's year, is enough to approve.
     for rows, check in ((names.equal(i), "examensår"), (names.close(i), "namnet")):
         persons = people.persons(rows)
         if len(persons) > 1:
-            return REVIEW, f"Namnet passar flera i Avgångsklass: {people.listing(persons)}"
+            return Decision.REVIEW, f"Namnet passar flera i Avgångsklass: {people.listing(persons)}"
         if len(persons) == 1:
             person = persons[0]
             year = apps.years[i]
             if check == "examensår" and year is not None and year == people.years[person]:
-                return APPROVE, (
+                return Decision.APPROVE, (
                     f"Finns i Avgångsklass{people.year_text(person)} (namn och examensår)"
                 )
-            return REVIEW, f"Trolig match: {people.label(person)}; kontrollera {check}"
+            return Decision.REVIEW, f"Trolig match: {people.label(person)}; kontrollera {check}"
     return None
 
 
@@ -324,7 +327,9 @@ def _judge(
     text: str, spellings: Sequence[str], words: Sequence[str], aliases: Aliases
 ) -> tuple[bool, bool]:
     """Whether a free text names the one we want, and whether it clearly names another."""
-    return _judge_folded(tuple(fold(text)), tuple(spellings), tuple(words), tuple(aliases.filler))
+    return _judge_folded(
+        tuple(name_words(text)), tuple(spellings), tuple(words), tuple(aliases.filler)
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -336,7 +341,7 @@ def _judge_folded(
 ) -> tuple[bool, bool]:
     if not tokens:
         return False, False
-    if any(_names(tokens, tuple(fold(alias)), filler) for alias in spellings):
+    if any(_names(tokens, tuple(name_words(alias)), filler) for alias in spellings):
         return True, False
     telling = [t for t in tokens if t not in filler and not t.isdigit()]
     short = {w for w in words if len(w) <= _SHORT}
@@ -406,7 +411,7 @@ class _Roster:
         # independent of how the chair sorted the tab.
         self.by_email: dict[str, int] = {}
         for i in sorted(range(len(self.ids)), key=lambda i: (self.ids[i], i), reverse=True):
-            key = _email_key(_text(frame["E-post"].iat[i]) if "E-post" in frame else "")
+            key = _email_key(cell_text(frame["E-post"].iat[i]) if "E-post" in frame else "")
             if key:
                 self.by_email[key] = i
 
@@ -560,7 +565,7 @@ def _arrival(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
     if "Tidstämpel" in frame:
         times = pd.to_datetime(frame["Tidstämpel"], errors="coerce", utc=True, format="mixed")
         stamps = [None if pd.isna(t) else int(t.value) for t in times]
-    rows = _ints(frame["_row"]) if "_row" in frame else [None] * n
+    rows = _ints(frame[ROW]) if ROW in frame else [None] * n
     ids = _texts(frame, "ID")
     return [
         (s is None, s or 0, r is None, r or 0, ids[i])
@@ -568,24 +573,16 @@ def _arrival(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
     ]
 
 
-def _text(value: object) -> str:
-    if isinstance(value, str):
-        return value.strip(BLANK_CHARS)
-    if is_missing(value):
-        return ""
-    return str(value).strip(BLANK_CHARS)
-
-
 def _texts(frame: pd.DataFrame, column: str) -> list[str]:
     if column not in frame:
         return [""] * len(frame)
-    return [_text(v) for v in frame[column].to_numpy(dtype=object)]
+    return [cell_text(v) for v in frame[column].to_numpy(dtype=object)]
 
 
 def _filled(frame: pd.DataFrame, column: str) -> list[bool]:
     if column not in frame:
         return [False] * len(frame)
-    return [bool(_text(v)) for v in frame[column].to_numpy(dtype=object)]
+    return [bool(cell_text(v)) for v in frame[column].to_numpy(dtype=object)]
 
 
 def _ints(values: pd.Series) -> list[int | None]:
@@ -600,7 +597,7 @@ def _years(frame: pd.DataFrame, column: str) -> list[int | None]:
     """A year column as numbers, with anything that is not a plausible year as None."""
     if column not in frame:
         return [None] * len(frame)
-    values = frame[column].astype(object).map(lambda v: _text(v) if isinstance(v, str) else v)
+    values = frame[column].astype(object).map(lambda v: cell_text(v) if isinstance(v, str) else v)
     return [y if y is not None and MIN_YEAR <= y <= MAX_YEAR else None for y in _ints(values)]
 
 
