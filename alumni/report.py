@@ -9,15 +9,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from alumni.contract import Decision, InviteStatus, final_decision, fold, fold_all
 from alumni.rules.deadlines import FLAGGED, flag_overdue
-from alumni.rules.eligibility import APPROVE, REJECT
 from alumni.sheet.workbook import Workbook
 from alumni.timeparse import SWEDISH_MONTHS
 
 EMPTY = "Inga uppgifter"
 MONTHS = SWEDISH_MONTHS
 APPROVED, REJECTED, UNDECIDED = "Godkända", "Avslagna", "Ej avgjorda"
-SENT = "skickad"
+_OUTCOMES = {Decision.APPROVE: APPROVED, Decision.REJECT: REJECTED}
 
 # Colours chosen to stay apart for red-green colour blindness (blue against orange).
 _BLUE, _ORANGE, _GREY = "#1f77b4", "#e6550d", "#9e9e9e"
@@ -98,22 +98,13 @@ def breaches_per_month(wb: Workbook, year: int) -> list[int]:
 
 
 def decisions(applications: pd.DataFrame) -> pd.Series:
-    """Each application's outcome: the chair's Beslut when set, else the tool's Bedömning.
+    """Each application's outcome (`final_decision`): the chair's Beslut when set, else the
+    tool's Bedömning.
 
     Gives APPROVED, REJECTED or UNDECIDED (Granska, or not yet assessed).
     """
-
-    def outcome(beslut: str, bedomning: str) -> str:
-        for text in (beslut, bedomning):
-            folded = str(text).strip().casefold()
-            if folded == APPROVE.casefold():
-                return APPROVED
-            if folded == REJECT.casefold():
-                return REJECTED
-        return UNDECIDED
-
     values = [
-        outcome(b, a)
+        _OUTCOMES.get(final_decision(b, a), UNDECIDED)
         for b, a in zip(applications["Beslut"], applications["Bedömning"], strict=True)
     ]
     return pd.Series(values, index=applications.index, dtype=object)
@@ -138,8 +129,8 @@ def applications_per_year(wb: Workbook) -> pd.DataFrame:
 def invitation_conversion(wb: Workbook, year: int) -> tuple[int, int, int]:
     """Invitations sent to the class of `year`, applications from that class, and approved."""
     grads = wb["Avgångsklass"]
-    status = grads["Inbjudningsstatus"].astype(str).str.strip().str.casefold()
-    invited = int(((grads["Examensår"] == year).fillna(False) & (status == SENT)).sum())
+    sent = fold_all(grads["Inbjudningsstatus"]) == fold(InviteStatus.SENT)
+    invited = int(((grads["Examensår"] == year).fillna(False) & sent).sum())
     apps = wb["Ansökningar"]
     of_class = (apps["Examensår"] == year).fillna(False).astype(bool)
     approved = int((of_class & (decisions(apps) == APPROVED)).sum())
