@@ -7,10 +7,16 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.sheet import cells
-
-REJECT = "avslå"
-SENT = "skickad"
+from alumni.contract import (
+    Decision,
+    InviteStatus,
+    cell_text,
+    final_decision,
+    fold,
+    is_blank,
+    is_missing,
+    read_decision,
+)
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,14 @@ def select_purge(
 def _rejected_applications(frame: pd.DataFrame, now: pd.Timestamp, months: int) -> list[PurgeItem]:
     items: list[PurgeItem] = []
     for _, row in frame.iterrows():
-        key = cells.clean_text(row.get("ID"))
+        key = cell_text(row.get("ID"))
         if not key or not _rejected(row):
             continue
         at: Any = row.get("Tidstämpel")
         what = "from"
-        if cells.is_missing(at):
+        if is_missing(at):
             at, what = row.get("Bedömd"), "assessed"
-        if cells.is_missing(at):
+        if is_missing(at):
             continue  # its age is unknown: keep it rather than guess
         at = pd.Timestamp(at)
         cutoff = _like(now, at) - pd.DateOffset(months=months)
@@ -64,7 +70,7 @@ def _rejected_applications(frame: pd.DataFrame, now: pd.Timestamp, months: int) 
                 PurgeItem(
                     "Ansökningar",
                     key,
-                    cells.clean_text(row.get("Namn")),
+                    cell_text(row.get("Namn")),
                     f"rejected application {what} {at:%Y-%m-%d}, "
                     f"older than {months} month{'s' if months != 1 else ''}",
                 )
@@ -73,34 +79,36 @@ def _rejected_applications(frame: pd.DataFrame, now: pd.Timestamp, months: int) 
 
 
 def _rejected(row: pd.Series) -> bool:
-    # The chair's decision overrides the tool's assessment, whatever it says.
-    decision = cells.clean_text(row.get("Beslut")).casefold()
-    if decision:
-        return decision == REJECT
-    return cells.clean_text(row.get("Bedömning")).casefold() == REJECT
+    decision = row.get("Beslut")
+    if not is_blank(decision):
+        # The chair's decision overrides the tool's assessment whatever it says: one the tool
+        # cannot read keeps the row until the chair corrects it (`alumni check` names it).
+        return read_decision(decision) == Decision.REJECT
+    return final_decision(decision, row.get("Bedömning")) == Decision.REJECT
 
 
 def _invited_graduates(frame: pd.DataFrame, now: pd.Timestamp) -> list[PurgeItem]:
     items: list[PurgeItem] = []
     for _, row in frame.iterrows():
-        key = cells.clean_text(row.get("ID"))
+        key = cell_text(row.get("ID"))
         raw_year: Any = row.get("Examensår")
-        if not key or cells.is_missing(raw_year):
+        if not key or is_missing(raw_year):
             continue
         year = int(raw_year)
         if year >= now.year:
             continue
-        status = cells.clean_text(row.get("Inbjudningsstatus")).casefold()
+        status = fold(cell_text(row.get("Inbjudningsstatus")))
         # Inbjuden counts only without a status: a failed or uncertain send also has a time,
         # and then the chair may still need the address to sort it out.
-        invited = status == SENT or (not status and not cells.is_missing(row.get("Inbjuden")))
+        sent = status == fold(InviteStatus.SENT)
+        invited = sent or (not status and not is_missing(row.get("Inbjuden")))
         if not invited:
             continue
         items.append(
             PurgeItem(
                 "Avgångsklass",
                 key,
-                cells.clean_text(row.get("Namn")),
+                cell_text(row.get("Namn")),
                 f"graduated {year} and invited; the invitation year is over",
             )
         )
