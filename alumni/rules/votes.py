@@ -10,9 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from alumni.contract import VOTES, fold
+from alumni.contract import ROW, VOTES, fold, is_active
 from alumni.findings import Finding
-from alumni.sheet.workbook import ROW
 
 TALLY_COLUMNS = ["Projekt", "Alumn", "alumn_id", "yes", "members"]
 PROPOSAL_COLUMNS = ["Projekt", "Alumn", "Kontaktperson"]
@@ -417,10 +416,8 @@ class _Committee:
         ):
             if not name or fold(name) in self._people:
                 continue
-            # A blank Aktiv means nobody has said the member left.
-            is_active = True if _missing(active) else bool(active)
             qualified = _on_or_after(trained, mandate_start) and not _missing(signed)
-            self._people[fold(name)] = _Person(fold(name), name, is_active, qualified)
+            self._people[fold(name)] = _Person(fold(name), name, is_active(active), qualified)
 
     def get(self, member: str) -> _Person | None:
         return self._people.get(fold(member))
