@@ -10,17 +10,25 @@ import numpy as np
 import pandas as pd
 
 from alumni import timeparse
-from alumni.contract import Kind, Owner, fold
+from alumni.contract import (
+    FUTURE_SLACK,
+    ROW,
+    Decision,
+    Kind,
+    Owner,
+    active_mask,
+    fold,
+    fold_all,
+    is_blank,
+)
 from alumni.findings import Finding, a1, sort_findings
 from alumni.sheet import cells
-from alumni.sheet.workbook import ROW, Sheet, Workbook
+from alumni.sheet.workbook import Sheet, Workbook
 
-FUTURE_SLACK = pd.Timedelta(minutes=5)  # clocks of people, forms and the tool disagree a little
 MAX_TEXT = 1_000
 QUOTE = 60  # the most of a value a message repeats
 FIRST_YEAR = 1970
 YEARS_AHEAD = 6  # a graduation year further ahead than this is a typo, not a plan
-DECISIONS = ("Godkänn", "Avslå")
 NAME_COLUMNS = frozenset({"Namn", "Medlem", "Röstande", "Alumn", "Kontaktperson", "Projekt"})
 
 # difflib compares a bad name with every known one; a sheet full of typos against a long
@@ -65,12 +73,6 @@ def _where(mask: pd.Series | np.ndarray) -> list[int]:
     if isinstance(mask, pd.Series):
         mask = mask.fillna(False).to_numpy(dtype=bool)
     return [int(pos) for pos in np.flatnonzero(mask)]
-
-
-def _fold(values: pd.Series) -> pd.Series:
-    """Names folded for comparison (case, NFC, spaces), once per distinct name."""
-    table = {v: fold(v) for v in pd.unique(values)}
-    return values.map(table).astype(object)
 
 
 def _repeats(key: pd.Series) -> list[tuple[int, int]]:
@@ -151,7 +153,7 @@ class _View:
     def folded(self, column: str) -> pd.Series:
         """A text column folded for comparing names (case, NFC, spaces)."""
         if column not in self._folded:
-            self._folded[column] = _fold(self.text(column))
+            self._folded[column] = fold_all(self.text(column))
         return self._folded[column]
 
     def raw_blank(self, column: str, positions: list[int]) -> list[int]:
@@ -165,7 +167,7 @@ class _View:
             return positions
         i = self.layout.columns[column]
         lines = [(pos, raw.rows[self.row(pos) - 1]) for pos in positions]
-        return [pos for pos, line in lines if i >= len(line) or cells.is_blank(line[i])]
+        return [pos for pos, line in lines if i >= len(line) or is_blank(line[i])]
 
     def empty(self, column: str) -> list[int]:
         """The positions of rows that have nothing in `column`, whatever its kind."""
@@ -502,7 +504,8 @@ def _committee(book: _Book, now: pd.Timestamp) -> list[Finding]:
             )
         )
     if view.has("Aktiv", "E-post"):
-        active = view.frame["Aktiv"].fillna(False).to_numpy(dtype=bool)
+        # A blank (or unreadable) Aktiv is active, as everywhere: the policy binds the member.
+        active = active_mask(view.frame["Aktiv"])
         for pos in view.empty("E-post"):
             if not active[pos]:
                 continue
@@ -524,13 +527,13 @@ def _decisions(book: _Book, now: pd.Timestamp) -> list[Finding]:
     if not view.has("Beslut"):
         return []
     values = view.text("Beslut")
-    bad = (values != "") & ~view.folded("Beslut").isin({fold(d) for d in DECISIONS})
+    bad = (values != "") & ~view.folded("Beslut").isin({fold(d) for d in Decision.CHAIR})
     return [
         view.finding(
             pos,
             "Beslut",
             f"{_quote(values.iat[pos])} is not a decision",
-            f"write {DECISIONS[0]} or {DECISIONS[1]}, or leave it empty",
+            f"write {Decision.APPROVE} or {Decision.REJECT}, or leave it empty",
         )
         for pos in _where(bad)
     ]

@@ -348,7 +348,8 @@ CASES: list[tuple[str, list[Edit], list[str]]] = [
     # the committee
     (
         "a member listed twice",
-        [("Utskott", 4, "Namn", " ÅSA ÖBERG")],
+        # The new row's blank Aktiv makes it active, so it gets an address too.
+        [("Utskott", 4, "Namn", " ÅSA ÖBERG"), ("Utskott", 4, "E-post", "asa.o@example.se")],
         [
             "Utskott!A4: 'ÅSA ÖBERG' is also in row 2 — "
             "keep one row per member, or tell them apart (e.g. a surname initial)"
@@ -357,6 +358,14 @@ CASES: list[tuple[str, list[Edit], list[str]]] = [
     (
         "an active member without e-mail",
         [("Utskott", 3, "E-post", "")],
+        [
+            "Utskott!B3: 'Bo Ek' is active but has no e-mail — "
+            "add their address; the tool cannot remind them without one"
+        ],
+    ),
+    (
+        "a blank Aktiv is active, as everywhere else, so the member needs an e-mail",
+        [("Utskott", 3, "E-post", ""), ("Utskott", 3, "Aktiv", "")],
         [
             "Utskott!B3: 'Bo Ek' is active but has no e-mail — "
             "add their address; the tool cannot remind them without one"
