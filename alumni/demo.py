@@ -6,11 +6,14 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
+from alumni.contract import Decision, InviteStatus, Role, mandate_start
+
 Value = str | int | float | None
 Row = dict[str, Value]
 
 DEFAULT_ZONE = ZoneInfo("Europe/Stockholm")
-MANDATE_START = (9, 1)  # month, day: the committee's year starts on 1 September
 REPLY_HOURS = 24  # the policy's reply rule, needed to date the old breach consistently
 
 ORDFORANDE = "Åsa Öberg-Lind"
@@ -88,8 +91,7 @@ class _Clock:
         self.now = now.astimezone(UTC).replace(second=0, microsecond=0)
         self.today = self.now.astimezone(self.zone).date()
         self.year = self.today.year
-        start = date(self.year, *MANDATE_START)
-        self.mandate_start = start if self.today >= start else date(self.year - 1, *MANDATE_START)
+        self.mandate_start = mandate_start(pd.Timestamp(self.now).tz_convert(self.zone)).date()
 
     def ago(self, hours: float) -> datetime:
         return self.now - timedelta(hours=hours)
@@ -152,7 +154,7 @@ def _graduates(clock: _Clock) -> list[Row]:
         }
         if invited:
             row["Inbjuden"] = clock.text(clock.day_at(14, f"09:{number:02d}"))
-            row["Inbjudningsstatus"] = "skickad"
+            row["Inbjudningsstatus"] = InviteStatus.SENT
         rows.append(row)
     return rows
 
@@ -179,7 +181,10 @@ def _applications(clock: _Clock) -> list[Row]:
     rows: list[Row] = [
         # invited graduate, same address as in Avgångsklass, already let into the group
         form(13, "20:14", "Ebba Lundström", _email("Ebba Lundström", student), indek, ltu, year)
-        | {"Beslut": "Godkänn", "Godkänd i LinkedIn": clock.date_text(clock.day_at(11, "12:00"))},
+        | {
+            "Beslut": Decision.APPROVE,
+            "Godkänd i LinkedIn": clock.date_text(clock.day_at(11, "12:00")),
+        },
         # typos in programme and university, address matches Avgångsklass
         form(
             12,
@@ -261,15 +266,15 @@ def _committee(clock: _Clock) -> list[Row]:
         return row
 
     return [
-        member(ORDFORANDE, "Ordförande", training, policy),
-        member(NARINGSLIV, "Näringslivsansvarig", training, policy),
-        member(BJORN, "Ledamot", training, policy),
-        member(ELIN, "Ledamot", makeup, policy),
-        member(OSKAR, "Ledamot", training, policy),
-        member(LINNEA, "Ledamot", None, clock.until_today(start + timedelta(days=24))),
+        member(ORDFORANDE, Role.CHAIR, training, policy),
+        member(NARINGSLIV, Role.BUSINESS, training, policy),
+        member(BJORN, Role.MEMBER, training, policy),
+        member(ELIN, Role.MEMBER, makeup, policy),
+        member(OSKAR, Role.MEMBER, training, policy),
+        member(LINNEA, Role.MEMBER, None, clock.until_today(start + timedelta(days=24))),
         member(
             GORAN,
-            "Ledamot",
+            Role.MEMBER,
             (previous + timedelta(days=10)).isoformat(),
             (previous + timedelta(days=3)).isoformat(),
             active=False,
