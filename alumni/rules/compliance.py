@@ -103,7 +103,7 @@ def _active_members(committee: pd.DataFrame) -> pd.DataFrame:
 
 
 def _folded(values: pd.Series) -> set[str]:
-    return {fold(v) for v in values if isinstance(v, str) and fold(v)}
+    return set(fold_all(values)) - {""}
 
 
 def _training(

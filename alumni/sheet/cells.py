@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from alumni.addresses import check_address
-from alumni.contract import BLANK_CHARS, MAX_YEAR, MIN_YEAR, is_blank, is_missing, yes_no
+from alumni.contract import BLANK_CHARS, MAX_YEAR, MIN_YEAR, fold, is_blank, is_missing, yes_no
 
 _YEAR_TEXT = re.compile(r"[0-9]{4}(?:\.0+)?")
 _LANGUAGES = {
@@ -150,7 +150,7 @@ def parse_emails(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _language(value: object) -> str:
     if isinstance(value, str):
-        language = _LANGUAGES.get(value.strip(BLANK_CHARS).casefold())
+        language = _LANGUAGES.get(fold(value))
         if language is not None:
             return language
     raise ValueError("not a language")
