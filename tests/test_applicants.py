@@ -96,3 +96,43 @@ def test_the_daily_summary_carries_the_checklist(
     text = summary.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Ansökningar till LinkedIn-gruppen:" in text
     assert "- Godkänn nu: Oliver Åberg (https://www.linkedin.com/in/oliver-aberg-exempel)" in text
+
+
+def test_the_checklist_exact_output(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = alumni(capsys, "applicants")
+    assert (code, err) == (0, "")
+    assert out == (
+        f"Applications 2026-11-28 14:05 on {folder / 'alumni.xlsx'}\n"
+        "  Assessed: Avslå 2, Godkänn 4, Granska 3; decided by the chair: 1\n"
+        "  Approve now in LinkedIn (4):\n"
+        "    Oliver Åberg (AN-0002) https://www.linkedin.com/in/oliver-aberg-exempel\n"
+        "    Maja Fält (AN-0003) https://www.linkedin.com/in/maja-falt-exempel\n"
+        "    Isak Höglund (AN-0004) https://www.linkedin.com/in/isak-hoglund-exempel\n"
+        "    Lukas Schneider (AN-0009) https://www.linkedin.com/in/lukas-schneider-exempel\n"
+        "  Look at by hand (3):\n"
+        "    Oliver Åberg (AN-0007): Dubblett av AN-0002 (Oliver Åberg).\n"
+        "    Klara Nordén (AN-0008): Trolig match: Klara Nordén, Avgångsklass 2026; "
+        "kontrollera examensår.\n"
+        "    Sara Wikström (AN-0010): Uppger Industriell ekonomi vid LTU men finns inte i "
+        "Avgångsklass.\n"
+        "  Approved but still not in LinkedIn (3):\n"
+        "    Oliver Åberg (AN-0002), 12 days\n"
+        "    Maja Fält (AN-0003), 9 days\n"
+        "    Isak Höglund (AN-0004), 9 days\n"
+    )
+
+
+@pytest.mark.parametrize("written", ["GODKÄNN", " godkänn ", "Godkänn"])
+def test_the_chairs_decision_is_read_whatever_its_case_and_spaces(
+    folder: Path, capsys: pytest.CaptureFixture[str], written: str
+) -> None:
+    book = load_workbook(folder / "alumni.xlsx")
+    for row in book["Ansökningar"].iter_rows(min_row=2):
+        if row[1].value == "AN-0010":
+            row[11].value = written  # Beslut
+    book.save(folder / "alumni.xlsx")
+    out = alumni(capsys, "applicants")[1]
+    approve_now = out.split("Look at by hand")[0]
+    assert "    Sara Wikström (AN-0010) https://www.linkedin.com/in/sara-wikstrom-exempel" in (
+        approve_now.splitlines()
+    )

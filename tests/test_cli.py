@@ -59,6 +59,37 @@ def test_init_demo_then_daily_is_clean(folder: Path, capsys: pytest.CaptureFixtu
     assert alumni(capsys, "check")[:2] == (0, f"No problems in {folder / 'alumni.xlsx'}.\n")
 
 
+NEXT = "Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet.\n"
+
+
+def test_init_adds_only_what_is_missing_and_says_what(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book_path = folder / "alumni.xlsx"
+    assert alumni(capsys, "init") == (
+        0,
+        f"Created {book_path} with 9 tabs.\n"
+        "  Colours set: 5 rules (late red, due soon amber, assessments green/red/yellow)\n" + NEXT,
+        "",
+    )
+    assert alumni(capsys, "init") == (
+        0,
+        f"{book_path} already has every tab and header; nothing to add.\n" + NEXT,
+        "",
+    )
+    book = load_workbook(book_path)
+    del book["Röster"]
+    book["Alumner"]["H1"] = None  # Språk
+    book.save(book_path)
+    assert alumni(capsys, "init") == (
+        0,
+        f"Updated {book_path}; no existing cell was changed.\n"
+        "  Tabs added: Röster\n"
+        "  Headers added: Alumner!Språk\n" + NEXT,
+        "",
+    )
+
+
 def test_check_lists_problems_sorted_and_exits_1(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

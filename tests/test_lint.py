@@ -19,6 +19,7 @@ from alumni.mail.lint import (
     load_word_lists,
 )
 from alumni.mail.render import Templates
+from tests.helpers import alumni
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
@@ -541,3 +542,47 @@ def test_a_rendered_message_is_held_to_its_own_language() -> None:
     assert lint_rendered("Invitation", text, TO, LISTS) == []
     found = lint_rendered("Invitation", text, TO, LISTS, language="sv")
     assert [f.phrase for f in found if f.kind == "informal"] == ["BA", "ba"]
+
+
+# --- `alumni lint`: exact output and exit status -----------------------------------------------
+
+
+def test_alumni_lint_on_the_shipped_templates_is_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
+    count = len(list(TEMPLATES.glob("*.j2")))
+    assert alumni(capsys, "lint") == (0, f"{count} templates checked, 0 findings.\n", "")
+
+
+def test_alumni_lint_names_each_finding_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
+    (tmp_path / "bad.sv.j2").write_text("Tjena!! 😀\nHej då\n", encoding="utf-8")
+    assert alumni(capsys, "lint", "bad.sv.j2") == (
+        1,
+        "bad.sv.j2:1: informal greeting 'Tjena' — write formally, e.g. 'Hej Anna,' / "
+        "'Med vänliga hälsningar'\n"
+        "bad.sv.j2:1: repeated '!!' — use a single '!' or '?'\n"
+        "bad.sv.j2:1: emoji '😀' — remove it; write formally, e.g. 'Hej Anna,' / "
+        "'Med vänliga hälsningar'\n"
+        "bad.sv.j2:2: no sign-off at the end — end with a sign-off such as "
+        "'Med vänliga hälsningar' and your name\n"
+        "1 templates checked, 4 findings.\n",
+        "",
+    )
+
+
+def test_alumni_lint_of_a_missing_file_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
+    assert alumni(capsys, "lint", "nosuch.j2") == (
+        2,
+        "",
+        "alumni: nosuch.j2: no such template file.\n",
+    )

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from alumni.cli import run
-from tests.helpers import alumni, demo_folder
+from tests.helpers import NOW, alumni, demo_folder
 
 ADDRESS = re.compile(r"[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9-]+\.[A-Za-z]{2,}")
 
@@ -107,3 +107,126 @@ def test_no_command_prints_a_whole_e_mail_address(
     ):
         _code, out, err = alumni(capsys, *command)
         assert not ADDRESS.search(out + err), (command, ADDRESS.findall(out + err))
+
+
+# --- exact output: the words a person sees, and the exit status ---------------------------------
+
+
+def test_status_prints_every_figure_in_one_aligned_table(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = alumni(capsys, "status")
+    assert (code, err) == (0, "")
+    assert out == (
+        f"Status 2026-11-28 14:05 on {folder / 'alumni.xlsx'}\n"
+        "  Ansökningar i år                           9\n"
+        "  Ansökningar i år, godkända                 1\n"
+        "  Ansökningar i år, avslagna                 0\n"
+        "  Ansökningar i år, att granska              0\n"
+        "  Inbjudningar 2026, skickade                3\n"
+        "  Inbjudningar 2026, misslyckade             0\n"
+        "  Inbjudningar 2026, osäkra                  0\n"
+        "  Utvalda alumner (rader i Kontaktlogg)      8\n"
+        "  Öppna svar                                 4\n"
+        "  Närmaste svarstid                          2026-11-26 14:05\n"
+        "  Överträdelser detta mandat                 1\n"
+        "  Överträdelser detta mandat, förklarade     1\n"
+        "  Överträdelser detta mandat, ej förklarade  0\n"
+        "  Svarstid median (h)                        17.5\n"
+        "  Svarstid 90:e percentil (h)                27.5\n"
+        "  Brister mot policyn                        2\n"
+        "  Senaste dagliga körning                    aldrig\n"
+        "  §3.2 utbildning: Linnéa Åkesson har inte gått septemberutbildningen "
+        "(mandatet från 2026-09-01).\n"
+        "  §5 revision: Policyn behöver revideras vid överlämningen "
+        "(senast reviderad 2020-09-19).\n"
+    )
+
+
+def test_status_names_the_last_daily_run_from_the_overview(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = load_workbook(folder / "alumni.xlsx")
+    book["Översikt"].append(["Senaste dagliga körning", "2026-11-27 06:00"])
+    book.save(folder / "alumni.xlsx")
+    out = alumni(capsys, "status")[1]
+    assert "  Senaste dagliga körning                    2026-11-27 06:00" in out.splitlines()
+
+
+def test_purge_with_nothing_to_remove_says_so_and_exits_0(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert alumni(capsys, "purge") == (
+        0,
+        "Would remove 0 rows of personal data no longer needed:\n",
+        "",
+    )
+
+
+GRADUATES_GONE = (
+    "  Avgångsklass AK-0001 (Ebba Lundström): graduated 2026 and invited; the invitation year is over\n"
+    "  Avgångsklass AK-0002 (Oliver Åberg): graduated 2026 and invited; the invitation year is over\n"
+    "  Avgångsklass AK-0003 (Lukas Schneider): graduated 2026 and invited; the invitation year is over\n"
+)
+
+
+def test_purge_dry_run_then_apply_then_again_exact_output(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = ["--now", "2027-06-01 10:00"]
+    before = (folder / "alumni.xlsx").read_bytes()
+    assert run([*later, "purge"]) == 0
+    assert capsys.readouterr().out == (
+        "Would remove 3 rows of personal data no longer needed:\n"
+        + GRADUATES_GONE
+        + "Dry run: nothing was removed. Run `alumni purge --apply` to remove them.\n"
+    )
+    assert (folder / "alumni.xlsx").read_bytes() == before  # a dry run writes nothing
+    assert run([*later, "purge", "--apply"]) == 0
+    assert capsys.readouterr().out == (
+        "Removing 3 rows of personal data no longer needed:\n"
+        + GRADUATES_GONE
+        + "Removed 3 rows.\n"
+    )
+    assert run([*later, "purge", "--apply"]) == 0
+    assert capsys.readouterr().out == (
+        "Removing 0 rows of personal data no longer needed:\nRemoved 0 rows.\n"
+    )
+
+
+def test_purge_lists_old_rejected_applications_before_graduates(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["--now", NOW, "applicants"]) == 0  # the tool's Avslå counts when Beslut is empty
+    capsys.readouterr()
+    assert run(["--now", "2028-06-01 10:00", "purge"]) == 0
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "Would remove 5 rows of personal data no longer needed:",
+        "  Ansökningar AN-0005 (Noah Sandström): rejected application from 2026-11-20, "
+        "older than 12 months",
+        "  Ansökningar AN-0006 (Wilma Forsberg): rejected application from 2026-11-22, "
+        "older than 12 months",
+    ]
+
+
+def test_report_names_the_file_and_its_size_in_whole_kilobytes(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = alumni(capsys, "report", "--year", "2025")
+    page = (folder / "report-2025.html").read_text(encoding="utf-8")
+    assert (code, err) == (0, "")
+    assert out == (
+        f"Wrote report-2025.html ({len(page) // 1024 + 1} kB): "
+        "open it in any browser; it works offline.\n"
+    )
+
+
+def test_a_report_that_cannot_be_written_exits_2_and_says_what_to_do(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = folder / "no such folder" / "r.html"
+    code, out, err = alumni(capsys, "report", "--out", str(target))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"alumni: cannot write {target}: No such file or directory — choose another --out.\n"
+    )

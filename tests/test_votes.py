@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from random import Random
 
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from alumni.rules.votes import PROPOSAL_COLUMNS, TALLY_COLUMNS, Tally, propose_contacts, tally_votes
 from alumni.sheet.workbook import RawSheet, load_workbook
+from tests.helpers import alumni, demo_folder
 
 TZ = "Europe/Stockholm"
 MANDATE = pd.Timestamp("2026-09-01", tz=TZ)
@@ -738,3 +741,40 @@ def test_frames_from_the_sheet_reader_with_the_columns_in_another_order() -> Non
         {"Projekt": "Mässa", "Alumn": "Anna Berg", "Kontaktperson": "Ada"}
     ]
     assert warnings == []
+
+
+# --- `alumni votes` on the demo sheet: exact output and exit status ------------------------------
+
+
+def test_alumni_votes_selects_once_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo_folder(tmp_path, monkeypatch)
+    capsys.readouterr()
+    head = f"Votes 2026-11-28 14:05 on {tmp_path / 'alumni.xlsx'}"
+    assert alumni(capsys, "votes") == (
+        0,
+        f"{head}: 1 newly selected\n"
+        "  Selected: Johan Åkerlund for Mentorskap (KL-0009), contact person Åsa Öberg-Lind\n",
+        "",
+    )
+    assert alumni(capsys, "votes") == (0, f"{head}: 0 newly selected\n", "")
+
+
+def test_alumni_votes_with_a_vote_not_counted_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo_folder(tmp_path, monkeypatch)
+    alumni(capsys, "votes")
+    book = openpyxl.load_workbook(tmp_path / "alumni.xlsx")
+    book["Röster"].append(
+        ["2026-11-27 10:00", "Mentorskap", "Johan Åkerlund", "Åsa Öberg-Lind", "kanske"]
+    )
+    book.save(tmp_path / "alumni.xlsx")
+    assert alumni(capsys, "votes") == (
+        1,
+        f"Votes 2026-11-28 14:05 on {tmp_path / 'alumni.xlsx'}: 0 newly selected\n"
+        "  Vote not counted: Röster!E39: the vote is neither yes nor no — the vote is not "
+        "counted; write Ja or Nej\n",
+        "",
+    )
