@@ -33,10 +33,10 @@ class Checklist:
     def lines(self) -> list[str]:
         """The checklist as lines of Swedish text, for the chair's daily summary."""
         out = [
-            f"Godkänn nu: {name} ({url or 'ingen LinkedIn-länk'})"
+            f"{Decision.APPROVE} nu: {name} ({url or 'ingen LinkedIn-länk'})"
             for _, name, url in self.approve_now
         ]
-        out += [f"Granska: {name} ({row_id}): {reason}" for row_id, name, reason in self.review]
+        out += [f"{Decision.REVIEW}: {name} ({key}): {why}" for key, name, why in self.review]
         out += [
             f"Ännu inte godkänd i LinkedIn efter {days} dagar: {name} ({row_id})"
             for row_id, name, days in self.waiting
