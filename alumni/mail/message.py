@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import email.policy
 import string
-import threading
 import unicodedata
-import weakref
 from datetime import datetime
 from email import headerregistry
 from email.headerregistry import Address
@@ -89,22 +87,9 @@ def _unsafe(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
 
 
-_WIRE: weakref.WeakKeyDictionary[EmailMessage, bytes] = weakref.WeakKeyDictionary()
-_WIRE_LOCK = threading.Lock()
-
-
 def wire_bytes(message: EmailMessage) -> bytes:
-    """The message as it goes over SMTP (CRLF line ends), serialized once and then reused.
-
-    A built message is not changed afterwards, so its bytes can be made ahead of sending.
-    """
-    with _WIRE_LOCK:
-        cached = _WIRE.get(message)
-    if cached is None:
-        cached = message.as_bytes(policy=email.policy.SMTP)
-        with _WIRE_LOCK:
-            _WIRE[message] = cached
-    return cached
+    """The message as it goes over SMTP or into an .eml file (CRLF line ends)."""
+    return message.as_bytes(policy=email.policy.SMTP)
 
 
 def from_committee(mail: MailConfig, **fields: Any) -> EmailMessage:
@@ -170,43 +155,7 @@ class _TextHeader(headerregistry.UniqueUnstructuredHeader, headerregistry.BaseHe
         return _fold(self.name, _text(str(self), _first_line_room(self.name)), policy)
 
 
-class _Registry(headerregistry.HeaderRegistry):
-    """The standard registry, remembering what it made.
-
-    The standard one builds a new class on every lookup and parses every value anew; a run
-    sends the same From, Subject, Date and Content-Type hundreds of times. Header objects are
-    immutable, so one parsed value serves every message.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._classes: dict[str, Any] = {}
-        self._parsed: dict[tuple[str, str], Any] = {}
-
-    def map_to_type(self, name: str, cls: Any) -> None:
-        super().map_to_type(name, cls)
-        self._classes.clear()
-        self._parsed.clear()
-
-    def __getitem__(self, name: str) -> Any:
-        cls = self._classes.get(name)
-        if cls is None:
-            cls = self._classes[name] = super().__getitem__(name)
-        return cls
-
-    def __call__(self, name: str, value: Any) -> Any:
-        if not isinstance(value, str):
-            return self[name](name, value)  # e.g. an Address: made per message anyway
-        key = (name, value)
-        header = self._parsed.get(key)
-        if header is None:
-            header = self[name](name, value)
-            if len(self._parsed) < 4096:  # a bound: names and addresses differ per message
-                self._parsed[key] = header
-        return header
-
-
-_HEADERS = _Registry()
+_HEADERS = headerregistry.HeaderRegistry()
 for _name in ("from", "to", "reply-to", "cc", "bcc"):
     _HEADERS.map_to_type(_name, _AddressHeader)
 for _name in ("subject", KEY_HEADER.lower()):

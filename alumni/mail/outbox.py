@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import email.policy
 import os
 import re
 import tempfile
@@ -13,6 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from alumni.mail.base import Mailer, MailError
+from alumni.mail.message import wire_bytes
 
 _SLUG_MAX = 40
 
@@ -36,7 +36,7 @@ class OutboxMailer(Mailer):
         return f"OutboxMailer({str(self.folder)!r})"
 
     def send(self, message: EmailMessage) -> None:
-        data = message.as_bytes(policy=email.policy.SMTP)
+        data = wire_bytes(message)
         stamp = _sent_at(message).strftime("%Y%m%d-%H%M%S")
         slug = _slug(message)
         try:
