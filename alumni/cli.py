@@ -7,7 +7,6 @@ import contextlib
 import importlib
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NamedTuple
@@ -20,8 +19,7 @@ from alumni.errors import AlumniError, ConfigError
 from alumni.findings import Finding
 from alumni.lock import hold
 from alumni.output import sheet
-from alumni.output.text import SHOWN_PROBLEMS, Masked, problems
-from alumni.sheet.changes import ChangeSet
+from alumni.output.text import Masked, problems
 from alumni.sheet.store import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
@@ -241,51 +239,19 @@ def cmd_sheet_job(args: argparse.Namespace, config: Config, store: Store, now: p
 
 
 @contextlib.contextmanager
-def _mailing(args: argparse.Namespace, config: Config, now: pd.Timestamp) -> Iterator[Any]:
-    """The notices' send path: a dry run, or with --send the journal and the mailer."""
+def _sending(
+    args: argparse.Namespace, config: Config, now: pd.Timestamp, test_to: str | None = None
+) -> Iterator[Any]:
+    """A mail job's send side: None for a dry run, a sample to `test_to`, or with --send the
+    journal (held for the run) and the mailer."""
     from alumni.clock import Clock
-    from alumni.jobs.overdue import Mailing
-    from alumni.mail.journal import Journal
-    from alumni.mail.open import open_mailer
+    from alumni.mail.batch import Sending
 
-    clock = Clock(now, real=not args.now)
-    if not args.send:
-        yield Mailing(config, clock)
+    if not (args.send or test_to):
+        yield None
         return
-    with Journal(config.mail.journal) as journal, open_mailer(config) as mailer:
-        yield Mailing(config, clock, mailer, journal)
-
-
-def _print_deadlines(report: Any, sent: bool) -> None:
-    from alumni.rules.deadlines import STATUSES
-
-    counts = ", ".join(f"{s} {report.statuses[s]}" for s in STATUSES if report.statuses[s])
-    print(f"  Kontaktlogg: {counts or 'no rows'}")
-    if report.unflagged:
-        print(
-            f"  Not flagged: {report.unflagged} rows with inconsistent times (see `alumni check`)"
-        )
-    for breach in report.new_breaches:
-        print(
-            f"  New breach {breach['id']}: {breach['contact_id']}, {breach['person']} → "
-            f"{breach['alumnus']}, {breach['hours_late'].replace(',', '.')} h late"
-        )
-    kinds = Counter(n.kind for n in report.notices)
-    if not kinds:
-        print("  Notices: none due.")
-    elif not sent:
-        listed = ", ".join(
-            f"{kinds[k]} {k}" for k in ("reminder", "breach", "report", "summary") if kinds[k]
-        )
-        print(f"  Notices due: {listed} — dry run, nothing sent (add --send).")
-    else:
-        done = report.outcomes
-        print(
-            f"  Notices: sent {done['sent']}, sent before {done['already']}, "
-            f"failed {done['failed']}, later {done['deferred']}, uncertain {done['uncertain']}."
-        )
-    for problem in report.problems:
-        print(f"  Problem: {problem}")
+    with Sending.open(config, Clock(now, real=not args.now), test_to) as sending:
+        yield sending
 
 
 def _print_checklist(checklist: Any) -> None:
@@ -297,210 +263,57 @@ def _print_votes(report: Any) -> None:
 
 
 def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.clock import Clock
-    from alumni.jobs import contact as job
-    from alumni.mail.journal import Journal
-    from alumni.mail.message import summary
-    from alumni.mail.open import open_mailer
-    from alumni.sheet.workbook import load_workbook
+    from alumni.jobs import contact
+    from alumni.output.mailing import render_contact, render_contact_plan
 
-    wb = load_workbook(store.read(), config.timezone)
-    report = job.prepare_contacts(wb, config, now, args.project)
-    print(f"First contacts: {len(report.outgoing)} to send.")
-    for problem in report.problems:
-        print(f"  Problem: {problem}")
-    for finding in report.informal:
-        print(f"  Informal: {finding}")
-    if report.informal and not args.allow_informal and (args.send or args.test_to):
-        print("Nothing was sent: correct the template, or add --allow-informal.")
-        return PROBLEMS
-    if args.test_to:
-        if not report.outgoing:
-            print("Nothing to send a sample of.")
-            return OK
-        message = report.outgoing[0].build()
-        del message["To"]
-        message["To"] = args.test_to
-        subject = str(message["Subject"])
-        del message["Subject"]
-        message["Subject"] = f"[Test] {subject}"
-        with open_mailer(config) as mailer:
-            mailer.send(message)
-        print(f"Sent one sample to {args.test_to}; nothing else was sent or written.")
-        return OK
-    if not args.send:
-        if report.outgoing:
-            print("The first message, as it would go out:")
-            print("-" * 72)
-            print(summary(report.outgoing[0].build()).rstrip())
-            print("-" * 72)
-            print("Dry run: nothing was sent. Run `alumni contact --send` to send them.")
-        return PROBLEMS if report.problems else OK
-    changes = ChangeSet()
-    with Journal(config.mail.journal) as journal, open_mailer(config) as mailer:
-        job.send_contacts(
-            report, config, mailer, journal, changes, Clock(now, real=not args.now), args.limit
+    with _sending(args, config, now, args.test_to) as sending:
+        result = contact.run(
+            config,
+            store,
+            now,
+            project=args.project,
+            sending=sending,
+            limit=args.limit,
+            allow_informal=args.allow_informal,
+            announce=lambda plan: _say(render_contact_plan(plan)),
         )
-    store.apply(changes)
-    print(
-        f"Sent {len(report.sent)}, failed {len(report.failed)}, uncertain {len(report.uncertain)}, "
-        f"later {len(report.deferred)}."
-    )
-    for name, reason in report.failed:
-        print(f"  Failed: {name}: {reason} — correct the address in Alumner.")
-    waiting = report.problems or report.failed or report.uncertain
-    return PROBLEMS if waiting else OK
+    _say(render_contact(result))
+    return PROBLEMS if result.found_problems else OK
 
 
-def cmd_overdue(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.jobs.overdue import run_overdue
+def cmd_notices(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    """`daily` and `overdue`: the job, with --send its notices, then what it found."""
+    from alumni.output import mailing
 
-    with _mailing(args, config, now) as mailing:
-        report, written = run_overdue(store, mailing, now)
-    print(f"Deadline check {now:%Y-%m-%d %H:%M} on {store.location}")
-    _print_deadlines(report, sent=args.send)
-    for skipped in written.skipped:
-        print(f"  Not written: {skipped}")
-    return PROBLEMS if report.problems or report.unflagged else OK
-
-
-def cmd_daily(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.jobs.daily import run_daily
-
-    with _mailing(args, config, now) as mailing:
-        report = run_daily(store, config.timezone, now, mailing)
-    print(f"Daily run {now:%Y-%m-%d %H:%M} on {store.location}")
-    print("  Rows: " + ", ".join(f"{tab} {n}" for tab, n in report.rows.items()))
-    if report.ids_given:
-        given = ", ".join(f"{tab} {n}" for tab, n in report.ids_given.items())
-        print(f"  IDs given to new rows: {given}")
-    for skipped in report.written.skipped:
-        print(f"  Not written: {skipped}")
-    if report.votes is not None:
-        _print_votes(report.votes)
-    if report.applicants is not None:
-        _print_checklist(report.applicants)
-    if report.deadlines is not None:
-        _print_deadlines(report.deadlines, sent=args.send)
-    print("  Översikt: heartbeat written.")
-    if report.problems:
-        noun = "problem" if len(report.problems) == 1 else "problems"
-        print(f"{len(report.problems)} {noun} in the sheet:")
-        _problems(report.problems, SHOWN_PROBLEMS)
-        return PROBLEMS
-    print("No problems in the sheet.")
-    return OK
+    job = importlib.import_module(f"alumni.jobs.{args.command}")
+    with _sending(args, config, now) as sending:
+        result = job.run(config, store, now, sending)
+    _say(getattr(mailing, f"render_{args.command}")(result))
+    return PROBLEMS if result.found_problems else OK
 
 
 def cmd_invite(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
-    from alumni.clock import Clock
-    from alumni.jobs import invite as job
-    from alumni.mail.journal import Journal
-    from alumni.mail.message import summary
-    from alumni.mail.open import open_mailer
-    from alumni.progress import progress_bar
+    from alumni.jobs import invite
+    from alumni.output.mailing import render_invite, render_invite_plan
+    from alumni.output.progress import progress_bar
 
-    year = args.year or now.year
     if args.limit is not None and args.limit < 1:
         raise ConfigError("--limit must be 1 or more.")
-    journal = Journal(config.mail.journal)
-    if not args.send:
-        wb = job.load_for_invite(store, config, write_ids=False)
-        report, _, problems = job.prepare(
-            wb, config, year, journal.entries(), now, args.resend_uncertain
+    # With --send, --test-to is not looked at: the run sends for real.
+    with _sending(args, config, now, None if args.send else args.test_to) as sending:
+        result = invite.run(
+            config,
+            store,
+            now,
+            year=args.year,
+            sending=sending,
+            limit=args.limit,
+            resend_uncertain=args.resend_uncertain,
+            announce=lambda plan: _say(render_invite_plan(plan)),
+            progress=progress_bar(),
         )
-        job.stop_on_problems(problems)
-        if args.test_to:
-            try:
-                message = job.test_message(report, config, year, now, args.test_to)
-            except ValueError as exc:
-                raise ConfigError(f"--test-to: {exc} — give one plain e-mail address.") from exc
-            with open_mailer(config) as mailer:
-                mailer.send(message)
-            print(f"Sent one sample invitation to {args.test_to} through {mailer.description}.")
-            print("Nothing was sent to the graduates and the sheet was not changed.")
-            return OK
-        _print_invite_plan(report, config)
-        if report.outgoing:
-            print(f"\nThe first message, as it would go out through {_mail_target(config)}:")
-            print("-" * 72)
-            print(summary(report.outgoing[0].message).rstrip())
-            print("-" * 72)
-            print("Dry run: nothing was sent. Run `alumni invite --send` to send them.")
-        return OK
-    with journal:
-        wb = job.load_for_invite(store, config, write_ids=True)
-        report, rows, problems = job.prepare(
-            wb, config, year, journal.entries(), now, args.resend_uncertain
-        )
-        job.stop_on_problems(problems)
-        _print_invite_plan(report, config)
-        changes = ChangeSet()
-        job.reconcile(rows, changes, config.timezone)
-        clock = Clock(now, real=not args.now)
-        with open_mailer(config) as mailer:
-            sender = job.Sender(store, mailer, journal, config, clock, progress=progress_bar())
-            sender.run(report, changes, args.limit)
-    return _print_invite_result(report)
-
-
-def _mail_target(config: Config) -> str:
-    if config.mail.backend == "outbox":
-        return f"the folder {config.mail.outbox} (.eml files; nothing leaves this computer)"
-    return f"{config.smtp.host}:{config.smtp.port}"
-
-
-def _print_invite_plan(report: object, config: Config) -> None:
-    from alumni.jobs.invite import InviteReport
-
-    assert isinstance(report, InviteReport)
-    print(
-        f"Invitations for {report.year}: {report.graduates} graduates in Avgångsklass, "
-        f"{report.already_sent} already invited, {len(report.outgoing)} to send."
-    )
-    if report.failed_before:
-        print(
-            "  Failed before (tried again once the address is corrected): "
-            + ", ".join(report.failed_before)
-        )
-    if report.uncertain_before:
-        print(
-            "  Uncertain (osäker; not sent again without --resend-uncertain): "
-            + ", ".join(report.uncertain_before)
-        )
-
-
-def _print_invite_result(report: object) -> int:
-    from alumni.jobs.invite import InviteReport
-
-    assert isinstance(report, InviteReport)
-    print(
-        f"Sent {len(report.sent)}, failed {len(report.failed)}, uncertain {len(report.uncertain)}, "
-        f"skipped {len(report.deferred) + report.not_reached}."
-    )
-    for name, reason in report.failed:
-        print(
-            f"  Failed: {name}: {reason} — correct the address in Avgångsklass; the next run "
-            "tries it again."
-        )
-    for name in report.uncertain:
-        print(
-            f"  Uncertain: {name} — the message may have gone out; ask them, then use "
-            "--resend-uncertain if it did not."
-        )
-    for name, reason in report.deferred:
-        print(f"  Later: {name}: the server said {reason}; the next run tries again.")
-    for skipped in report.skipped_writes:
-        print(f"  Not written: {skipped}")
-    if report.not_reached and not report.stop_reason and not report.interrupted:
-        print(f"  Skipped: {report.not_reached} beyond --limit; the next run sends them.")
-    if report.stop_reason:
-        print(f"Stopped: {report.stop_reason}.")
-    if report.interrupted:
-        print("Interrupted: what was sent is recorded; run again to send the rest.")
-    # Addresses to correct and messages to ask about both wait for the chair.
-    waiting = report.failed or report.uncertain or report.failed_before or report.uncertain_before
-    return PROBLEMS if waiting else OK
+    _say(render_invite(result, config))
+    return PROBLEMS if result.found_problems else OK
 
 
 def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
@@ -527,9 +340,9 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], int]] = {
     **dict.fromkeys(SHEET_JOBS, cmd_sheet_job),
-    "daily": cmd_daily,
+    "daily": cmd_notices,
     "invite": cmd_invite,
-    "overdue": cmd_overdue,
+    "overdue": cmd_notices,
     "contact": cmd_contact,
 }
 

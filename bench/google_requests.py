@@ -14,15 +14,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alumni.config import Config
-from alumni.jobs.daily import run_daily
-from alumni.jobs.overdue import Mailing
+from alumni.jobs import daily
 from alumni.sheet.google import GoogleStore
 from bench.workbooks import big_tabs
 from tests.fakes.sheets_api import FakeSheets, client_for
 
 NOW = pd.Timestamp("2026-11-28 14:05", tz="Europe/Stockholm")
-# The daily job as `alumni daily` runs it: with the deadline step, as a dry run.
-DRY_RUN = Mailing(Config(), lambda: NOW)
+# The daily job as `alumni daily` runs it: every step, the notices as a dry run.
+CONFIG = Config()
 
 
 def measure(rows: int) -> dict[str, float]:
@@ -30,10 +29,10 @@ def measure(rows: int) -> dict[str, float]:
     fake = FakeSheets()
     key = fake.create_spreadsheet("Alumniutskottet", big_tabs(rows, rows, rows, others=rows))
     client = client_for(fake)
-    run_daily(GoogleStore(client, key), "Europe/Stockholm", NOW, DRY_RUN)
+    daily.run(CONFIG, GoogleStore(client, key), NOW)
     fake.reset_counts()
     start = time.perf_counter()
-    run_daily(GoogleStore(client, key), "Europe/Stockholm", NOW + pd.Timedelta(days=1), DRY_RUN)
+    daily.run(CONFIG, GoogleStore(client, key), NOW + pd.Timedelta(days=1))
     seconds = time.perf_counter() - start
     return {"rows": rows, "requests": fake.request_count, "seconds": seconds, "ops": fake.ops()}  # type: ignore[dict-item]
 

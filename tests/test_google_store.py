@@ -26,7 +26,7 @@ from alumni.config import Config, GoogleConfig
 from alumni.contract import CONTACT_LOG, GRADUATES, TABS, Column, Kind, Tab
 from alumni.errors import ConfigError, StoreError
 from alumni.findings import a1
-from alumni.jobs.daily import run_daily
+from alumni.jobs import daily
 from alumni.sheet import google as google_store
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.google import SCOPES, GoogleStore, quote_title, spreadsheet_key
@@ -162,7 +162,7 @@ def test_a_daily_run_costs_four_requests_however_big_the_sheet(rows: int) -> Non
     fake, key = new_sheet(full_sheet(rows))
     store, _ = store_for(fake, key)
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert fake.ops() == DAILY
     assert fake.requests[1].params["ranges"] == [quote_title(t.name) for t in TABS]
@@ -186,10 +186,10 @@ def test_reading_costs_two_requests_and_an_empty_change_set_none() -> None:
 def test_a_second_run_in_the_same_minute_finds_nothing_to_write_and_sends_no_write() -> None:
     fake, key = new_sheet(full_sheet(10))
     store, _ = store_for(fake, key)
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
     fake.reset_counts()
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert fake.ops() == [GET, BATCH_GET, BATCH_GET]
 
@@ -207,7 +207,7 @@ def test_every_request_carries_the_configured_time_out(monkeypatch: pytest.Monke
     monkeypatch.setattr(fake.adapter, "send", recording)
     store, _ = store_for(fake, key, timeout=12.5)
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert timeouts == [12.5] * 4
 
@@ -254,7 +254,7 @@ def test_the_tool_writes_plain_values_that_google_never_parses(text: str) -> Non
         )
     )
     store, _ = store_for(fake, key)
-    run_daily(store, TZ, NOW)  # gives Bo an ID and writes the Översikt figures
+    daily.run(Config(), store, NOW, steps=False)  # gives Bo an ID and writes the Översikt figures
     changes = ChangeSet()
     changes.set("Avgångsklass", "AK-0001", "Inbjudningsstatus", text)
     changes.set("Översikt", "Anteckning", "Värde", text)
@@ -283,7 +283,7 @@ def test_a_tab_too_narrow_for_the_write_is_widened_in_the_same_request() -> None
     fake.add_sheet(key, "Översikt", [["Nyckeltal"]], row_count=1, col_count=1)
     store, _ = store_for(fake, key)
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert fake.ops() == DAILY
     kinds = [next(iter(request)) for request in fake.requests[-1].body["requests"]]
@@ -389,7 +389,7 @@ def test_titles_with_spaces_swedish_letters_apostrophes_and_english_names_work()
     fake, key = new_sheet(tabs)
     store, _ = store_for(fake, key)
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert fake.ops() == DAILY
     assert fake.requests[1].params["ranges"] == [
@@ -441,7 +441,7 @@ def test_a_passing_failure_is_tried_again_after_a_pause(fault: str, position: in
     store, pauses = store_for(fake, key)
     FAULTS[fault](fake, position, 1)
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert fake.ops() == ONE_FAILURE[position]
     assert len(pauses) == 1 and 0.5 <= pauses[0] <= 1.5  # backoff_seconds = 1, jitter ±50 %
@@ -465,7 +465,7 @@ def test_pauses_double_while_google_keeps_failing(
     store, pauses = store_for(fake, key, backoff=backoff)
     fake.fail(503, times=3, at=position)
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert pauses == expected
     assert figures(fake, key)[HEARTBEAT] == NOW_TEXT
@@ -514,7 +514,7 @@ def test_when_google_keeps_failing_the_run_stops_and_the_sheet_is_untouched(
     FAULTS[fault](fake, position, None)  # from this request on, every request fails
 
     with pytest.raises(StoreError) as info:
-        run_daily(store, TZ, NOW)
+        daily.run(Config(), store, NOW, steps=False)
 
     message = str(info.value)
     assert message.startswith(GAVE_UP[fault]), message
@@ -554,7 +554,7 @@ def test_a_write_that_keeps_failing_is_tried_retries_plus_one_times_each_after_a
     fake.fail(503, times=None, when=lambda method, path: path.endswith(":batchUpdate"))
 
     with pytest.raises(StoreError) as info:
-        run_daily(store, TZ, NOW)
+        daily.run(Config(), store, NOW, steps=False)
 
     assert str(info.value) == (
         "Google answered 503 (The service is currently unavailable.) to the write, "
@@ -569,7 +569,7 @@ def test_a_failed_write_that_creates_the_overview_tab_is_tried_again() -> None:
     store, _ = store_for(fake, key)
     fake.fail(503, at=2)  # the write: no re-read before it, as no tab being written exists yet
 
-    run_daily(store, TZ, NOW)
+    daily.run(Config(), store, NOW, steps=False)
 
     assert fake.ops() == [GET, BATCH_GET, WRITE, GET, WRITE]
     assert figures(fake, key)[HEARTBEAT] == NOW_TEXT
@@ -664,7 +664,7 @@ def test_errors_a_person_must_fix_are_explained_and_not_retried(
     fake.fail(status, at=position, message=GRID_ERROR if status == 400 else None)
 
     with pytest.raises(StoreError) as info:
-        run_daily(store, TZ, NOW)
+        daily.run(Config(), store, NOW, steps=False)
 
     assert str(info.value) == message.format(key=key, email=email)
     assert fake.ops() == DAILY[: position + 1]

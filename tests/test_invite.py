@@ -16,10 +16,9 @@ from openpyxl import load_workbook
 from alumni.cli import run
 from alumni.config import load_config
 from alumni.jobs import invite as job
-from alumni.mail.journal import Journal
+from alumni.mail.batch import Sending
 from alumni.mail.outbox import OutboxMailer
 from alumni.mail.smtp import SmtpMailer
-from alumni.sheet.workbook import load_workbook as load_sheet
 from alumni.sheet.xlsx import XlsxStore
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
 from tests.helpers import NOW, alumni, demo_folder, write_config
@@ -306,9 +305,6 @@ def test_the_pace_is_kept_between_messages_sent_to_a_server(
     config = load_config(None, cwd=folder)
     store = XlsxStore(config.local.workbook)
     now = pd.Timestamp(NOW, tz="Europe/Stockholm")
-    wb = load_sheet(store.read(), config.timezone)
-    report, _rows, problems = job.prepare(wb, config, 2026, {}, now)
-    assert problems == []
     clock = [0.0]
     pauses: list[float] = []
 
@@ -321,17 +317,9 @@ def test_the_pace_is_kept_between_messages_sent_to_a_server(
         if backend == "outbox"
         else SmtpMailer(smtp_server.host, smtp_server.port, "none", "", "")
     )
-    with Journal(config.mail.journal) as journal:
-        sender = job.Sender(
-            store,
-            mailer,
-            journal,
-            config,
-            lambda: now,
-            sleep=sleep,
-            monotonic=lambda: clock[0],
-        )
-        sender.run(report, job.ChangeSet(), limit=3)
+    sending = Sending(config, lambda: now, mailer=mailer, sleep=sleep, monotonic=lambda: clock[0])
+    with sending.journal:
+        job.run(config, store, now, sending=sending, limit=3)
     assert pauses == expected
 
 
@@ -364,7 +352,6 @@ def test_the_sheet_is_updated_during_a_long_run_not_only_at_its_end(folder: Path
     config = load_config(None, cwd=folder)
     store = XlsxStore(config.local.workbook)
     now = pd.Timestamp(NOW, tz="Europe/Stockholm")
-    report, _rows, _ = job.prepare(load_sheet(store.read(), config.timezone), config, 2026, {}, now)
     writes: list[int] = []
     apply = store.apply
 
@@ -374,16 +361,14 @@ def test_the_sheet_is_updated_during_a_long_run_not_only_at_its_end(folder: Path
 
     store.apply = counting_apply  # type: ignore[method-assign]
     clock = iter(range(0, 10_000, 20))  # 20 s pass per look at the clock
-    with Journal(config.mail.journal) as journal:
-        sender = job.Sender(
-            store,
-            OutboxMailer(config.mail.outbox),
-            journal,
-            config,
-            lambda: now,
-            monotonic=lambda: float(next(clock)),
-        )
-        sender.run(report, job.ChangeSet(), limit=None)
+    sending = Sending(
+        config,
+        lambda: now,
+        mailer=OutboxMailer(config.mail.outbox),
+        monotonic=lambda: float(next(clock)),
+    )
+    with sending.journal:
+        job.run(config, store, now, sending=sending)
     assert len(writes) >= 3 and sum(writes) == 12  # Inbjuden and status for 6, in batches
 
 

@@ -12,50 +12,102 @@ import pandas as pd
 
 from alumni.addresses import is_email
 from alumni.config import Config
-from alumni.contract import fold
+from alumni.contract import ALUMNI, COMMITTEE, CONTACT_LOG, fold
 from alumni.findings import Finding
-from alumni.mail.base import Mailer
-from alumni.mail.deliver import ALREADY, deliver
-from alumni.mail.journal import SENT, Journal, address_tag
-from alumni.mail.lint import LintFinding, WordLists, lint_rendered, load_word_lists
+from alumni.mail.batch import ALREADY, Batch, Outcome, Prepared, Sending
+from alumni.mail.journal import FAILED, SENT, UNCERTAIN, person_key
+from alumni.mail.lint import LintFinding, lint_rendered, load_word_lists
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.sheet.changes import ChangeSet
-from alumni.sheet.workbook import ROW, Workbook
+from alumni.sheet.store import Store
+from alumni.sheet.workbook import ROW, Workbook, load_workbook
 from alumni.timeparse import format_time
 
-LOG = "Kontaktlogg"
+LOG = CONTACT_LOG.name
 TEMPLATE = "alumni_contact"
 
 
 @dataclass
-class Contact:
-    """One first contact, rendered and checked, waiting to be sent."""
+class ContactResult:
+    """What a contact run found and did; names people, never addresses.
 
-    row_id: str
-    alumnus: str
-    person: str
-    key: str
-    build: Callable[[], EmailMessage] = field(repr=False)
+    `blocked`: informal language stopped a send or a sample. A sample run sets `sample` (and
+    `sample_to` when there was one to send); a dry run `first`; a run with --send `batch` and
+    the lists of names by outcome.
+    """
 
-
-@dataclass
-class ContactReport:
-    """What a contact run found and did; names people, never addresses."""
-
-    outgoing: list[Contact] = field(default_factory=list)
+    outgoing: list[Prepared] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
     informal: list[LintFinding] = field(default_factory=list)
+    blocked: bool = False
+    first: EmailMessage | None = field(default=None, repr=False)
+    sample: bool = False
+    sample_to: str = ""
+    batch: Batch | None = None
     sent: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
 
+    @property
+    def found_problems(self) -> bool:
+        if self.blocked:
+            return True
+        if self.sample:
+            return False
+        return bool(self.problems or self.failed or self.uncertain)
 
-def word_lists(config: Config) -> WordLists:
-    """The committee's lists of informal words, beside the templates."""
-    return load_word_lists(config.mail.templates / "lint")
+
+def run(
+    config: Config,
+    store: Store,
+    now: pd.Timestamp,
+    *,
+    project: str | None = None,
+    sending: Sending | None = None,
+    limit: int | None = None,
+    allow_informal: bool = False,
+    announce: Callable[[ContactResult], None] = lambda result: None,
+) -> ContactResult:
+    """First contacts for the contact-log rows not yet contacted (only `project`'s, if given):
+    a dry run without `sending`, one sample with a sample `sending`, else each sent once and
+    `Kontaktad` written. `announce` hears what was prepared before anything is sent; informal
+    language stops a send or a sample unless `allow_informal`."""
+    wb = load_workbook(store.read(), config.timezone)
+    result = prepare_contacts(wb, config, now, project)
+    announce(result)
+    if result.informal and not allow_informal and sending is not None:
+        result.blocked = True
+        return result
+    if sending is None:
+        result.first = result.outgoing[0].build() if result.outgoing else None
+        return result
+    if sending.sample:
+        result.sample = True
+        if result.outgoing:
+            sending.send_sample(result.outgoing[0].build())
+            result.sample_to = str(sending.test_to)
+        return result
+    changes = ChangeSet()
+
+    def record(outcome: Outcome) -> None:
+        name = outcome.item.name
+        if outcome.state == FAILED:
+            result.failed.append((name, outcome.reason))
+        elif outcome.state == UNCERTAIN or (outcome.state == ALREADY and not outcome.sent_before):
+            result.uncertain.append(name)
+        elif outcome.state in (SENT, ALREADY):
+            (result.sent if outcome.state == SENT else result.already).append(name)
+            when = format_time(outcome.at, config.timezone)
+            changes.set(LOG, outcome.item.row_id, "Kontaktad", when)
+        else:
+            result.deferred.append(name)
+
+    result.batch = sending.send(result.outgoing, limit=limit, on_outcome=record)
+    store.apply(changes)
+    return result
 
 
 def _by_name_or_id(frame: pd.DataFrame) -> dict[str, dict[Any, Any]]:
@@ -69,19 +121,19 @@ def _by_name_or_id(frame: pd.DataFrame) -> dict[str, dict[Any, Any]]:
 
 def prepare_contacts(
     wb: Workbook, config: Config, now: pd.Timestamp, project: str | None = None
-) -> ContactReport:
+) -> ContactResult:
     """Render and check the first e-mail for every contact-log row not yet contacted.
 
     A row needs its alumnus in Alumner with an address and its contact person in Utskott with
     an address; every rendered message is checked for informal language before anything goes.
     """
-    report = ContactReport()
+    result = ContactResult()
     sheet = wb.sheets[LOG]
     log = wb[LOG]
-    alumni = _by_name_or_id(wb["Alumner"])
-    members = _by_name_or_id(wb["Utskott"])
+    alumni = _by_name_or_id(wb[ALUMNI.name])
+    members = _by_name_or_id(wb[COMMITTEE.name])
     templates = Templates(config.mail.templates)
-    lists = word_lists(config)
+    lists = load_word_lists(config.mail.templates / "lint")
     todo = log[log["Kontaktad"].isna() & (log["ID"] != "")]
     if project:
         todo = todo[todo["Projekt"].map(fold) == fold(project)]
@@ -89,7 +141,7 @@ def prepare_contacts(
 
         def problem(column: str, message: str, hint: str, row: dict[Any, Any] = row) -> None:
             col = sheet.layout.columns.get(column)
-            report.problems.append(
+            result.problems.append(
                 Finding(sheet.layout.shown, int(row[ROW]), col, message, hint, column, row["ID"])
             )
 
@@ -128,10 +180,10 @@ def prepare_contacts(
             problem("Alumn", f"{row['ID']}: {exc}", "fix the template")
             continue
         where = f"to {alumnus['Namn']} ({row['ID']})"
-        report.informal += lint_rendered(
+        result.informal += lint_rendered(
             rendered.subject, rendered.text, where, lists, language=language
         )
-        key = f"contact:{row['ID']}:{address_tag(str(alumnus['E-post']))}"
+        key = person_key("contact", str(row["ID"]), str(alumnus["E-post"]))
         build = functools.partial(
             from_committee,
             config.mail,
@@ -144,35 +196,5 @@ def prepare_contacts(
             now=now,
             key=key,
         )
-        report.outgoing.append(Contact(row["ID"], alumnus["Namn"], member["Namn"], key, build))
-    return report
-
-
-def send_contacts(
-    report: ContactReport,
-    config: Config,
-    mailer: Mailer,
-    journal: Journal,
-    changes: ChangeSet,
-    clock: Callable[[], pd.Timestamp],
-    limit: int | None = None,
-) -> None:
-    """Send each first contact once and write `Kontaktad` when it went."""
-    queue = report.outgoing[:limit] if limit is not None else report.outgoing
-    known = journal.entries()
-    for item in queue:
-        outcome, reason = deliver(mailer, journal, item.key, item.build(), clock, known)
-        if outcome in (SENT, ALREADY):
-            entry = known.get(item.key)
-            if outcome == ALREADY and entry is not None and entry.state != SENT:
-                report.uncertain.append(item.alumnus)
-                continue
-            when = clock() if outcome == SENT else pd.Timestamp(entry.at) if entry else clock()
-            changes.set(LOG, item.row_id, "Kontaktad", format_time(when, config.timezone))
-            (report.sent if outcome == SENT else report.already).append(item.alumnus)
-        elif outcome == "failed":
-            report.failed.append((item.alumnus, reason))
-        elif outcome == "uncertain":
-            report.uncertain.append(item.alumnus)
-        else:
-            report.deferred.append(item.alumnus)
+        result.outgoing.append(Prepared(key, alumnus["Namn"], build, row["ID"]))
+    return result

@@ -1,78 +1,93 @@
-"""The `daily` job: read the sheet, check it, give rows their IDs and write the heartbeat."""
+"""The `daily` job: checks, IDs, the committee's daily steps and the heartbeat, in one write."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from alumni.checks import check_workbook
-from alumni.contract import OVERVIEW, TABS
+from alumni.config import Config
+from alumni.contract import OVERVIEW, TABS, Figure
 from alumni.findings import Finding
-from alumni.jobs.applicants import assess
-from alumni.jobs.overdue import Mailing, check_deadlines, summary_notice
+from alumni.jobs.applicants import Checklist, assess
+from alumni.jobs.overdue import DeadlineReport, check_deadlines, send_notices, summary_notice
 from alumni.jobs.status import compliance_gaps, status_figures
-from alumni.jobs.votes import select_alumni
+from alumni.jobs.votes import VotesReport, select_alumni
+from alumni.mail.batch import Sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.store import ApplyResult, Store
 from alumni.sheet.workbook import Value, Workbook, load_workbook
 from alumni.timeparse import format_time
 
-LAST_DAILY_RUN = "Senaste dagliga körning"
-PROBLEMS = "Problem i arket"
-
 
 @dataclass
-class DailyReport:
-    """What one daily run saw and did."""
+class DailyResult:
+    """What one daily run saw and did on the sheet at `location`."""
 
+    location: str
+    now: pd.Timestamp
     rows: dict[str, int]
     problems: list[Finding]
     ids_given: dict[str, int]
     written: ApplyResult = field(default_factory=ApplyResult)
-    deadlines: Any = None
-    applicants: Any = None
-    votes: Any = None
+    deadlines: DeadlineReport | None = None
+    applicants: Checklist | None = None
+    votes: VotesReport | None = None
+
+    @property
+    def found_problems(self) -> bool:
+        return bool(self.problems)
 
 
 def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -> dict[str, Value]:
     """The key figures for the Översikt tab, by their Swedish names."""
-    figures: dict[str, Value] = {LAST_DAILY_RUN: format_time(now, wb.tz), PROBLEMS: len(problems)}
+    figures: dict[str, Value] = {
+        Figure.LAST_DAILY_RUN: format_time(now, wb.tz),
+        Figure.PROBLEMS: len(problems),
+    }
     for tab in TABS:
         if tab is not OVERVIEW:
-            figures[f"Rader i {tab.name}"] = len(wb[tab.name])
+            figures[Figure.ROWS_IN.format(tab=tab.name)] = len(wb[tab.name])
     return figures
 
 
-def run_daily(
-    store: Store, tz: str, now: pd.Timestamp, mailing: Mailing | None = None
-) -> DailyReport:
-    """The main job, once a day: check the sheet, give IDs, and (with `mailing`) the deadline
-    check with its notices and the chair's daily summary. Later steps join it here."""
-    wb = load_workbook(store.read(), tz)
+def run(
+    config: Config,
+    store: Store,
+    now: pd.Timestamp,
+    sending: Sending | None = None,
+    *,
+    steps: bool = True,
+) -> DailyResult:
+    """The main job, once a day: check the sheet and give IDs; with `steps` also the votes,
+    the applications, the deadline check and the status figures, and the notices that are
+    due with the chair's daily summary (sent with `sending`; else a dry run). Writes once."""
+    wb = load_workbook(store.read(), config.timezone)
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
-    deadlines = checklist = votes = None
-    if mailing is not None:
-        checklist = assess(wb, mailing.config, now, changes)
-        votes = select_alumni(wb, mailing.config, now, changes)
-        deadlines = check_deadlines(wb, mailing.config, now, changes, mailing.entries())
-        gaps = compliance_gaps(wb, mailing.config, now)
+    result = DailyResult(store.location, now, {}, problems, ids)
+    if steps:
+        result.applicants = assess(wb, config, now, changes)
+        result.votes = select_alumni(wb, config, now, changes)
+        deadlines = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
+        gaps = compliance_gaps(wb, config, now)
         sections = [
-            {"title": "Ansökningar till LinkedIn-gruppen", "lines": checklist.lines()},
+            {"title": "Ansökningar till LinkedIn-gruppen", "lines": result.applicants.lines()},
             {"title": "Brister mot policyn", "lines": [f"{g.rule}: {g.message}" for g in gaps]},
         ]
-        for name, value in status_figures(wb, mailing.config, now).items():
+        for name, value in status_figures(wb, config, now).items():
             changes.set(OVERVIEW.name, name, "Värde", value)
-        summary = summary_notice(wb, mailing.config, now, deadlines, sections)
+        summary = summary_notice(wb, config, now, deadlines, sections)
         if summary is not None:
             deadlines.notices.append(summary)
-        mailing.send(deadlines, changes, now)
+        if sending is not None:
+            send_notices(deadlines, config, sending, changes, now)
+        result.deadlines = deadlines
     for name, value in overview_figures(wb, problems, now).items():
         changes.set(OVERVIEW.name, name, "Värde", value)
-    written = store.apply(changes)
-    rows = {t.name: len(wb[t.name]) for t in TABS if t is not OVERVIEW}
-    return DailyReport(rows, problems, ids, written, deadlines, checklist, votes)
+    result.written = store.apply(changes)
+    result.rows = {t.name: len(wb[t.name]) for t in TABS if t is not OVERVIEW}
+    return result

@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-import unicodedata
+import functools
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 
 import pandas as pd
 
 from alumni.addresses import is_email
+from alumni.clock import heartbeat
 from alumni.config import Config
-from alumni.contract import CONTACT_LOG, OVERVIEW, VIOLATIONS
+from alumni.contract import (
+    COMMITTEE,
+    CONTACT_LOG,
+    OVERVIEW,
+    VIOLATIONS,
+    Figure,
+    Role,
+    Status,
+    active_mask,
+    fold,
+    fold_all,
+)
 from alumni.findings import Finding
-from alumni.mail.base import Mailer
-from alumni.mail.deliver import ALREADY, deliver
-from alumni.mail.journal import SENT, Journal
+from alumni.mail.batch import ALREADY, Outcome, Prepared, Sending
+from alumni.mail.journal import SENT
 from alumni.mail.message import from_committee
 from alumni.mail.render import Templates
 from alumni.rules.deadlines import flag_overdue
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids, next_number
-from alumni.sheet.workbook import ROW, Value, Workbook
+from alumni.sheet.store import ApplyResult, Store
+from alumni.sheet.workbook import ROW, Value, Workbook, load_workbook
 from alumni.timeparse import format_time
 
-LOG, BREACHES = CONTACT_LOG.name, VIOLATIONS.name
-SOON, LATE, LATE_ANSWERED = "Snart försenad", "Försenad", "Besvarad sent"
-OPEN = ("Svar krävs", SOON, LATE)
-LAST_CHECK = "Senaste deadlinekontroll"
-LAST_SUMMARY = "Senaste sammanfattning"
+LOG, BREACHES, MEMBERS = CONTACT_LOG.name, VIOLATIONS.name, COMMITTEE.name
+TO_TELL = (Status.DUE_SOON, *Status.BREACHES)
+"""The statuses somebody hears about: a reminder before the deadline, a notice after it."""
 
 
 @dataclass
@@ -43,23 +54,52 @@ class Notice:
     template: str
     context: dict[str, Any]
     marks: list[tuple[str, str, str]] = field(default_factory=list)  # (tab, ID, column)
+    settles: tuple[str, ...] = ()  # further journal keys it answers for once sent
 
 
 @dataclass
-class OverdueReport:
-    """What a deadline check saw and did; names people, never their addresses."""
+class DeadlineReport:
+    """What a deadline check saw and did; names people, never their addresses.
+
+    `outcomes` counts the notices by what became of them once sent (`sent` stays False in a
+    dry run, which sends nothing).
+    """
 
     statuses: Counter[str] = field(default_factory=Counter)
     new_breaches: list[dict[str, Any]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    sent: bool = False
     outcomes: Counter[str] = field(default_factory=Counter)
     problems: list[Finding] = field(default_factory=list)
     unflagged: int = 0
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _fold(name: object) -> str:
-    return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
+@dataclass
+class OverdueResult:
+    """One deadline check on its own, on the sheet at `location`: the report and the write."""
+
+    location: str
+    now: pd.Timestamp
+    report: DeadlineReport
+    written: ApplyResult
+
+    @property
+    def found_problems(self) -> bool:
+        return bool(self.report.problems or self.report.unflagged)
+
+
+def run(
+    config: Config, store: Store, now: pd.Timestamp, sending: Sending | None = None
+) -> OverdueResult:
+    """The deadline check on its own, as run every hour: flag, record, notify (with
+    `sending`; else a dry run that reads no journal), write."""
+    wb = load_workbook(store.read(), config.timezone)
+    changes = ChangeSet()
+    report = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
+    if sending is not None:
+        send_notices(report, config, sending, changes, now)
+    return OverdueResult(store.location, now, report, store.apply(changes))
 
 
 def _hours(value: Any) -> str:
@@ -73,39 +113,44 @@ class Committee:
     """Who is who in Utskott: addresses by name, and the chair and Näringslivsansvarig."""
 
     def __init__(self, wb: Workbook, config: Config) -> None:
-        members = wb["Utskott"]
-        active = members["Aktiv"].fillna(True).astype(bool)
+        members = wb[MEMBERS]
+        active = active_mask(members["Aktiv"])
         self.address = {
-            _fold(n): str(e) for n, e in zip(members["Namn"], members["E-post"], strict=True) if e
+            fold(n): str(e) for n, e in zip(members["Namn"], members["E-post"], strict=True) if e
         }
-        self.shown = {_fold(n): str(n) for n in members["Namn"]}
+        self.shown = {fold(n): str(n) for n in members["Namn"]}
+        posts = fold_all(members["Post"])
 
         def holder(post: str) -> tuple[str, str] | None:
-            rows = members[(members["Post"].map(_fold) == _fold(post)) & active]
+            rows = members[(posts == fold(post)).to_numpy(dtype=bool) & active]
             for name, address in zip(rows["Namn"], rows["E-post"], strict=True):
                 if address:
                     return str(name), str(address)
             return None
 
-        self.chair = holder("Ordförande")
-        self.business = holder("Näringslivsansvarig")
+        self.chair = holder(Role.CHAIR)
+        self.business = holder(Role.BUSINESS)
         if self.business is None and config.deadlines.naringslivsansvarig:
-            self.business = ("Näringslivsansvarig", config.deadlines.naringslivsansvarig)
+            self.business = (Role.BUSINESS, config.deadlines.naringslivsansvarig)
 
     def of(self, name: object) -> tuple[str, str] | None:
-        address = self.address.get(_fold(name))
-        return (self.shown[_fold(name)], address) if address and is_email(address) else None
+        address = self.address.get(fold(str(name)))
+        return (self.shown[fold(str(name))], address) if address and is_email(address) else None
 
 
 def check_deadlines(
-    wb: Workbook, config: Config, now: pd.Timestamp, changes: ChangeSet, journal: dict[str, Any]
-) -> OverdueReport:
+    wb: Workbook,
+    config: Config,
+    now: pd.Timestamp,
+    changes: ChangeSet,
+    journal: Mapping[str, Any],
+) -> DeadlineReport:
     """Flag every contact-log row, record new breaches, and list the notices that are due.
 
     Writes go into `changes` (script-owned columns only, by ID); nothing is sent here.
     """
-    report = OverdueReport()
-    for name in (LOG, BREACHES, "Utskott"):
+    report = DeadlineReport()
+    for name in (LOG, BREACHES, MEMBERS):
         if wb.sheets[name].layout.title is None:
             report.problems.append(
                 Finding(
@@ -148,7 +193,7 @@ def check_deadlines(
         changes.set(LOG, contact_id, "Svara senast", due or None)
         changes.set(LOG, contact_id, "Status", status)
         changes.set(LOG, contact_id, "Försening (h)", late_value)
-        if status not in (SOON, LATE, LATE_ANSWERED):
+        if status not in TO_TELL:
             continue  # nothing to tell anyone
         person = committee.of(row["Kontaktperson"])
         base = {
@@ -159,7 +204,7 @@ def check_deadlines(
             "due": due,
             "signature": config.mail.signature,
         }
-        if status == SOON and pd.isna(row["Påmind"]):
+        if status == Status.DUE_SOON and pd.isna(row["Påmind"]):
             if person is None:
                 report.problems.append(_no_address(sheet, row, "a reminder"))
             else:
@@ -174,7 +219,7 @@ def check_deadlines(
                         [(LOG, contact_id, "Påmind")],
                     )
                 )
-        if status in (LATE, LATE_ANSWERED):
+        if status in Status.BREACHES:
             breach_id = recorded.get(contact_id)
             if breach_id is None:
                 breach_id = f"OV-{number:04d}"
@@ -201,7 +246,7 @@ def check_deadlines(
                 _breach_notices(report, committee, sheet, row, base, breach_id, late_value)
                 unreported.append({"id": breach_id, **base, "hours_late": _hours(late_value)})
     _report_to_nla(report, committee, config, journal, unreported)
-    changes.set(OVERVIEW.name, LAST_CHECK, "Värde", format_time(now, tz))
+    changes.set(OVERVIEW.name, Figure.LAST_CHECK, "Värde", format_time(now, tz))
     return report
 
 
@@ -219,7 +264,7 @@ def _no_address(sheet: Any, row: Mapping[Any, Any], what: str) -> Finding:
 
 
 def _breach_notices(
-    report: OverdueReport,
+    report: DeadlineReport,
     committee: Committee,
     sheet: Any,
     row: Mapping[Any, Any],
@@ -249,10 +294,10 @@ def _breach_notices(
 
 
 def _report_to_nla(
-    report: OverdueReport,
+    report: DeadlineReport,
     committee: Committee,
     config: Config,
-    journal: dict[str, Any],
+    journal: Mapping[str, Any],
     unreported: list[dict[str, Any]],
 ) -> None:
     # Each breach is reported once: the journal remembers it by its contact-log ID.
@@ -269,72 +314,73 @@ def _report_to_nla(
             address,
             "breach_report",
             {"recipient": name, "breaches": fresh, "signature": config.mail.signature},
+            settles=tuple(f"report:{b['contact_id']}" for b in fresh),
         )
     )
 
 
 def send_notices(
-    report: OverdueReport,
+    report: DeadlineReport,
     config: Config,
-    mailer: Mailer,
-    journal: Journal,
+    sending: Sending,
     changes: ChangeSet,
-    clock: Callable[[], pd.Timestamp],
     now: pd.Timestamp,
 ) -> None:
-    """Send each due notice once, and record it in Påmind or Rapporterad when it went."""
+    """Send each due notice once, and record it in Påmind or Rapporterad once it went (or an
+    earlier run sent it)."""
     templates = Templates(config.mail.templates)
-    known = journal.entries()
-    for notice in report.notices:
-        rendered = templates.render(notice.template, "sv", notice.context)
-        message = from_committee(
-            config.mail,
-            to_name=notice.to_name,
-            to_address=notice.to_address,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            now=now,
-            key=notice.key,
+    by_key = {notice.key: notice for notice in report.notices}
+    items = [
+        Prepared(
+            notice.key,
+            notice.to_name,
+            functools.partial(_message, config, templates, notice, now),
+            settles=notice.settles,
         )
-        outcome, _ = deliver(mailer, journal, notice.key, message, clock, known)
-        report.outcomes[outcome] += 1
-        if outcome in (SENT, ALREADY):
-            for tab, row_id, column in notice.marks:
-                changes.set(tab, row_id, column, format_time(clock(), config.timezone))
-        if outcome == SENT and notice.kind == "report":
-            for breach in notice.context["breaches"]:
-                journal.mark(f"report:{breach['contact_id']}", SENT, clock())
+        for notice in report.notices
+    ]
+
+    def record(outcome: Outcome) -> None:
+        if outcome.state in (SENT, ALREADY):
+            when = format_time(outcome.at, config.timezone)
+            for tab, row_id, column in by_key[outcome.item.key].marks:
+                changes.set(tab, row_id, column, when)
+
+    report.outcomes = sending.send(items, on_outcome=record).counts()
+    report.sent = True
 
 
-def _previous(wb: Workbook, figure: str, tz: str) -> pd.Timestamp | None:
-    from alumni.timeparse import parse_time
-
-    overview = wb[OVERVIEW.name]
-    values = overview.loc[overview["Nyckeltal"] == figure, "Värde"].tolist()
-    try:
-        return parse_time(values[0], tz) if values else None
-    except ValueError:
-        return None
+def _message(
+    config: Config, templates: Templates, notice: Notice, now: pd.Timestamp
+) -> EmailMessage:
+    rendered = templates.render(notice.template, "sv", notice.context)
+    return from_committee(
+        config.mail,
+        to_name=notice.to_name,
+        to_address=notice.to_address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        now=now,
+        key=notice.key,
+    )
 
 
 def summary_notice(
     wb: Workbook,
     config: Config,
     now: pd.Timestamp,
-    report: OverdueReport,
+    report: DeadlineReport,
     sections: list[dict[str, Any]] | None = None,
 ) -> Notice | None:
     """The chair's daily summary: open replies, new and unexplained breaches, stopped checks."""
-    from alumni.jobs.daily import LAST_DAILY_RUN
-
     chair = Committee(wb, config).chair
     if chair is None:
         return None
     tz = config.timezone
     log = wb[LOG]
     flags = report.flags
-    open_rows = flags[flags["Status"].isin(OPEN)].sort_values("Svara senast")
+    open_rows = flags[flags["Status"].isin(Status.OPEN)].sort_values("Svara senast")
     open_replies = [
         {
             "contact_id": log.at[i, "ID"],
@@ -371,10 +417,10 @@ def summary_notice(
     ]
     stopped = []
     for figure, what in (
-        (LAST_DAILY_RUN, "Den dagliga körningen"),
-        (LAST_CHECK, "Deadlinekontrollen"),
+        (Figure.LAST_DAILY_RUN, "Den dagliga körningen"),
+        (Figure.LAST_CHECK, "Deadlinekontrollen"),
     ):
-        previous = _previous(wb, figure, tz)
+        previous = heartbeat(wb[OVERVIEW.name], figure, tz)
         if previous is not None and now - previous > pd.Timedelta(
             hours=config.deadlines.stale_hours
         ):
@@ -398,33 +444,5 @@ def summary_notice(
         *chair,
         "daily_summary",
         context,
-        [(OVERVIEW.name, LAST_SUMMARY, "Värde")],
+        [(OVERVIEW.name, Figure.LAST_SUMMARY, "Värde")],
     )
-
-
-@dataclass
-class Mailing:
-    """How a job sends notices: the mailer and the journal, or neither for a dry run."""
-
-    config: Config
-    clock: Callable[[], pd.Timestamp]
-    mailer: Mailer | None = None
-    journal: Journal | None = None
-
-    def entries(self) -> dict[str, Any]:
-        return self.journal.entries() if self.journal is not None else {}
-
-    def send(self, report: OverdueReport, changes: ChangeSet, now: pd.Timestamp) -> None:
-        if self.mailer is not None and self.journal is not None:
-            send_notices(report, self.config, self.mailer, self.journal, changes, self.clock, now)
-
-
-def run_overdue(store: Any, mailing: Mailing, now: pd.Timestamp) -> tuple[OverdueReport, Any]:
-    """The deadline check on its own, as run every hour: flag, record, notify, write."""
-    from alumni.sheet.workbook import load_workbook
-
-    wb = load_workbook(store.read(), mailing.config.timezone)
-    changes = ChangeSet()
-    report = check_deadlines(wb, mailing.config, now, changes, mailing.entries())
-    mailing.send(report, changes, now)
-    return report, store.apply(changes)

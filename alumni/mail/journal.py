@@ -52,6 +52,12 @@ def address_tag(address: str) -> str:
     return hashlib.sha256(address.strip().casefold().encode()).hexdigest()[:12]
 
 
+def person_key(kind: str, row_id: str, address: str) -> str:
+    """The key of the message of one `kind` to one row's person at one address
+    (`invite:AK-0001:<tag>`): a new address is a new message."""
+    return f"{kind}:{row_id}:{address_tag(address)}"
+
+
 class Journal:
     """The journal file, opened for one run; only one run may hold it at a time."""
 

@@ -1,4 +1,4 @@
-"""§3.1: who in the graduating class gets the invitation now, from the sheet and the journal."""
+"""§3.1: who in the graduating class gets the invitation now, given earlier outcomes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from alumni.addresses import is_email
-from alumni.mail.journal import FAILED, SENT, Entry, address_tag
-
-SKICKAD, OSAKER, MISSLYCKAD = "skickad", "osäker", "misslyckad"
+from alumni.contract import InviteStatus, fold
 
 SEND = "send"
 ALREADY_SENT = "already sent"
@@ -18,9 +16,16 @@ FAILED_BEFORE = "failed before"
 UNCERTAIN = "uncertain"
 
 
-def invite_key(row_id: str, address: str) -> str:
-    """The journal's key for one graduate at one address: a new address is a new message."""
-    return f"invite:{row_id}:{address_tag(address)}"
+@dataclass(frozen=True)
+class Earlier:
+    """What the send journal says of one graduate's invitation to the address in the row now.
+
+    `status` is the Inbjudningsstatus that outcome earned (skickad, misslyckad: reason,
+    osäker), or "" when the server asked to try again later.
+    """
+
+    status: str
+    at: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -32,13 +37,7 @@ class Verdict:
     at: pd.Timestamp | None = None  # Inbjuden, when known
 
 
-def judge(
-    row_id: str,
-    address: str,
-    sheet_status: str,
-    journal: Mapping[str, Entry],
-    resend_uncertain: bool,
-) -> Verdict:
+def judge(sheet_status: str, earlier: Earlier | None, resend_uncertain: bool) -> Verdict:
     """Decide for one graduate: send now, or leave alone because of an earlier outcome.
 
     The journal is the record; the sheet's status is trusted where the journal knows nothing
@@ -47,20 +46,18 @@ def judge(
     address is tried again only once the chair has changed it; an uncertain one only with
     `resend_uncertain`.
     """
-    entry = journal.get(invite_key(row_id, address)) if address else None
-    if entry is not None:
-        at = pd.Timestamp(entry.at)
-        if entry.state == SENT:
-            return Verdict(ALREADY_SENT, SKICKAD, at)
-        if entry.state == FAILED:
-            return Verdict(FAILED_BEFORE, f"{MISSLYCKAD}: {entry.reason}", at)
-        if entry.unknown:
-            return Verdict(SEND if resend_uncertain else UNCERTAIN, OSAKER, at)
+    if earlier is not None:
+        if earlier.status == InviteStatus.SENT:
+            return Verdict(ALREADY_SENT, earlier.status, earlier.at)
+        if InviteStatus.is_failed(earlier.status):
+            return Verdict(FAILED_BEFORE, earlier.status, earlier.at)
+        if earlier.status == InviteStatus.UNCERTAIN:
+            return Verdict(SEND if resend_uncertain else UNCERTAIN, earlier.status, earlier.at)
         return Verdict(SEND)  # deferred: the server asked us to come back
-    status = sheet_status.strip().casefold()
-    if status == SKICKAD:
+    status = fold(sheet_status)
+    if status == InviteStatus.SENT:
         return Verdict(ALREADY_SENT)
-    if status == OSAKER and not resend_uncertain:
+    if status == InviteStatus.UNCERTAIN and not resend_uncertain:
         return Verdict(UNCERTAIN)
     return Verdict(SEND)
 
@@ -68,26 +65,24 @@ def judge(
 def select_invitees(
     graduates: pd.DataFrame,
     year: int,
-    journal: Mapping[str, Entry],
+    earlier: Mapping[str, Earlier],
     resend_uncertain: bool = False,
 ) -> pd.DataFrame:
-    """The graduates of `year`, each with the action to take and the key to journal it under.
+    """The graduates of `year`, each with the action to take.
 
-    Returns the rows of `graduates` for that year (IDs must be filled in) with the columns
-    `action`, `key`, `new_status` and `new_at` added; `problem` names a row that cannot be sent
-    to (no or a bad e-mail address, an unknown language).
+    `earlier` holds, by row ID, what the journal knows of an invitation to the address the row
+    has now. Returns the rows of `graduates` for that year (IDs must be filled in) with the
+    columns `action`, `new_status` and `new_at` added; `problem` names a row that cannot be
+    sent to (no or a bad e-mail address, an unknown language).
     """
     rows = graduates[graduates["Examensår"] == year].copy()
     verdicts = [
-        judge(str(i), str(a), str(s), journal, resend_uncertain)
-        for i, a, s in zip(rows["ID"], rows["E-post"], rows["Inbjudningsstatus"], strict=True)
+        judge(str(status), earlier.get(str(row_id)), resend_uncertain)
+        for row_id, status in zip(rows["ID"], rows["Inbjudningsstatus"], strict=True)
     ]
     rows["action"] = [v.action for v in verdicts]
     rows["new_status"] = [v.status for v in verdicts]
     rows["new_at"] = [v.at for v in verdicts]
-    rows["key"] = [
-        invite_key(str(i), str(a)) for i, a in zip(rows["ID"], rows["E-post"], strict=True)
-    ]
     rows["problem"] = [
         _problem(str(address), language)
         for address, language in zip(rows["E-post"], rows["Språk"], strict=True)

@@ -22,14 +22,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from alumni.cli import run
-from alumni.clock import Clock
 from alumni.config import Config
 from alumni.contract import GRADUATES
 from alumni.demo import demo_rows
 from alumni.errors import StoreError
 from alumni.findings import a1
-from alumni.jobs.daily import run_daily
-from alumni.jobs.overdue import Mailing
+from alumni.jobs import daily as daily_job
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.google import GoogleStore
 from alumni.sheet.ids import give_missing_ids
@@ -268,8 +266,7 @@ def _daily_sheet() -> Tabs:
 
 def daily(store: GoogleStore) -> None:
     """`alumni daily` without --send: every step runs, notices are a dry run."""
-    config = Config()
-    run_daily(store, config.timezone, NOW, Mailing(config, Clock(NOW, real=False)))
+    daily_job.run(Config(), store, NOW)
 
 
 @functools.cache

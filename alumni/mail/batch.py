@@ -1,0 +1,280 @@
+"""The one send loop: prepared messages go out through the journal, each at most once per key.
+
+Invitations, notices and first contacts all pass through `Sending.send`. Before a message is
+handed to the mail server its key is noted in the journal as `sending` (on disk), and after
+the server answers as `sent`, `failed`, `deferred` or `uncertain`. A key the journal already
+has as sent, or whose outcome is unknown (a run died while the server answered), is not sent
+again: never twice, and an unknown one only when the chair says so (`resend_unknown`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+import pandas as pd
+
+from alumni.addresses import check_address
+from alumni.config import Config
+from alumni.errors import ConfigError
+from alumni.mail.base import Mailer, MailError, PermanentFailure, TemporaryFailure, UncertainOutcome
+from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Entry, Journal
+from alumni.mail.message import KEY_HEADER
+from alumni.mail.open import open_mailer
+
+ALREADY = "already"
+"""The outcome of a key the journal already has as sent, or with an unknown outcome."""
+
+FLUSH_SECONDS = 30.0
+"""How often a long batch lets its caller write what it has recorded so far."""
+
+
+@dataclass
+class Prepared:
+    """One message ready to go: its journal key, the name the output shows, and how to build it.
+
+    `build` makes the message when it is its turn, so a dry run builds none and a long run
+    does not hold them all. `settles` are further journal keys that this message answers for
+    once it is sent (a report that covers several breaches).
+    """
+
+    key: str
+    name: str
+    build: Callable[[], EmailMessage] = field(repr=False)
+    row_id: str = ""
+    settles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one prepared message, and when."""
+
+    item: Prepared
+    state: str  # SENT, FAILED, DEFERRED, UNCERTAIN, or ALREADY
+    at: pd.Timestamp
+    reason: str = ""
+    earlier: Entry | None = None  # the journal's word on an ALREADY key
+
+    @property
+    def sent_before(self) -> bool:
+        """Whether an earlier run sent it (an ALREADY key that is not merely unknown)."""
+        return self.earlier is not None and self.earlier.state == SENT
+
+
+@dataclass
+class Batch:
+    """What one pass of the send loop did: an outcome per message it tried, in order."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    not_reached: int = 0
+    """Prepared messages not tried: beyond --limit, beyond the daily cap, or after Ctrl-C."""
+    capped_at: int = 0
+    """The daily cap, when it stopped the batch early."""
+    interrupted: bool = False
+
+    def counts(self) -> Counter[str]:
+        return Counter(outcome.state for outcome in self.outcomes)
+
+    def names(self, state: str) -> list[str]:
+        return [o.item.name for o in self.outcomes if o.state == state]
+
+    def reasons(self, state: str) -> list[tuple[str, str]]:
+        return [(o.item.name, o.reason) for o in self.outcomes if o.state == state]
+
+
+class Sending:
+    """The send side of a run: the journal, the mailer and the run's clock.
+
+    For `--send` the journal is held for the whole run; with `test_to` a run sends one sample
+    to that address instead and neither reads nor writes anything else. The mailer opens when
+    the first batch (or the sample) starts, so a run can say what it is about to do first.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        clock: Callable[[], pd.Timestamp],
+        *,
+        test_to: str | None = None,
+        mailer: Mailer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config, self.clock, self.test_to = config, clock, test_to
+        self.sleep, self.monotonic = sleep, monotonic
+        self.journal = Journal(config.mail.journal)
+        self._mailer = mailer
+        self._own_mailer = False
+        self._known: dict[str, Entry] | None = None
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls, config: Config, clock: Callable[[], pd.Timestamp], test_to: str | None = None
+    ) -> Iterator[Sending]:
+        """The send side for `--send` (journal held until the end), or for a sample to `test_to`."""
+        sending = cls(config, clock, test_to=test_to)
+        try:
+            if test_to is None:
+                sending.journal.open()
+            yield sending
+        finally:
+            sending.close()
+
+    @property
+    def sample(self) -> bool:
+        """Whether this run sends only a sample to the test address."""
+        return self.test_to is not None
+
+    def close(self) -> None:
+        if self._mailer is not None and self._own_mailer:
+            self._mailer.close()
+        self.journal.close()
+
+    @property
+    def mailer(self) -> Mailer:
+        """The mailer, opened on first use (an SMTP connection only with the first message)."""
+        if self._mailer is None:
+            self._mailer = open_mailer(self.config)
+            self._own_mailer = True
+        return self._mailer
+
+    def known(self) -> dict[str, Entry]:
+        """The journal's latest word on every key, read once per run and kept up to date."""
+        if self._known is None:
+            self._known = self.journal.entries()
+        return self._known
+
+    def send_sample(self, message: EmailMessage) -> str:
+        """`message` once to the test address, its subject marked "[Test] "; no journal entry.
+
+        Returns where it went (the mailer's description).
+        """
+        assert self.test_to is not None, "a sample needs a test address"
+        try:
+            address = check_address(self.test_to)
+        except ValueError as exc:
+            raise ConfigError(f"--test-to: {exc} — give one plain e-mail address.") from exc
+        to = message["To"].addresses[0]
+        message.replace_header("To", Address(display_name=to.display_name, addr_spec=address))
+        message.replace_header("Subject", f"[Test] {message['Subject']}")
+        del message[KEY_HEADER]  # a sample is no message of the run
+        self.mailer.send(message)
+        return self.mailer.description
+
+    def send(
+        self,
+        items: Sequence[Prepared],
+        *,
+        limit: int | None = None,
+        paced: bool = False,
+        resend_unknown: bool = False,
+        interruptible: bool = False,
+        on_outcome: Callable[[Outcome], None] = lambda outcome: None,
+        flush: Callable[[], None] = lambda: None,
+        progress: Callable[[int, int], None] = lambda done, total: None,
+    ) -> Batch:
+        """Send `items` in order, each at most once, until done, `limit`, the cap or a fatal error.
+
+        `paced` keeps [mail] rate_per_minute and daily_cap (for a server, not for the outbox
+        folder). A message the mail layer cannot address is recorded as failed, with the
+        reason, and the batch goes on. `on_outcome` hears of each message as it is settled;
+        `flush` is called every FLUSH_SECONDS and at the end, so the caller's sheet follows.
+        Ctrl-C leaves the message in flight uncertain; with `interruptible` the batch then
+        returns (`interrupted`), else the KeyboardInterrupt passes on. A MailError (nothing
+        more can be sent) leaves the message in flight deferred, and passes on.
+        """
+        assert not self.sample, "a sample run sends with send_sample only"
+        mailer = self.mailer
+        mail = self.config.mail
+        pace = paced and mailer.paced
+        batch = Batch()
+        queue = list(items[:limit] if limit is not None else items)
+        if pace and mail.daily_cap:
+            day_ago = (self.clock() - pd.Timedelta(hours=24)).to_pydatetime()
+            room = max(mail.daily_cap - self.journal.attempts_since(day_ago), 0)
+            if len(queue) > room:
+                batch.capped_at = mail.daily_cap
+                queue = queue[:room]
+        batch.not_reached = len(items) - len(queue)
+        gap = 60.0 / mail.rate_per_minute if pace and mail.rate_per_minute else 0.0
+        last_flush = last_send = self.monotonic()
+        handed_over = False
+        current: Prepared | None = None
+        try:
+            for done, item in enumerate(queue):
+                outcome = self._known_outcome(item, resend_unknown)
+                message = None
+                if outcome is None:
+                    try:
+                        message = item.build()
+                    except ValueError as exc:  # an address the mail layer cannot send to
+                        outcome = self._note(item, FAILED, str(exc))
+                if message is not None:
+                    if gap and handed_over:
+                        wait = last_send + gap - self.monotonic()
+                        if wait > 0:
+                            self.sleep(wait)
+                    current = item
+                    last_send = self.monotonic()
+                    handed_over = True
+                    outcome = self._hand_over(mailer, item, message)
+                    current = None
+                assert outcome is not None
+                batch.outcomes.append(outcome)
+                on_outcome(outcome)
+                progress(done + 1, len(queue))
+                if self.monotonic() - last_flush >= FLUSH_SECONDS:
+                    flush()
+                    last_flush = self.monotonic()
+        except KeyboardInterrupt:
+            batch.interrupted = True
+            if current is not None:
+                outcome = self._note(current, UNCERTAIN, "interrupted while sending")
+                batch.outcomes.append(outcome)
+                on_outcome(outcome)
+            batch.not_reached = len(items) - len(batch.outcomes)
+            flush()
+            if not interruptible:
+                raise
+            return batch
+        except MailError:
+            if current is not None:
+                # Raised only before a message was handed over: it was not sent.
+                self._note(current, DEFERRED, "not sent: mail server unreachable")
+            flush()
+            raise
+        flush()
+        return batch
+
+    def _known_outcome(self, item: Prepared, resend_unknown: bool) -> Outcome | None:
+        entry = self.known().get(item.key)
+        if entry is None or not (entry.state == SENT or (entry.unknown and not resend_unknown)):
+            return None
+        return Outcome(item, ALREADY, pd.Timestamp(entry.at), entry.reason, entry)
+
+    def _hand_over(self, mailer: Mailer, item: Prepared, message: EmailMessage) -> Outcome:
+        self.journal.mark(item.key, SENDING, self.clock())
+        try:
+            mailer.send(message)
+        except PermanentFailure as exc:
+            return self._note(item, FAILED, exc.reason)
+        except TemporaryFailure as exc:
+            return self._note(item, DEFERRED, exc.reason)
+        except UncertainOutcome as exc:
+            return self._note(item, UNCERTAIN, exc.reason)
+        return self._note(item, SENT)
+
+    def _note(self, item: Prepared, state: str, reason: str = "") -> Outcome:
+        """Record `state` for the item's key (and, once sent, for the keys it settles)."""
+        at = self.clock()
+        keys = (item.key, *item.settles) if state == SENT else (item.key,)
+        for key in keys:
+            self.journal.mark(key, state, at, reason)
+            self.known()[key] = Entry(key, state, at.to_pydatetime(), reason)
+        return Outcome(item, state, at, reason)
