@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from alumni.contract import TABS
+from alumni.contract import ROW, TABS
 from alumni.sheet.changes import ChangeSet
-from alumni.sheet.workbook import ROW, Workbook
+from alumni.sheet.workbook import Workbook
 
 
 def next_number(ids: list[str], prefix: str) -> int:
