@@ -16,10 +16,9 @@ import pandas as pd
 from alumni.clock import run_time
 from alumni.config import Config, load_config
 from alumni.errors import AlumniError, ConfigError
-from alumni.findings import Finding
 from alumni.lock import hold
 from alumni.output import sheet
-from alumni.output.text import Masked, problems
+from alumni.output.text import Masked
 from alumni.sheet.store import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
@@ -70,17 +69,14 @@ def _value(name: str, metavar: str, text: str, **kind: Any) -> Option:
     return name, {"metavar": metavar, "help": text, **kind}
 
 
+# Tables: the options every command takes, then each command's name, its line in
+# `alumni --help`, its description and its own options.
+# fmt: off
 COMMON = (
     _value("--config", "PATH", "configuration file (default: $ALUMNI_CONFIG, then ./config.toml)"),
-    _value(
-        "--now",
-        "TIME",
-        "run as if it were this local time, e.g. '2026-11-28 14:05' (for trying things out)",
-    ),
+    _value("--now", "TIME",
+           "run as if it were this local time, e.g. '2026-11-28 14:05' (for trying things out)"),
 )
-
-# A table: each command's name, its line in `alumni --help`, its description, its own options.
-# fmt: off
 COMMAND_LINE = (
     _command("init",
         "create the sheet's tabs, headers and colours",
@@ -212,10 +208,6 @@ def _say(text: str) -> None:
         print(text)
 
 
-def _problems(findings: list[Finding], limit: int | None = None) -> None:
-    _say(problems(findings, limit))
-
-
 SHEET_JOBS: dict[str, Callable[[Any], str]] = {
     "init": sheet.render_init,
     "check": sheet.render_check,
@@ -252,14 +244,6 @@ def _sending(
         return
     with Sending.open(config, Clock(now, real=not args.now), test_to) as sending:
         yield sending
-
-
-def _print_checklist(checklist: Any) -> None:
-    _say(sheet.render_checklist(checklist))
-
-
-def _print_votes(report: Any) -> None:
-    _say(sheet.render_votes(report))
 
 
 def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
