@@ -50,22 +50,7 @@ def main() -> None:
     rows.append(("openpyxl load + save of the same workbook (s)", f"{local['floor_s']:.2f}", ""))
     rows.append(("Local daily / openpyxl floor", f"{local['ratio']:.2f}x", "<= 1.5x"))
     try:
-        for tls, latency, _, how in invite_vs_mailmerge.CASES:
-            mail = invite_vs_mailmerge.measure(500, tls, latency)
-            rows.append((f"500 invitations, {how}: alumni (s)", f"{mail['alumni_s']:.2f}", ""))
-            rows.append(
-                (f"500 invitations, {how}: mailmerge 2.3 (s)", f"{mail['mailmerge_s']:.2f}", "")
-            )
-            rows.append(
-                (f"500 invitations, {how}: alumni / mailmerge", f"{mail['ratio']:.2f}x", "<= 0.5x")
-            )
-            rows.append(
-                (
-                    f"500 invitations, {how}: connections alumni / mailmerge",
-                    f"{mail['alumni_connections']:.0f}/{mail['mailmerge_connections']:.0f}",
-                    "",
-                )
-            )
+        rows += invite_vs_mailmerge.table_rows()
     except SystemExit as exc:  # mailmerge not installed: say so, keep the other figures
         rows.append((f"invitations against mailmerge: {exc}", "-", ""))
     width = max(len(r[0]) for r in rows)
