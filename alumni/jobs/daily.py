@@ -76,7 +76,7 @@ def run(
         gaps = compliance_gaps(wb, config, now)
         sections = [
             {"title": "Ansökningar till LinkedIn-gruppen", "lines": result.applicants.lines()},
-            {"title": "Brister mot policyn", "lines": [f"{g.rule}: {g.message}" for g in gaps]},
+            {"title": Figure.GAPS, "lines": [f"{g.rule}: {g.message}" for g in gaps]},
         ]
         for name, value in status_figures(wb, config, now).items():
             changes.set(OVERVIEW.name, name, "Värde", value)
