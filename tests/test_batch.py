@@ -1,0 +1,179 @@
+"""The one send loop (alumni.mail.batch): exactly once per key, refusals, Ctrl-C, samples."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alumni.config import Config, MailConfig
+from alumni.errors import ConfigError
+from alumni.mail.base import Mailer, MailError, PermanentFailure
+from alumni.mail.batch import ALREADY, Prepared, Sending
+from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Journal
+from alumni.mail.message import KEY_HEADER, from_committee
+from alumni.mail.outbox import OutboxMailer
+
+NOW = pd.Timestamp("2026-11-28 14:05", tz="Europe/Stockholm")
+
+
+class Recording(Mailer):
+    """Keeps what it is given; refuses, or fails at, the messages it is told to."""
+
+    description = "a list"
+
+    def __init__(self, refuse: str = "", fail_at: int = 0, interrupt_at: int = 0) -> None:
+        self.sent: list[EmailMessage] = []
+        self.refuse, self.fail_at, self.interrupt_at = refuse, fail_at, interrupt_at
+
+    def send(self, message: EmailMessage) -> None:
+        count = len(self.sent) + 1
+        if count == self.fail_at:
+            raise MailError("the server is gone")
+        if count == self.interrupt_at:
+            raise KeyboardInterrupt
+        if self.refuse and self.refuse in str(message["To"]):
+            raise PermanentFailure("550 5.1.1 User unknown")
+        self.sent.append(message)
+
+
+def config(tmp_path: Path) -> Config:
+    mail = MailConfig(journal=tmp_path / "journal.jsonl", outbox=tmp_path / "outbox")
+    return dataclasses.replace(Config(), mail=mail)
+
+
+def item(key: str, address: str, **options: object) -> Prepared:
+    def build() -> EmailMessage:
+        return from_committee(
+            MailConfig(),
+            to_name=key.title(),
+            to_address=address,
+            subject="Ämne",
+            text="Hej",
+            now=NOW,
+            key=key,
+        )
+
+    return Prepared(key, key.title(), build, **options)  # type: ignore[arg-type]
+
+
+def states(path: Path) -> dict[str, str]:
+    return {key: entry.state for key, entry in Journal(path).entries().items()}
+
+
+def test_each_key_goes_once_and_an_unknown_one_only_when_asked(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    with Journal(cfg.mail.journal) as journal:
+        journal.mark("anna", SENT, NOW)
+        journal.mark("bo", SENDING, NOW)  # a run died while the server answered
+    items = [item("anna", "anna@example.org"), item("bo", "bo@example.org")]
+    mailer = Recording()
+    sending = Sending(cfg, lambda: NOW, mailer=mailer)
+    with sending.journal:
+        batch = sending.send(items)
+    assert mailer.sent == []
+    assert [(o.state, o.sent_before) for o in batch.outcomes] == [(ALREADY, True), (ALREADY, False)]
+
+    sending = Sending(cfg, lambda: NOW, mailer=mailer)
+    with sending.journal:
+        batch = sending.send(items, resend_unknown=True)
+    assert [str(m["To"]) for m in mailer.sent] == ["Bo <bo@example.org>"]
+    assert batch.counts() == {ALREADY: 1, SENT: 1}
+
+
+def test_a_refused_or_unsendable_address_is_failed_with_its_reason_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    cfg = config(tmp_path)
+    items = [
+        item("anna", "anna@example.org"),
+        item("bo", "bo@exempel,org"),  # the mail layer cannot address it
+        item("cia", "cia@example.org"),
+        item("dan", "dan@example.org"),
+    ]
+    mailer = Recording(refuse="cia@")
+    sending = Sending(cfg, lambda: NOW, mailer=mailer)
+    with sending.journal:
+        batch = sending.send(items)
+    assert batch.names(SENT) == ["Anna", "Dan"]
+    [(bo, why_bo), (cia, why_cia)] = batch.reasons(FAILED)
+    assert (bo, cia) == ("Bo", "Cia")
+    assert "is not one e-mail address" in why_bo and why_cia == "550 5.1.1 User unknown"
+    assert states(cfg.mail.journal) == {"anna": SENT, "bo": FAILED, "cia": FAILED, "dan": SENT}
+
+
+def test_a_report_settles_the_keys_it_covers_once_sent(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    sending = Sending(cfg, lambda: NOW, mailer=Recording())
+    with sending.journal:
+        sending.send([item("report:KL-1,KL-2", "nla@example.org", settles=("report:KL-1",))])
+    assert states(cfg.mail.journal) == {"report:KL-1,KL-2": SENT, "report:KL-1": SENT}
+
+
+def test_a_mail_server_that_is_gone_leaves_the_message_deferred_and_stops(
+    tmp_path: Path,
+) -> None:
+    cfg = config(tmp_path)
+    flushed: list[int] = []
+    sending = Sending(cfg, lambda: NOW, mailer=Recording(fail_at=2))
+    with sending.journal, pytest.raises(MailError):
+        sending.send(
+            [item("anna", "anna@example.org"), item("bo", "bo@example.org")],
+            flush=lambda: flushed.append(1),
+        )
+    assert states(cfg.mail.journal) == {"anna": SENT, "bo": DEFERRED}
+    assert flushed, "what went is written to the sheet before the run stops"
+
+
+@pytest.mark.parametrize("interruptible", [True, False])
+def test_ctrl_c_leaves_the_message_in_flight_uncertain(tmp_path: Path, interruptible: bool) -> None:
+    cfg = config(tmp_path)
+    items = [item(name, f"{name}@example.org") for name in ("anna", "bo", "cia")]
+    sending = Sending(cfg, lambda: NOW, mailer=Recording(interrupt_at=2))
+    with sending.journal:
+        if interruptible:
+            batch = sending.send(items, interruptible=True)
+            assert batch.interrupted and batch.not_reached == 1
+            assert batch.names(UNCERTAIN) == ["Bo"]
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                sending.send(items)
+    assert states(cfg.mail.journal) == {"anna": SENT, "bo": UNCERTAIN}
+
+
+def test_the_daily_cap_counts_every_message_handed_over_in_24_hours(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    cfg = dataclasses.replace(cfg, mail=dataclasses.replace(cfg.mail, daily_cap=3))
+    with Journal(cfg.mail.journal) as journal:
+        journal.mark("yesterday", SENDING, NOW - pd.Timedelta(hours=25))
+        journal.mark("today", SENDING, NOW - pd.Timedelta(hours=2))
+    items = [item(name, f"{name}@example.org") for name in ("anna", "bo", "cia")]
+    sending = Sending(cfg, lambda: NOW, mailer=Recording(), sleep=lambda s: None)
+    with sending.journal:
+        batch = sending.send(items, paced=True)
+    assert (batch.names(SENT), batch.capped_at, batch.not_reached) == (["Anna", "Bo"], 3, 1)
+
+
+def test_a_sample_goes_to_the_test_address_marked_test_and_nothing_is_recorded(
+    tmp_path: Path,
+) -> None:
+    cfg = config(tmp_path)
+    with Sending.open(cfg, lambda: NOW, test_to="ordforande@example.org") as sending:
+        assert isinstance(sending.mailer, OutboxMailer)  # the config's backend
+        sending.send_sample(item("anna", "anna@example.org").build())
+    [file] = (tmp_path / "outbox").glob("*.eml")
+    sample = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+    assert str(sample["To"]) == "Anna <ordforande@example.org>"
+    assert sample["Subject"] == "[Test] Ämne" and sample[KEY_HEADER] is None
+    assert not cfg.mail.journal.exists()
+
+    with (
+        Sending.open(cfg, lambda: NOW, test_to="inte en adress") as sending,
+        pytest.raises(ConfigError, match="--test-to: 'inte en adress' is not one e-mail address"),
+    ):
+        sending.send_sample(item("x", "anna@example.org").build())
