@@ -17,7 +17,7 @@ from alumni.config import Config
 from alumni.jobs import daily
 from alumni.sheet.google import GoogleStore
 from bench.workbooks import big_tabs
-from tests.fakes.sheets_api import FakeSheets, client_for
+from tests.fakes.sheets import FakeSheets, client_for
 
 NOW = pd.Timestamp("2026-11-28 14:05", tz="Europe/Stockholm")
 # The daily job as `alumni daily` runs it: every step, the notices as a dry run.

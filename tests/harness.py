@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from alumni.sheet.google import GoogleStore
 from alumni.sheet.store import Store
 from alumni.sheet.xlsx import XlsxStore
-from tests.fakes.sheets_api import FakeSheets, client_for
+from tests.fakes.sheets import FakeSheets, client_for
 
 Rows = list[list[Any]]
 

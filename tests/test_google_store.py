@@ -33,7 +33,7 @@ from alumni.sheet.google import SCOPES, GoogleStore, quote_title, spreadsheet_ke
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.store import ApplyResult
 from alumni.sheet.workbook import load_workbook
-from tests.fakes.sheets_api import (
+from tests.fakes.sheets import (
     TOKEN_ROOT,
     Cell,
     FakeSheets,

@@ -9,7 +9,7 @@ import gspread
 import pytest
 import requests
 
-from tests.fakes.sheets_api import (
+from tests.fakes.sheets import (
     SERVICE_ACCOUNT_EMAIL,
     FakeSheets,
     client_for,

@@ -1,6 +1,6 @@
 """The Google backend under stress: people editing mid-run, and Google failing at every request.
 
-Real gspread talks to the local fake of the Sheets v4 API (tests/fakes/sheets_api.py). The sheet
+Real gspread talks to the local fake of the Sheets v4 API (tests/fakes/sheets/). The sheet
 is the realistic one `alumni init --demo` makes, so every step of the daily job has work to do.
 """
 
@@ -32,7 +32,7 @@ from alumni.sheet.changes import ChangeSet
 from alumni.sheet.google import GoogleStore
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.workbook import load_workbook
-from tests.fakes.sheets_api import FakeSheets, client_for, fake_service_account_info
+from tests.fakes.sheets import FakeSheets, client_for, fake_service_account_info
 
 TZ = "Europe/Stockholm"
 NOW_TEXT = "2026-11-28 14:05"

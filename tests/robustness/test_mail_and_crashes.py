@@ -28,7 +28,7 @@ from openpyxl import Workbook, load_workbook
 
 from alumni.contract import TABS
 from alumni.sheet.xlsx import XlsxStore
-from tests.fakes.sheets_api import FakeSheets, fake_service_account_info
+from tests.fakes.sheets import FakeSheets, fake_service_account_info
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer, Received
 from tests.helpers import NOW, alumni, write_config
 

@@ -1,0 +1,105 @@
+"""spreadsheets.get: the tabs' properties (zero freezes left out), format rules and grid data."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tests.fakes.sheets.cells import render
+from tests.fakes.sheets.model import Book, Sheet
+from tests.fakes.sheets.ranges import Range, a1, parse_range, ranges_param
+
+
+def get_spreadsheet(book: Book, params: dict[str, Any]) -> dict[str, Any]:
+    grid = str(params.get("includeGridData", "false")).lower() == "true"
+    ranges = ranges_param(params.get("ranges"))
+    wanted: list[tuple[Sheet, Range | None]] = []
+    if ranges:
+        for text in ranges:
+            rng = parse_range(book, text)
+            wanted.append((rng.sheet, rng))
+    else:
+        wanted = [(s, None) for s in book.sheets]
+    sheets = []
+    seen: set[int] = set()
+    for sheet, part in wanted:
+        if sheet.sheet_id in seen and not grid:
+            continue
+        seen.add(sheet.sheet_id)
+        entry: dict[str, Any] = {"properties": sheet_properties(book, sheet)}
+        if grid:
+            entry["data"] = [_grid_data(book, sheet, part)]
+        if sheet.conditional_formats:
+            entry["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
+        sheets.append(entry)
+    return {
+        "spreadsheetId": book.key,
+        "properties": {
+            "title": book.title,
+            "locale": book.locale,
+            "autoRecalc": "ON_CHANGE",
+            "timeZone": book.time_zone,
+        },
+        "sheets": sheets,
+        "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
+    }
+
+
+def sheet_properties(book: Book, sheet: Sheet) -> dict[str, Any]:
+    grid: dict[str, Any] = {"rowCount": sheet.row_count, "columnCount": sheet.col_count}
+    # Like the real API, zero freeze counts are omitted rather than sent as 0.
+    if sheet.frozen_rows:
+        grid["frozenRowCount"] = sheet.frozen_rows
+    if sheet.frozen_cols:
+        grid["frozenColumnCount"] = sheet.frozen_cols
+    props: dict[str, Any] = {
+        "sheetId": sheet.sheet_id,
+        "title": sheet.title,
+        "index": book.sheets.index(sheet),
+        "sheetType": "GRID",
+        "gridProperties": grid,
+    }
+    if sheet.hidden:
+        props["hidden"] = True
+    return props
+
+
+def _grid_data(book: Book, sheet: Sheet, rng: Range | None) -> dict[str, Any]:
+    r0, c0, r1, c1 = (
+        (0, 0, sheet.row_count, sheet.col_count)
+        if rng is None
+        else rng.clipped(a1(sheet, rng.r0, rng.c0, rng.r0 + 1, rng.c0 + 1))
+    )
+    out: dict[str, Any] = {}
+    if r0:
+        out["startRow"] = r0
+    if c0:
+        out["startColumn"] = c0
+    rows: list[dict[str, Any]] = []
+    last = max((r for r, c in sheet.cells if r0 <= r < r1 and c0 <= c < c1), default=r0 - 1)
+    for r in range(r0, last + 1):
+        cols = [c for (rr, c) in sheet.cells if rr == r and c0 <= c < c1]
+        values: list[dict[str, Any]] = []
+        for c in range(c0, (max(cols) + 1) if cols else c0):
+            cell = sheet.cells.get((r, c))
+            if cell is None:
+                values.append({})
+                continue
+            data: dict[str, Any] = {"userEnteredValue": cell.user_entered_value()}
+            effective = render(cell, "UNFORMATTED_VALUE", "SERIAL_NUMBER", book.locale)
+            if isinstance(effective, bool):
+                data["effectiveValue"] = {"boolValue": effective}
+            elif isinstance(effective, int | float):
+                data["effectiveValue"] = {"numberValue": effective}
+            elif effective is not None:
+                data["effectiveValue"] = {"stringValue": effective}
+            shown = render(cell, "FORMATTED_VALUE", "SERIAL_NUMBER", book.locale)
+            if shown is not None:
+                data["formattedValue"] = shown
+            if cell.number_format:
+                data["userEnteredFormat"] = {"numberFormat": {"type": cell.number_format}}
+            values.append(data)
+        rows.append({"values": values} if values else {})
+    if rows:
+        out["rowData"] = rows
+    return out

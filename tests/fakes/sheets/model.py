@@ -1,0 +1,213 @@
+"""The spreadsheets the fake keeps in memory: books of tabs of cells, and edits that move them."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tests.fakes.sheets.cells import Cell, from_python, sort_key
+from tests.fakes.sheets.responses import ApiError
+
+DEFAULT_ROWS = 1000
+DEFAULT_COLS = 26
+
+
+@dataclass
+class Sheet:
+    """One tab: its grid size, freezes, cells by (row, column), 0-based, and format rules."""
+
+    sheet_id: int
+    title: str
+    row_count: int = DEFAULT_ROWS
+    col_count: int = DEFAULT_COLS
+    frozen_rows: int = 0
+    frozen_cols: int = 0
+    hidden: bool = False
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    conditional_formats: list[dict[str, Any]] = field(default_factory=list)
+
+    def last_data_row(self) -> int:
+        """Number of rows up to and including the last row holding any value."""
+        return max((r for r, _ in self.cells), default=-1) + 1
+
+    def put(self, r: int, c: int, cell: Cell | None) -> None:
+        if cell is None:
+            self.cells.pop((r, c), None)
+        else:
+            self.cells[(r, c)] = cell
+
+
+@dataclass
+class Book:
+    """One spreadsheet: its tabs in order, its locale, and the format requests it received."""
+
+    key: str
+    title: str
+    locale: str
+    time_zone: str
+    sheets: list[Sheet]
+    rng: random.Random
+    format_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def by_title(self, title: str) -> Sheet | None:
+        for s in self.sheets:
+            if s.title == title:
+                return s
+        # Sheet names are unique case-insensitively and A1 references match that way too.
+        for s in self.sheets:
+            if s.title.casefold() == title.casefold():
+                return s
+        return None
+
+    def by_id(self, sheet_id: int, where: str) -> Sheet:
+        for s in self.sheets:
+            if s.sheet_id == sheet_id:
+                return s
+        raise ApiError(400, f"Invalid {where}: No grid with id: {sheet_id}")
+
+    def snapshot(self) -> Book:
+        """A copy to apply a write to, committed only if the whole write succeeds."""
+        # Cells are immutable, so copying the dicts is enough and keeps big sheets fast.
+        sheets = [
+            replace(
+                s, cells=dict(s.cells), conditional_formats=copy.deepcopy(s.conditional_formats)
+            )
+            for s in self.sheets
+        ]
+        rng = random.Random()
+        rng.setstate(self.rng.getstate())
+        return replace(self, sheets=sheets, rng=rng, format_requests=list(self.format_requests))
+
+    def new_sheet_id(self) -> int:
+        taken = {s.sheet_id for s in self.sheets}
+        while True:
+            candidate = self.rng.randrange(1, 2**31 - 1)
+            if candidate not in taken:
+                return candidate
+
+    def check_title_free(self, title: str, where: str, ignore: Sheet | None = None) -> None:
+        for s in self.sheets:
+            if s is not ignore and s.title.casefold() == title.casefold():
+                raise ApiError(
+                    400,
+                    f'Invalid {where}: A sheet with the name "{title}" already exists. '
+                    "Please enter another name.",
+                )
+
+
+# ----------------------------------------------------------------------------- the Python side
+
+
+def find_book(books: dict[str, Book], key: str) -> Book:
+    """The spreadsheet with ``key``, for the fake's Python helpers (a KeyError, not an HTTP 404)."""
+    try:
+        return books[key]
+    except KeyError:
+        raise KeyError(f"no fake spreadsheet with key {key!r}") from None
+
+
+def find_sheet(books: dict[str, Book], key: str, title: str) -> Sheet:
+    """The tab titled exactly ``title``, for the fake's Python helpers."""
+    for s in find_book(books, key).sheets:
+        if s.title == title:
+            return s
+    raise KeyError(f"no tab {title!r} in fake spreadsheet {key!r}")
+
+
+def add_python_sheet(
+    book: Book,
+    title: str,
+    rows: list[list[Any]],
+    row_count: int | None,
+    col_count: int | None,
+    index: int | None,
+) -> Sheet:
+    """Add a tab holding rows of Python values; the first tab of a book gets sheetId 0."""
+    sheet_id = 0 if not book.sheets else book.new_sheet_id()
+    width = max((len(r) for r in rows), default=0)
+    sheet = Sheet(
+        sheet_id,
+        title,
+        row_count or max(DEFAULT_ROWS, len(rows)),
+        col_count or max(DEFAULT_COLS, width),
+    )
+    write_python(sheet, 0, rows)
+    book.sheets.insert(len(book.sheets) if index is None else index, sheet)
+    return sheet
+
+
+def write_python(sheet: Sheet, r0: int, rows: list[list[Any]]) -> None:
+    """Write rows of Python values from row ``r0`` (0-based), growing the grid to fit."""
+    sheet.row_count = max(sheet.row_count, r0 + len(rows))
+    sheet.col_count = max(sheet.col_count, max((len(r) for r in rows), default=0))
+    for i, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.put(r0 + i, c, from_python(value))
+
+
+# ----------------------------------------------------------------------------- structure edits
+
+
+def insert_dim(sheet: Sheet, dim: str, at: int, n: int) -> None:
+    axis = 0 if dim == "ROWS" else 1
+    sheet.cells = {
+        ((k[0] + n, k[1]) if axis == 0 else (k[0], k[1] + n)) if k[axis] >= at else k: v
+        for k, v in sheet.cells.items()
+    }
+    if axis == 0:
+        sheet.row_count += n
+    else:
+        sheet.col_count += n
+
+
+def delete_dim(sheet: Sheet, dim: str, start: int, end: int) -> None:
+    axis = 0 if dim == "ROWS" else 1
+    n = end - start
+    moved: dict[tuple[int, int], Cell] = {}
+    for k, v in sheet.cells.items():
+        if start <= k[axis] < end:
+            continue
+        if k[axis] >= end:
+            k = (k[0] - n, k[1]) if axis == 0 else (k[0], k[1] - n)
+        moved[k] = v
+    sheet.cells = moved
+    if axis == 0:
+        sheet.row_count -= n
+        sheet.frozen_rows = min(sheet.frozen_rows, max(sheet.row_count - 1, 0))
+    else:
+        sheet.col_count -= n
+        sheet.frozen_cols = min(sheet.frozen_cols, max(sheet.col_count - 1, 0))
+
+
+def truncate(sheet: Sheet) -> None:
+    """Drop the cells a smaller grid no longer holds."""
+    sheet.cells = {
+        k: v for k, v in sheet.cells.items() if k[0] < sheet.row_count and k[1] < sheet.col_count
+    }
+
+
+def sort_rows(
+    sheet: Sheet, r0: int, r1: int, c0: int, c1: int, specs: list[tuple[int, bool]]
+) -> None:
+    """Sort rows [r0, r1) by (column, descending) specs; blanks go last either way."""
+    rows = [{c: sheet.cells.get((r, c)) for c in range(c0, c1)} for r in range(r0, r1)]
+
+    def compare(a: dict[int, Cell | None], b: dict[int, Cell | None]) -> int:
+        for col, descending in specs:
+            ka, kb = sort_key(a.get(col)), sort_key(b.get(col))
+            if ka is None or kb is None:
+                if ka is None and kb is None:
+                    continue
+                return 1 if ka is None else -1
+            if ka != kb:
+                result = -1 if ka < kb else 1
+                return -result if descending else result
+        return 0
+
+    rows.sort(key=functools.cmp_to_key(compare))
+    for offset, row in enumerate(rows):
+        for c in range(c0, c1):
+            sheet.put(r0 + offset, c, row.get(c))
