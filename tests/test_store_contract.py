@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,33 @@ from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.workbook import load_workbook
 from tests.harness import GoogleHarness, Harness, XlsxHarness
+from tests.live_sheet import LiveHarness, LiveSetupError, LiveSheet, backends, live_settings
 
 TZ = "Europe/Stockholm"
 GRAD_HEADER = ["ID", "Namn", "E-post", "Examensår", "Språk", "Inbjuden", "Inbjudningsstatus"]
 
 
-@pytest.fixture(params=["local", "google"])
+# A real Google Sheet joins the backends only when ALUMNI_TEST_SHEET and ALUMNI_TEST_CREDENTIALS
+# are set (tests/live_sheet.py); otherwise it is not a parameter at all, so nothing is skipped.
+LIVE = live_settings(os.environ)
+
+
+@pytest.fixture(scope="session")
+def live_sheet() -> Iterator[LiveSheet]:
+    assert LIVE is not None
+    try:
+        sheet = LiveSheet(LIVE)
+    except LiveSetupError as exc:
+        # The message says it all: no traceback, so nothing of the key file's can show.
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    yield sheet
+    sheet.clean_up()
+
+
+@pytest.fixture(params=backends(LIVE))
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    if request.param == "live":
+        return LiveHarness(request.getfixturevalue("live_sheet"))
     return XlsxHarness(tmp_path) if request.param == "local" else GoogleHarness()
 
 
