@@ -16,6 +16,12 @@ _ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~")
 # The dots IDNA splits a domain on: the full stop and its ideographic and full-width twins.
 _DOTS = re.compile("[.\u3002\uff0e\uff61]")
 MAX_LENGTH = 254  # RFC 5321's longest path
+# The shape nearly every real address has. Everything it admits passes every step below (a plain
+# dot-atom, an ASCII domain of short labels ending in letters), so it skips the slow steps: the
+# full check costs ~80 µs an address, which a roster of 20,000 graduates would feel.
+_PLAIN = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}"
+)
 
 
 def check_address(text: str) -> str:
@@ -27,6 +33,8 @@ def check_address(text: str) -> str:
     """
     if not isinstance(text, str) or not text:
         raise ValueError("an e-mail address is missing")
+    if len(text) <= MAX_LENGTH and _PLAIN.fullmatch(text):
+        return text
     bad = sorted({ch for ch in text if ch in _SPECIALS or _invisible(ch)})
     if bad:
         shown = ", ".join(repr(ch) for ch in bad)
