@@ -14,7 +14,7 @@ from alumni.contract import InviteStatus, Status
 from alumni.mail.journal import DEFERRED, FAILED, SENT, UNCERTAIN
 from alumni.mail.message import summary
 from alumni.output.sheet import render_checklist, render_votes
-from alumni.output.text import SHOWN_PROBLEMS, join, plural, problems
+from alumni.output.text import SHOWN_PROBLEMS, join, not_done, plural, problems
 
 if TYPE_CHECKING:
     from alumni.jobs.contact import ContactResult
@@ -99,7 +99,7 @@ def render_invite(result: InviteResult, config: Config) -> str:
         f"  Later: {name}: the server said {reason}; the next run tries again."
         for name, reason in deferred
     ]
-    lines += [f"  Not written: {skipped}" for skipped in result.skipped_writes]
+    lines += not_done(result.skipped_writes)
     if batch.not_reached and not batch.capped_at and not batch.interrupted:
         lines.append(f"  Skipped: {batch.not_reached} beyond --limit; the next run sends them.")
     if batch.capped_at:
@@ -175,7 +175,7 @@ def render_overdue(result: OverdueResult) -> str:
     return join(
         f"Deadline check {result.now:%Y-%m-%d %H:%M} on {result.location}",
         render_deadlines(result.report),
-        *(f"  Not written: {skipped}" for skipped in result.written.skipped),
+        *not_done(result.written.skipped),
     )
 
 
@@ -188,7 +188,7 @@ def render_daily(result: DailyResult) -> str:
     if result.ids_given:
         given = ", ".join(f"{tab} {n}" for tab, n in result.ids_given.items())
         lines.append(f"  IDs given to new rows: {given}")
-    lines += [f"  Not written: {skipped}" for skipped in result.written.skipped]
+    lines += not_done(result.written.skipped)
     if result.votes is not None:
         lines.append(render_votes(result.votes))
     if result.applicants is not None:

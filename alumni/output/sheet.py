@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from alumni.contract import Figure
-from alumni.output.text import join, plural
+from alumni.output.text import join, not_done, plural
 
 if TYPE_CHECKING:
     from alumni.jobs.applicants import ApplicantsResult, Checklist
@@ -93,7 +93,7 @@ def render_applicants(result: ApplicantsResult) -> str:
     return join(
         f"Applications {result.now:%Y-%m-%d %H:%M} on {result.location}",
         render_checklist(result.checklist),
-        *(f"  Not written: {skipped}" for skipped in result.skipped),
+        *not_done(result.skipped),
     )
 
 
@@ -131,7 +131,7 @@ def render_purge(result: PurgeResult) -> str:
             lines.append("Dry run: nothing was removed. Run `alumni purge --apply` to remove them.")
         return "\n".join(lines)
     lines.append(f"Removed {result.removed} rows.")
-    lines += [f"  Not removed: {skipped}" for skipped in result.skipped]
+    lines += not_done(result.skipped, "Not removed")
     return "\n".join(lines)
 
 

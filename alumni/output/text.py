@@ -66,6 +66,11 @@ def problems(findings: Sequence[Finding], limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def not_done(skipped: Sequence[Finding], what: str = "Not written") -> list[str]:
+    """One indented line per change the store could not make (`  Not written: …`)."""
+    return [f"  {what}: {finding}" for finding in skipped]
+
+
 def join(*parts: str) -> str:
     """Blocks of text, one after another; empty blocks (nothing to say) leave no blank line."""
     return "\n".join(part for part in parts if part)
