@@ -13,7 +13,6 @@ from alumni import timeparse
 from alumni.contract import (
     FUTURE_SLACK,
     ROW,
-    Decision,
     Kind,
     Owner,
     active_mask,
@@ -35,6 +34,8 @@ NAME_COLUMNS = frozenset({"Namn", "Medlem", "Röstande", "Alumn", "Kontaktperson
 # list of alumni must not make `check` slow, so suggestions stop after this many comparisons.
 SUGGESTION_BUDGET = 200_000
 SIMILAR = 0.75
+
+_TEXTUAL = (Kind.TEXT, Kind.DECISION)
 
 Check = Callable[["_Book", pd.Timestamp], list[Finding]]
 
@@ -172,7 +173,7 @@ class _View:
     def empty(self, column: str) -> list[int]:
         """The positions of rows that have nothing in `column`, whatever its kind."""
         values = self.frame[column]
-        if self.sheet.tab.column(column).kind in (Kind.TEXT, Kind.EMAIL):
+        if self.sheet.tab.column(column).kind in (Kind.TEXT, Kind.EMAIL, Kind.DECISION):
             # text holds "" for blank; a bad e-mail keeps its text, so there NA means blank
             return _where(self.text(column) == "")
         return self.raw_blank(column, _where(values.isna()))
@@ -521,24 +522,6 @@ def _committee(book: _Book, now: pd.Timestamp) -> list[Finding]:
     return found
 
 
-def _decisions(book: _Book, now: pd.Timestamp) -> list[Finding]:
-    """A chair's decision that is neither of the two the tool understands."""
-    view = book["Ansökningar"]
-    if not view.has("Beslut"):
-        return []
-    values = view.text("Beslut")
-    bad = (values != "") & ~view.folded("Beslut").isin({fold(d) for d in Decision.CHAIR})
-    return [
-        view.finding(
-            pos,
-            "Beslut",
-            f"{_quote(values.iat[pos])} is not a decision",
-            f"write {Decision.APPROVE} or {Decision.REJECT}, or leave it empty",
-        )
-        for pos in _where(bad)
-    ]
-
-
 def _years(book: _Book, now: pd.Timestamp) -> list[Finding]:
     """A graduation year that is readable but unlikely, such as a typo'd decade."""
     last = now.year + YEARS_AHEAD
@@ -561,7 +544,7 @@ def _long_texts(book: _Book, now: pd.Timestamp) -> list[Finding]:
     found = []
     for view in book.views.values():
         for column in view.tab.columns:
-            if column.kind is not Kind.TEXT or not view.has(column.name):
+            if column.kind not in _TEXTUAL or not view.has(column.name):
                 continue
             values = view.text(column.name).to_numpy()
             lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
@@ -576,7 +559,7 @@ def _formulas(book: _Book, now: pd.Timestamp) -> list[Finding]:
     found = []
     for view in book.views.values():
         for column in view.tab.columns:
-            if column.kind is not Kind.TEXT or column.owner is Owner.SCRIPT:
+            if column.kind not in _TEXTUAL or column.owner is Owner.SCRIPT:
                 continue
             if not view.has(column.name):
                 continue
@@ -599,7 +582,6 @@ CHECKS: tuple[Check, ...] = (
     _future_times,
     _contact_times,
     _committee,
-    _decisions,
     _years,
     _formulas,
 )

@@ -32,6 +32,7 @@ class Kind(Enum):
     YESNO = "yesno"
     LANGUAGE = "language"
     NUMBER = "number"
+    DECISION = "decision"  # the chair's Beslut: Godkänn, Avslå or empty
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ APPLICATIONS = Tab(
         Column("Bedömning", "Assessment", S),
         Column("Motivering", "Reason", S),
         Column("Bedömd", "Assessed at", S, K.TIME),
-        Column("Beslut", "Decision", H),
+        Column("Beslut", "Decision", H, K.DECISION),
         Column("Godkänd i LinkedIn", "Approved in LinkedIn", H, K.DATE),
     ),
     key="ID",

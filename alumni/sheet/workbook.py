@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from alumni import timeparse
@@ -15,6 +16,7 @@ from alumni.contract import (
     ROW,
     TABS,
     Column,
+    Decision,
     Kind,
     Owner,
     Tab,
@@ -22,6 +24,7 @@ from alumni.contract import (
     is_blank,
     match_column,
     match_tab,
+    read_decision,
 )
 from alumni.findings import Finding, a1
 from alumni.sheet import cells
@@ -176,16 +179,85 @@ def resolve_layout(tab: Tab, sheet: RawSheet | None) -> Layout:
 
 
 @dataclass
+class Judged:
+    """The rows a rule may judge (`mask`, by frame position) and why the others are not."""
+
+    mask: np.ndarray
+    problems: list[Finding]
+    blocked: bool = False
+    """True when the tab or a needed column is missing or doubled: no row may be judged."""
+
+
+@dataclass
 class Sheet:
     """One contract tab as read: where it stands, its typed frame, and its raw cells."""
 
     layout: Layout
     frame: pd.DataFrame
     raw: RawSheet | None
+    unreadable: dict[str, dict[int, Finding]] = field(default_factory=dict)
+    """Per contract column, the frame positions whose cell could not be read, each with the
+    reader's finding for it (what was there, an example of what is accepted)."""
 
     @property
     def tab(self) -> Tab:
         return self.layout.tab
+
+    def judge(self, columns: Iterable[str], rule: str) -> Judged:
+        """Which rows `rule` may judge: those whose cells in `columns` were all read.
+
+        A rule never acts on a guess. When the tab, or one of `columns`, is missing or its
+        header appears twice, no row is judged; otherwise a row with an unreadable cell in
+        `columns` is left out. Each left-out row, and each missing column, gives a finding
+        that says which rule stopped and why, so the run can say so and exit 1.
+        """
+        needed = list(dict.fromkeys(columns))
+        mask = np.ones(len(self.frame), dtype=bool)
+        shown = self.layout.shown
+        if self.layout.title is None:
+            message = f"{rule} judged nothing: the tab '{shown}' is missing"
+            hint = "add it (`alumni init` adds missing tabs)"
+            return Judged(np.zeros_like(mask), [Finding(shown, None, None, message, hint)], True)
+        blocked = [
+            (name, "appears twice" if name in self.layout.duplicates else "is missing")
+            for name in needed
+            if name in self.layout.duplicates or name not in self.layout.columns
+        ]
+        if blocked:
+            found = []
+            for name, what in blocked:
+                col = self.layout.columns.get(name)
+                hint = next(
+                    (f.hint for f in self.layout.findings if f"'{name}'" in f.message and f.hint),
+                    f"put the header '{name}' in row 1 once (`alumni init` adds missing headers)",
+                )
+                found.append(
+                    Finding(
+                        shown,
+                        1,
+                        col,
+                        f"{rule} judged nothing on this tab: the header '{name}' {what}",
+                        hint,
+                        name,
+                    )
+                )
+            return Judged(np.zeros_like(mask), found, True)
+        found = []
+        for name in needed:
+            for pos, finding in self.unreadable.get(name, {}).items():
+                mask[pos] = False
+                found.append(
+                    Finding(
+                        finding.tab,
+                        finding.row,
+                        finding.col,
+                        f"{rule} did not judge this row: {finding.message}",
+                        f"{finding.hint}; until then the row is left as it is",
+                        finding.column,
+                        finding.key,
+                    )
+                )
+        return Judged(mask, found)
 
     def address(self, row: int | None, column: str | None) -> str:
         return self.layout.address(row, column)
@@ -229,6 +301,10 @@ class Workbook:
     def address(self, tab: str, row: int | None, column: str | None) -> str:
         return self.sheets[tab].address(row, column)
 
+    def judge(self, tab: str, columns: Iterable[str], rule: str) -> Judged:
+        """`Sheet.judge` for the tab called `tab`."""
+        return self.sheets[tab].judge(columns, rule)
+
 
 Parser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
 
@@ -240,7 +316,19 @@ _MESSAGES: dict[Kind, tuple[str, str]] = {
     Kind.YESNO: ("is not yes or no", "write Ja or Nej"),
     Kind.LANGUAGE: ("is not a language the templates have", "write sv or en"),
     Kind.NUMBER: ("is not a number", "write a number, e.g. 2.5"),
+    Kind.DECISION: (
+        "is not a decision",
+        f"write {Decision.APPROVE} or {Decision.REJECT}, or leave it empty",
+    ),
 }
+
+
+def _parse_decisions(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The chair's decisions as typed (read them with `read_decision`); bad where a filled
+    cell is neither decision."""
+    text = values.map(cells.clean_text).astype(object)
+    bad = (text != "") & (text.map(read_decision) == "")
+    return text, bad.astype(bool)
 
 
 def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -258,6 +346,7 @@ def _parser(kind: Kind, tz: str) -> Parser:
         Kind.YESNO: cells.parse_yes_no,
         Kind.LANGUAGE: cells.parse_languages,
         Kind.NUMBER: _parse_numbers,
+        Kind.DECISION: _parse_decisions,
     }
     return parsers[kind]
 
@@ -278,9 +367,11 @@ def _empty_column(column: Column, tz: str, index: pd.Index) -> pd.Series:
 
 def build_frame(
     layout: Layout, sheet: RawSheet | None, tz: str
-) -> tuple[pd.DataFrame, list[Finding]]:
-    """One typed DataFrame for a tab: contract columns, extra columns as text, and `_row`."""
+) -> tuple[pd.DataFrame, list[Finding], dict[str, dict[int, Finding]]]:
+    """One typed DataFrame for a tab: contract columns, extra columns as text, and `_row`;
+    with the findings for cells that could not be read, also by column and frame position."""
     findings: list[Finding] = []
+    unreadable: dict[str, dict[int, Finding]] = {}
     rows: list[list[Cell]] = []
     numbers: list[int] = []
     if sheet is not None and layout.columns:
@@ -315,14 +406,14 @@ def build_frame(
                 shown = text if len(text) <= 60 else text[:57] + "..."
                 message = f"'{shown}' {what}"
                 key = _row_key(layout, rows[pos])
-                findings.append(
-                    Finding(layout.shown, numbers[pos], i, message, hint, column.name, key)
-                )
+                finding = Finding(layout.shown, numbers[pos], i, message, hint, column.name, key)
+                findings.append(finding)
+                unreadable.setdefault(column.name, {})[int(pos)] = finding
     for name, i in layout.extras.items():
         if name not in data:
             data[name] = raw_column(i).map(cells.clean_text).astype(object)
     data[ROW] = pd.Series(numbers, index=index, dtype="int64")
-    return pd.DataFrame(data, index=index), findings
+    return pd.DataFrame(data, index=index), findings, unreadable
 
 
 def _row_key(layout: Layout, row: list[Cell]) -> str | None:
@@ -340,8 +431,8 @@ def load_workbook(raw: RawWorkbook, tz: str) -> Workbook:
         title = titles[tab.name]
         sheet = raw.get(title) if title else None
         layout = resolve_layout(tab, sheet)
-        frame, parse_findings = build_frame(layout, sheet, tz)
+        frame, parse_findings, unreadable = build_frame(layout, sheet, tz)
         findings.extend(layout.findings)
         findings.extend(parse_findings)
-        sheets[tab.name] = Sheet(layout, frame, sheet)
+        sheets[tab.name] = Sheet(layout, frame, sheet, unreadable)
     return Workbook(sheets, findings, tz)
