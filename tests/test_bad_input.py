@@ -88,7 +88,7 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     ),
     "merged header": (
         merged_header,
-        ["Kontaktlogg!M1: the header 'Alumnen svarade' is missing — add the header"],
+        ["Kontaktlogg!M1: the header 'Alumnen svarade' is missing — type 'Alumnen svarade' in M1"],
     ),
     "header with zero-width and no-break spaces": (
         set_cell("Kontaktlogg", "F1", "\u00a0Alumnen svarade\u200b"),

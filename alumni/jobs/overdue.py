@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from alumni.addresses import is_email
@@ -31,11 +32,20 @@ from alumni.mail.batch import ALREADY, Outcome, Prepared, Sending
 from alumni.mail.journal import SENT
 from alumni.mail.message import from_committee
 from alumni.mail.render import Templates
-from alumni.rules.deadlines import flag_overdue
+from alumni.rules.deadlines import (
+    DELAY,
+    DUE,
+    FLAGGED,
+    NEEDS,
+    NOT_FLAGGED,
+    RULE,
+    STATUS,
+    flag_overdue,
+)
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids, next_number
 from alumni.sheet.store import ApplyResult, Store
-from alumni.sheet.workbook import ROW, Value, Workbook, load_workbook
+from alumni.sheet.workbook import ROW, Judged, Value, Workbook, load_workbook
 from alumni.timeparse import format_time
 
 LOG, BREACHES, MEMBERS = CONTACT_LOG.name, VIOLATIONS.name, COMMITTEE.name
@@ -150,24 +160,27 @@ def check_deadlines(
     Writes go into `changes` (script-owned columns only, by ID); nothing is sent here.
     """
     report = DeadlineReport()
-    for name in (LOG, BREACHES, MEMBERS):
-        if wb.sheets[name].layout.title is None:
-            report.problems.append(
-                Finding(
-                    name,
-                    None,
-                    None,
-                    f"the tab '{name}' is missing: the deadline check cannot do its work",
-                    "add it (`alumni init` adds missing tabs)",
-                )
+    if wb.sheets[MEMBERS].layout.title is None:
+        report.problems.append(
+            Finding(
+                MEMBERS,
+                None,
+                None,
+                f"the tab '{MEMBERS}' is missing: nobody can be told about deadlines",
+                "add it (`alumni init` adds missing tabs)",
             )
+        )
+    judged = _judge(wb)
+    report.problems.extend(judged.problems)
     give_missing_ids(wb, changes)
     log = wb[LOG]
     sheet = wb.sheets[LOG]
     tz = config.timezone
     flags = flag_overdue(log, now, config.deadlines.reply_hours, config.deadlines.warn_hours)
+    # A row the rule may not judge is left exactly as it is: no status, colour, breach or notice.
+    flags.loc[~judged.mask, [STATUS, DELAY, DUE, FLAGGED]] = [NOT_FLAGGED, pd.NA, pd.NaT, False]
     report.flags = flags
-    report.unflagged = int((~flags["flagged"]).sum())
+    report.unflagged = int((~flags["flagged"] & judged.mask).sum())
     committee = Committee(wb, config)
     breaches = wb[BREACHES]
     recorded = dict(zip(breaches["Kontakt-ID"], breaches["ID"], strict=True))
@@ -246,8 +259,26 @@ def check_deadlines(
                 _breach_notices(report, committee, sheet, row, base, breach_id, late_value)
                 unreported.append({"id": breach_id, **base, "hours_late": _hours(late_value)})
     _report_to_nla(report, committee, config, journal, unreported)
-    changes.set(OVERVIEW.name, Figure.LAST_CHECK, "Värde", format_time(now, tz))
+    if not judged.blocked:
+        # The heartbeat says the rule ran; a rule that could judge nothing did not.
+        changes.set(OVERVIEW.name, Figure.LAST_CHECK, "Värde", format_time(now, tz))
     return report
+
+
+def _judge(wb: Workbook) -> Judged:
+    """The contact-log rows the 24-hour rule may judge.
+
+    A row is left out when one of its own cells cannot be read, and also when a breach
+    recorded for it cannot be read: the rule could not tell whether it was handled.
+    """
+    log = wb.judge(LOG, NEEDS[LOG], RULE)
+    breaches = wb.judge(BREACHES, NEEDS[BREACHES], RULE)
+    if breaches.blocked:
+        return Judged(np.zeros_like(log.mask), [*log.problems, *breaches.problems], True)
+    frame = wb[BREACHES]
+    unsure = set(frame.loc[~breaches.mask, "Kontakt-ID"].astype(str))
+    mask = log.mask & ~wb[LOG]["ID"].astype(str).isin(unsure).to_numpy(dtype=bool)
+    return Judged(mask, [*log.problems, *breaches.problems], log.blocked)
 
 
 def _no_address(sheet: Any, row: Mapping[Any, Any], what: str) -> Finding:

@@ -8,12 +8,29 @@ from datetime import tzinfo
 import numpy as np
 import pandas as pd
 
-from alumni.contract import FUTURE_SLACK, Status
+from alumni.contract import CONTACT_LOG, FUTURE_SLACK, VIOLATIONS, Status
 
 NOT_FLAGGED = ""
 
 CONTACTED, REPLIED, ANSWERED = "Kontaktad", "Alumnen svarade", "Vi svarade"
 DUE, STATUS, DELAY, FLAGGED = "Svara senast", "Status", "Försening (h)", "flagged"
+
+RULE = "the 24-hour rule"
+NEEDS: dict[str, tuple[str, ...]] = {
+    # The times judge a row; Påmind and Rapporterad say whether its notices already went, and
+    # Kontaktperson who gets them.
+    CONTACT_LOG.name: (
+        CONTACTED,
+        REPLIED,
+        ANSWERED,
+        "Kontaktperson",
+        "Påmind",
+        "Rapporterad",
+    ),
+    # Without these the rule cannot tell a breach already recorded, explained or handled.
+    VIOLATIONS.name: ("ID", "Kontakt-ID", "Förklaring", "Behandlad"),
+}
+"""The columns each tab must have, readable, for the rule to judge a row."""
 
 # Försening is shown in tenths of an hour; rounding whole nanoseconds half up keeps a delay
 # of exactly 3, 9, 15... minutes from landing on either side depending on float error.

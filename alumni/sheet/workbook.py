@@ -114,6 +114,11 @@ def _closest(want: str, candidates: list[str], names: dict[str, str]) -> str | N
         hits = difflib.get_close_matches(name, list(folded), n=1, cutoff=0.75)
         if hits:
             return folded[hits[0]]
+    # A header with a word added ("Vi svarade (gammal)", "Kontaktad, datum") is the same column.
+    for name in names:
+        grown = [c for c in folded if c.startswith(name + " ") or c.startswith(name + ",")]
+        if len(grown) == 1:
+            return folded[grown[0]]
     return None
 
 
@@ -162,15 +167,18 @@ def resolve_layout(tab: Tab, sheet: RawSheet | None) -> Layout:
             continue
         if tab.by_tool:
             continue
-        hint = f"add the header '{column.name}' in row 1 (`alumni init` adds missing headers)"
-        spellings = {fold(column.name): column.name, fold(column.alias): column.name}
-        guess = _closest(column.name, list(unknown.values()), spellings)
         # Point at the first free cell of row 1: where the header can go.
         where: int | None = (
             max((i for i, v in enumerate(header) if not is_blank(v)), default=-1) + 1
         )
+        hint = (
+            f"type '{column.name}' in {a1(1, where)}, or if you renamed its column, rename it "
+            f"back (`alumni init` adds missing headers)"
+        )
+        spellings = {fold(column.name): column.name, fold(column.alias): column.name}
+        guess = _closest(column.name, list(unknown.values()), spellings)
         if guess:
-            hint = f"did you mean '{guess}'? Rename it to '{column.name}'"
+            hint = f"did you mean '{guess}'? Rename it to '{column.name}' (exactly that)"
             where = next(i for i, t in unknown.items() if t == guess)
         layout.findings.append(
             Finding(sheet.title, 1, where, f"the header '{column.name}' is missing", hint)

@@ -211,7 +211,7 @@ def header_cases() -> Iterator[Case]:
             f"header {name}.{column} missing",
             delete_column(name, index),
             PROBLEMS,
-            contains=(f"the header '{column}' is missing — add the header '{column}'",),
+            contains=(f"the header '{column}' is missing — type '{column}' in ",),
             expect=(f"{name}!",),
         )
         yield Case(
