@@ -17,6 +17,7 @@ from alumni.jobs.votes import VotesReport, select_alumni
 from alumni.mail.batch import Sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.plan import apply_plan, plan_changes
 from alumni.sheet.store import ApplyResult, Store
 from alumni.sheet.workbook import Value, Workbook, load_workbook
 from alumni.timeparse import format_time
@@ -38,7 +39,12 @@ class DailyResult:
 
     @property
     def found_problems(self) -> bool:
-        return bool(self.problems)
+        steps = (
+            self.deadlines is not None and bool(self.deadlines.problems),
+            self.votes is not None and bool(self.votes.findings),
+            bool(getattr(self.applicants, "problems", None)),
+        )
+        return bool(self.problems) or any(steps)
 
 
 def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -> dict[str, Value]:
@@ -63,31 +69,39 @@ def run(
 ) -> DailyResult:
     """The main job, once a day: check the sheet and give IDs; with `steps` also the votes,
     the applications, the deadline check and the status figures, and the notices that are
-    due with the chair's daily summary (sent with `sending`; else a dry run). Writes once."""
-    wb = load_workbook(store.read(), config.timezone)
+    due with the chair's daily summary (sent with `sending`; else a dry run). Writes once.
+
+    The Översikt figures describe the sheet as this run leaves it, not as it found it.
+    """
+    raw = store.read()
+    wb = load_workbook(raw, config.timezone)
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
     result = DailyResult(store.location, now, {}, problems, ids)
+    deadlines: DeadlineReport | None = None
     if steps:
         result.applicants = assess(wb, config, now, changes)
         result.votes = select_alumni(wb, config, now, changes)
         deadlines = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
-        gaps = compliance_gaps(wb, config, now)
+        result.deadlines = deadlines
+    after = load_workbook(apply_plan(plan_changes(changes, raw), raw), config.timezone)
+    if steps:
+        for name, value in status_figures(after, config, now).items():
+            changes.set(OVERVIEW.name, name, "Värde", value)
+    for name, value in overview_figures(after, problems, now).items():
+        changes.set(OVERVIEW.name, name, "Värde", value)
+    if deadlines is not None and result.applicants is not None:
+        gaps = compliance_gaps(after, config, now)
         sections = [
             {"title": "Ansökningar till LinkedIn-gruppen", "lines": result.applicants.lines()},
             {"title": Figure.GAPS, "lines": [f"{g.rule}: {g.message}" for g in gaps]},
         ]
-        for name, value in status_figures(wb, config, now).items():
-            changes.set(OVERVIEW.name, name, "Värde", value)
-        summary = summary_notice(wb, config, now, deadlines, sections)
+        summary = summary_notice(wb, config, now, deadlines, sections, problems)
         if summary is not None:
             deadlines.notices.append(summary)
         if sending is not None:
             send_notices(deadlines, config, sending, changes, now)
-        result.deadlines = deadlines
-    for name, value in overview_figures(wb, problems, now).items():
-        changes.set(OVERVIEW.name, name, "Värde", value)
     result.written = store.apply(changes)
     result.rows = {t.name: len(wb[t.name]) for t in TABS if t is not OVERVIEW}
     return result

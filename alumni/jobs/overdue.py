@@ -49,6 +49,8 @@ from alumni.sheet.workbook import ROW, Judged, Value, Workbook, load_workbook
 from alumni.timeparse import format_time
 
 LOG, BREACHES, MEMBERS = CONTACT_LOG.name, VIOLATIONS.name, COMMITTEE.name
+SUMMARY_PROBLEMS = 10
+"""How many of the sheet's problems the chair's summary lists; `alumni check` lists them all."""
 TO_TELL = (Status.DUE_SOON, *Status.BREACHES)
 """The statuses somebody hears about: a reminder before the deadline, a notice after it."""
 
@@ -403,8 +405,10 @@ def summary_notice(
     now: pd.Timestamp,
     report: DeadlineReport,
     sections: list[dict[str, Any]] | None = None,
+    problems: list[Finding] | None = None,
 ) -> Notice | None:
-    """The chair's daily summary: open replies, new and unexplained breaches, stopped checks."""
+    """The chair's daily summary: first the sheet's problems (the same `alumni check` lists),
+    then open replies, new and unexplained breaches, stopped checks and rows not judged."""
     chair = Committee(wb, config).chair
     if chair is None:
         return None
@@ -468,6 +472,9 @@ def summary_notice(
         "stopped": stopped,
         "sections": sections or [],
         "signature": config.mail.signature,
+        "problem_count": len(problems or []),
+        "problems": [str(p) for p in (problems or [])[:SUMMARY_PROBLEMS]],
+        "not_judged": [str(p) for p in report.problems],
     }
     return Notice(
         f"summary:{today}",

@@ -305,3 +305,34 @@ def plan_changes(changes: ChangeSet, fresh: RawWorkbook) -> Plan:
             planner.append(values)
         planner.drop_writes_to_deleted_rows()
     return plan
+
+
+def apply_plan(plan: Plan, raw: RawWorkbook) -> RawWorkbook:
+    """The workbook `raw` as it will be once `plan` is written: a copy, `raw` is untouched.
+
+    Jobs use it to report on the sheet as their own run leaves it (the Översikt figures)
+    before anything is written.
+    """
+    after: RawWorkbook = {
+        title: RawSheet(s.title, [list(r) for r in s.rows]) for title, s in raw.items()
+    }
+    for title in plan.new_sheets:
+        after.setdefault(title, RawSheet(title, []))
+    for write in plan.writes:
+        rows = after[write.title].rows
+        while len(rows) <= write.row:
+            rows.append([])
+        row = rows[write.row]
+        row.extend([None] * (write.col + 1 - len(row)))
+        row[write.col] = write.value
+    for title, numbers in plan.deletions.items():
+        rows = after[title].rows
+        for r in sorted(set(numbers), reverse=True):
+            if r < len(rows):
+                del rows[r]
+    for title, added in plan.appends.items():
+        rows = after[title].rows
+        while rows and blank_row(rows[-1]):
+            rows.pop()
+        rows.extend(list(r) for r in added)
+    return after
