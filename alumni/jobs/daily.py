@@ -8,7 +8,7 @@ import pandas as pd
 
 from alumni.checks import check_workbook
 from alumni.config import Config
-from alumni.contract import OVERVIEW, TABS, Figure
+from alumni.contract import COMMITTEE, OVERVIEW, TABS, Figure, Role
 from alumni.findings import Finding
 from alumni.jobs.applicants import Checklist, assess
 from alumni.jobs.overdue import DeadlineReport, check_deadlines, send_notices, summary_notice
@@ -100,6 +100,17 @@ def run(
         summary = summary_notice(wb, config, now, deadlines, sections, problems)
         if summary is not None:
             deadlines.notices.append(summary)
+        else:
+            deadlines.problems.append(
+                Finding(
+                    COMMITTEE.name,
+                    None,
+                    None,
+                    f"no active {Role.CHAIR} with an e-mail address: the chair's daily summary "
+                    "cannot be sent",
+                    f"write {Role.CHAIR} in Post and the address in E-post for the chair",
+                )
+            )
         if sending is not None:
             send_notices(deadlines, config, sending, changes, now)
     result.written = store.apply(changes)
