@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -38,6 +39,52 @@ _DAY_FIRST = re.compile(
     r"(?:\s+(?P<clock>[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?))?"
 )
 _SERIAL_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+# The way people type times by hand, read from text that is case-folded with every run of
+# blanks made one space (see _fold). A date comes first, then optionally a clock.
+_CLOCK = (
+    r"(?P<kl>kl(?:ockan)?\.? ?)?"
+    r"(?P<hour>[0-9]{1,2})(?:(?P<csep>[:.])(?P<minute>[0-9]{2})(?:(?P=csep)(?P<second>[0-9]{2}))?)?"
+    r"(?: ?(?P<ampm>am|pm|a\.m\.|p\.m\.))?"
+)
+_DATE = (
+    r"(?:den )?(?:"
+    # 2026-11-30, 2026/11/30, 2026.11.30: a year first is always year-month-day
+    r"(?P<y1>[0-9]{4})(?P<s1>[-/.])(?P<m1>[0-9]{1,2})(?P=s1)(?P<d1>[0-9]{1,2})"
+    # 30/11/2026, 30.11.2026, 30-11-2026, and without a year 30/11 and 30.11
+    r"|(?P<d2>[0-9]{1,2})(?P<s2>[-/.])(?P<m2>[0-9]{1,2})(?:(?P=s2)(?P<y2>[0-9]{4}))?"
+    # 30 nov 2026, 30 november, 30 nov. 2026, 30-Nov-2026, 30th November 2026, 30:e nov
+    r"|(?P<d3>[0-9]{1,2})(?:st|nd|rd|th|:e|:a)?(?:\.? |-|\.)(?P<n3>[a-zåäö]+)\.?"
+    r"(?:(?:,? |-)(?P<y3>[0-9]{4}))?"
+    # Nov 30, 2026 and November 30th
+    r"|(?P<n4>[a-zåäö]+)\.? (?P<d4>[0-9]{1,2})(?:st|nd|rd|th)?(?:,? (?P<y4>[0-9]{4}))?"
+    r")"
+)
+_HAND_WRITTEN = re.compile(rf"{_DATE}(?:(?: ?, ?| )(?:{_CLOCK}))?")
+_CLOCK_ONLY = re.compile(_CLOCK)
+_TWO_DIGIT_YEAR = re.compile(r"[0-9]{1,2}([-/.])[0-9]{1,2}\1[0-9]{2}(?: .*)?")
+_RELATIVE = re.compile(
+    r"\b(?:i ?går|i ?dag|i ?morgon|i ?förrgår|i ?övermorgon|i ?kväll|i ?morse|i ?natt"
+    r"|yesterday|today|tomorrow|tonight|now|nu)\b"
+)
+_BLANK_RUN = re.compile(f"[{re.escape(BLANK_CHARS)}]+")
+
+# Month names in Swedish and English, full and short; "maj"/"may" and "okt"/"oct" alike.
+_MONTH_NAMES = (
+    ("januari", "january", "jan"),
+    ("februari", "february", "feb"),
+    ("mars", "march", "mar"),
+    ("april", "apr"),
+    ("maj", "may"),
+    ("juni", "june", "jun"),
+    ("juli", "july", "jul"),
+    ("augusti", "august", "aug"),
+    ("september", "sep", "sept"),
+    ("oktober", "october", "okt", "oct"),
+    ("november", "nov"),
+    ("december", "dec"),
+)
+_MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names}
 
 # The kinds of cell value, found by exact type first (fast) and by isinstance for the rest.
 _EMPTY, _TEXT, _NUMBER, _NAIVE, _AWARE, _BAD = range(6)
@@ -125,17 +172,133 @@ def _numbers_to_float(numbers: np.ndarray) -> np.ndarray:
         return floats
 
 
-def parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
+class _Typed(NamedTuple):
+    """A hand-typed date with an optional clock, as numbers, not yet checked."""
+
+    year: int | None
+    month: int
+    day: int
+    hour: int | None
+    minute: int | None
+    second: int | None
+    clock_word: bool  # "kl." or am/pm makes a lone number an hour
+    ampm: str | None
+    numbers_day_first: bool  # 30/11, 30.11.2026: the order could have been meant the other way
+    could_be_clock: bool  # a year-less "16.02" reads as 16 February and as 16:02
+
+
+def _fold(text: str) -> str:
+    return _BLANK_RUN.sub(" ", text).strip(" ").casefold()
+
+
+def _typed(folded: str) -> _Typed | None:
+    """Split text in one of the hand-typed forms into numbers; None for any other text."""
+    match = _HAND_WRITTEN.fullmatch(folded)
+    if match is None:
+        return None
+    g = match.groupdict()
+    could_be_clock = False
+    if g["y1"] is not None:
+        year: str | None = g["y1"]
+        month, day = int(g["m1"]), int(g["d1"])
+    elif g["d2"] is not None:
+        year, month, day = g["y2"], int(g["m2"]), int(g["d2"])
+        if year is None:
+            if g["s2"] == "-":
+                return None  # 30-11 is as likely a range or a score as a date
+            could_be_clock = g["s2"] == "." and len(g["m2"]) == 2 and day <= 23 and month <= 59
+    else:
+        number = _MONTHS.get(g["n3"] or g["n4"])
+        if number is None:
+            return None
+        year, month, day = g["y3"] or g["y4"], number, int(g["d3"] or g["d4"])
+    hour, minute, second, ampm = g["hour"], g["minute"], g["second"], g["ampm"]
+    return _Typed(
+        year=None if year is None else int(year),
+        month=month,
+        day=day,
+        hour=None if hour is None else int(hour),
+        minute=None if minute is None else int(minute),
+        second=None if second is None else int(second),
+        clock_word=g["kl"] is not None or ampm is not None,
+        ampm=None if ampm is None else ampm[0],
+        numbers_day_first=g["d2"] is not None,
+        could_be_clock=could_be_clock,
+    )
+
+
+def _refusal(typed: _Typed, limit: dt.date | None) -> str | None:
+    """Why a hand-typed form is not read whatever its numbers are, or None to read it."""
+    if typed.year is None:
+        if typed.could_be_clock:
+            return "could be a time of day or a day and month, and has no year"
+        if limit is None:
+            return "has no year"
+    if typed.hour is not None:
+        if typed.minute is None and not typed.clock_word:
+            return "has an hour but no minutes"
+        if typed.ampm is not None and not 1 <= typed.hour <= 12:
+            return "has no such time of day"
+    return None
+
+
+def _year(typed: _Typed, limit: dt.date | None) -> int:
+    """The year written, or for a year-less date the latest one that puts it on or before
+    `limit` (people log what has happened; `limit` is the day after today)."""
+    if typed.year is not None:
+        return typed.year
+    assert limit is not None  # _refusal refuses a year-less date without one
+    late = (typed.month, typed.day) > (limit.month, limit.day)
+    return limit.year - 1 if late else limit.year
+
+
+def _to_iso(typed: _Typed, limit: dt.date | None) -> str:
+    """Write an accepted hand-typed form as ISO text for pandas to check and read."""
+    date = f"{_year(typed, limit):04d}-{typed.month:02d}-{typed.day:02d}"
+    if typed.hour is None:
+        return date
+    hour = typed.hour
+    if typed.ampm is not None:
+        hour = hour % 12 + (12 if typed.ampm == "p" else 0)
+    clock = f"{hour:02d}:{typed.minute or 0:02d}"
+    return f"{date} {clock}" if typed.second is None else f"{date} {clock}:{typed.second:02d}"
+
+
+def _limit(today: pd.Timestamp | None, tz: str) -> dt.date | None:
+    """The last day a year-less date may fall on: the day after `today` in `tz`."""
+    if today is None:
+        return None
+    stamp = pd.Timestamp(today)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(tz)
+    return stamp.date() + dt.timedelta(days=1)
+
+
+def parse_times(
+    values: pd.Series, tz: str, *, today: pd.Timestamp | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Read a column of date/time cells into instants in the time zone `tz`.
 
     A cell may be a real date or date/time (naive ones are local time in `tz`, aware ones are
     converted, a date is local midnight), a Sheets/Excel serial number from 1970 to 2099 (as a
-    number or as plain decimal text), or text in one of the contract's forms: "2026-11-28
-    14:05", "2026-11-28 14:05:33", "2026-11-28", ISO 8601 with "T", fractions and "Z" or an
-    offset, and the day-first "28/11/2026", "28.11.2026" and "28-11-2026", each of which may
-    carry " 14:05" or " 14:05:33". Surrounding whitespace, including no-break and zero-width
-    spaces, is ignored, and one-digit days, months and hours are fine. Times before 1900 or
-    from 2200 on are rejected as typos.
+    number or as plain decimal text), or text. The text forms are ISO 8601 ("2026-11-28
+    14:05", "2026-11-28 14:05:33", "2026-11-28", with "T", fractions and "Z" or an offset) and
+    the ways people type a date by hand: day first with "/", "." or "-" ("28/11/2026",
+    "28.11.2026", "28-11-2026"), year first with "/" or ".", or a month name in Swedish or
+    English, full or short, with or without a dot ("28 nov 2026", "28 november 2026", "28 nov.
+    2026", "28-Nov-2026", "Nov 28, 2026", "den 28:e november"). After the date may come a
+    24-hour clock with ":" or "." ("14:05", "14.05", "14:05:33"), perhaps after "kl." or ","
+    ("kl. 14.05", or "kl 14" for a whole hour), or a 12-hour clock with am/pm ("2:05 pm").
+    Case, surrounding whitespace (no-break and zero-width spaces too) and doubled spaces do
+    not matter, and one-digit days, months and hours are fine.
+
+    A date without a year ("28/11", "28.11", "28 nov") is the latest such day that is not
+    after the day after `today` (its local date in `tz`); without `today` it is not read.
+    Nothing is guessed: a time without a date, a two-digit year, a year-less "16.02" (16:02
+    or 16 February?), an hour without minutes and no "kl.", and month-first numbers such as
+    "11/30/2026" are not read ("03/04/2026" is 3 April: numbers are always day first).
+    Times before 1900 or from 2200 on are rejected as typos. `explain` says why a cell was
+    not read.
 
     Local times that fall in the spring-forward gap move forward to the end of the gap
     (02:30 becomes 03:00), and local times in the repeated autumn hour mean the first
@@ -178,7 +341,7 @@ def parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
 
     at = np.flatnonzero(kinds == _TEXT)
     if len(at):
-        _parse_texts(cells[at], at, wall, utc, aware, empty)
+        _parse_texts(cells[at], at, wall, utc, aware, empty, _limit(today, tz))
 
     # One localisation for all naive values: True in `ambiguous` picks summer time, the
     # first occurrence of a repeated hour.
@@ -201,6 +364,7 @@ def _parse_texts(
     utc: np.ndarray,
     aware: np.ndarray,
     empty: np.ndarray,
+    limit: dt.date | None,
 ) -> None:
     """Read the text cells at positions `at`, filling wall/utc/aware/empty in place.
 
@@ -230,6 +394,11 @@ def _parse_texts(
                 f"{match['year']}-{match['month']}-{match['day']}" + (f" {clock}" if clock else "")
             )
             iso_aware.append(False)
+        elif (typed := _typed(_fold(text))) is not None:
+            if _refusal(typed, limit) is None:
+                iso_at.append(position)
+                iso_text.append(_to_iso(typed, limit))
+                iso_aware.append(False)
         elif _SERIAL_TEXT.fullmatch(text):
             serial_at.append(position)
             serial_text.append(text)
@@ -250,16 +419,73 @@ def _parse_texts(
         wall[np.asarray(serial_at, dtype=np.intp)] = _serials_to_ns(serials)
 
 
-def parse_time(value: object, tz: str) -> pd.Timestamp | None:
+def parse_time(value: object, tz: str, *, today: pd.Timestamp | None = None) -> pd.Timestamp | None:
     """Read one date/time cell like parse_times does, giving None for an empty cell.
 
     Raises ValueError, with the cell quoted, when the value is not a date/time.
     """
-    times, bad = parse_times(pd.Series([value], dtype=object), tz)
+    times, bad = parse_times(pd.Series([value], dtype=object), tz, today=today)
     if bad.iloc[0]:
         raise ValueError(f"{value!r} is not a date/time")
     time = times.iloc[0]
     return None if pd.isna(time) else pd.Timestamp(time)
+
+
+NO_DATE = "has a time but no date"
+
+
+def explain(value: object, *, today: pd.Timestamp | None = None) -> str | None:
+    """Say in a few English words why parse_times could not read a cell, or None when there is
+    nothing to add to "is not a date/time".
+
+    The words follow the quoted cell: "'16.02' has a time but no date". Pass the `today` that
+    parse_times got (its date is taken in its own zone). Only meant for cells parse_times
+    marked bad.
+    """
+    if isinstance(value, dt.time):
+        return NO_DATE
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        # a spreadsheet keeps a time typed alone as the fraction of a day
+        return NO_DATE if 0 < value < 1 else None
+    if isinstance(value, dt.date):
+        outside = not EARLIEST.year <= value.year < LATEST.year
+        return "is outside the years 1900 to 2199" if outside else None
+    if not isinstance(value, str):
+        return None
+    text = _fold(value)
+    if _SERIAL_TEXT.fullmatch(text) and 0 < float(text) < 1:
+        return NO_DATE
+    if _RELATIVE.search(text):
+        return "names a day relative to today"
+    if _TWO_DIGIT_YEAR.fullmatch(text):
+        return "has a two-digit year"
+    typed = _typed(text)
+    if typed is None:
+        clock = _CLOCK_ONLY.fullmatch(text)
+        if clock and (clock["minute"] or clock["kl"] or clock["ampm"]):
+            return NO_DATE
+        return None
+    limit = None if today is None else pd.Timestamp(today).date() + dt.timedelta(days=1)
+    reason = _refusal(typed, limit)
+    if reason is not None:
+        return reason
+    year = _year(typed, limit)
+    if typed.numbers_day_first and 12 < typed.month <= 31 and 1 <= typed.day <= 12:
+        return "has the month before the day"
+    try:
+        dt.date(year, typed.month, typed.day)
+    except ValueError:
+        leap_day = (typed.month, typed.day) == (2, 29)
+        return "has no year" if typed.year is None and leap_day else "is not a day in the calendar"
+    if not EARLIEST.year <= year < LATEST.year:
+        return "is outside the years 1900 to 2199"
+    if typed.hour is not None and (
+        typed.hour > 23 or (typed.minute or 0) > 59 or (typed.second or 0) > 59
+    ):
+        return "has no such time of day"
+    return None
 
 
 def _local(ts: dt.datetime | NaTType | None, tz: str) -> pd.Timestamp | None:
