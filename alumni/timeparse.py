@@ -468,12 +468,13 @@ def explain(value: object, *, today: pd.Timestamp | None = None) -> str | None:
             return NO_DATE
         return None
     limit = None if today is None else pd.Timestamp(today).date() + dt.timedelta(days=1)
+    month_first = typed.numbers_day_first and 12 < typed.month <= 31 and 1 <= typed.day <= 12
+    if month_first and not typed.could_be_clock:
+        return "has the month before the day"
     reason = _refusal(typed, limit)
     if reason is not None:
         return reason
     year = _year(typed, limit)
-    if typed.numbers_day_first and 12 < typed.month <= 31 and 1 <= typed.day <= 12:
-        return "has the month before the day"
     try:
         dt.date(year, typed.month, typed.day)
     except ValueError:

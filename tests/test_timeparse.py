@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from alumni.sheet.cells import is_blank
-from alumni.timeparse import format_date, format_time, parse_time, parse_times
+from alumni.timeparse import NO_DATE, explain, format_date, format_time, parse_time, parse_times
 
 TZ = "Europe/Stockholm"
 ZONE = ZoneInfo(TZ)
@@ -71,6 +71,33 @@ ACCEPTED = [
     (pd.Timestamp("2026-11-28 13:05", tz="UTC"), "2026-11-28 14:05"),
     (dt.datetime(2026, 11, 28, 8, 5, tzinfo=ZoneInfo("America/New_York")), "2026-11-28 14:05"),
     (np.datetime64("2026-11-28T14:05"), "2026-11-28 14:05"),
+    # typed by hand: a dot in the clock, "kl.", a whole hour after "kl."
+    ("2026-11-30 16.02", "2026-11-30 16:02"),
+    ("2026-11-30 kl. 16.02", "2026-11-30 16:02"),
+    ("2026-11-30 kl 16:02", "2026-11-30 16:02"),
+    ("2026-11-30 kl. 16", "2026-11-30 16:00"),
+    ("2026-11-30 16.02.33", "2026-11-30 16:02:33"),
+    ("30/11/2026 16.02", "2026-11-30 16:02"),
+    ("30.11.2026 kl. 9.05", "2026-11-30 09:05"),
+    ("30/11/2026, 16:02", "2026-11-30 16:02"),
+    ("2026/11/30", "2026-11-30 00:00"),
+    # month names, Swedish and English, full and short, any case
+    ("30 nov 2026 16.02", "2026-11-30 16:02"),
+    ("30 november 2026 kl. 16:02", "2026-11-30 16:02"),
+    ("30 nov. 2026", "2026-11-30 00:00"),
+    ("30 Nov 2026 4:02", "2026-11-30 04:02"),  # a 24-hour clock unless am/pm is written
+    ("30 Nov 2026 4:02 PM", "2026-11-30 16:02"),
+    ("30 Nov 2026 12:15 am", "2026-11-30 00:15"),
+    ("Nov 30, 2026", "2026-11-30 00:00"),
+    ("30-Nov-2026", "2026-11-30 00:00"),
+    ("den 1:a maj 2026", "2026-05-01 00:00"),
+    ("1 May 2026", "2026-05-01 00:00"),
+    ("3 okt 2026", "2026-10-03 00:00"),
+    ("3 Oct 2026", "2026-10-03 00:00"),
+    ("7 sept. 2026", "2026-09-07 00:00"),
+    ("7 SEPTEMBER 2026  kl.\u00a014.05", "2026-09-07 14:05"),
+    ("4 mars 2026", "2026-03-04 00:00"),
+    ("November 30th, 2026", "2026-11-30 00:00"),
 ]
 
 REJECTED = [
@@ -87,7 +114,23 @@ REJECTED = [
     "31.04.2026",
     "28/11/26",  # two-digit year
     "28/11-2026",  # mixed separators
-    "2026-11-28 14",
+    "2026-11-28 14",  # an hour alone needs "kl."
+    "2026-11-28 25.00",
+    "30 nov 2026 13 pm",
+    "30 foo 2026",
+    "30/11 2026",
+    "november 2026",  # no day
+    "11/30/2026",  # month first: never turned round
+    "16.02",  # a time without a date (or 16 February without a year)
+    "16:02",
+    "kl. 16.02",
+    "kl 16",
+    "4:02 pm",
+    "30/11",  # no year, and parse_times got no `today`
+    "30 nov 16.02",
+    "i förrgår",
+    "asap",
+    "?",
     "2026-11-28T14:05+25:00",
     "0226-11-28",  # typo: outside 1900..2199
     "٢٠٢٦-١١-٢٨",  # Arabic-Indic digits
@@ -192,6 +235,98 @@ def test_parse_time_reads_one_value() -> None:
     assert parse_time(None, TZ) is None
     with pytest.raises(ValueError, match="'igår kväll' is not a date/time"):
         parse_time("igår kväll", TZ)
+
+
+TODAY = pd.Timestamp("2026-11-28 14:05", tz=TZ)
+
+YEAR_LESS = [
+    # the latest such day that is not after tomorrow: people log what has happened
+    ("28/11", "2026-11-28 00:00"),
+    ("29/11 9.15", "2026-11-29 09:15"),  # tomorrow still counts
+    ("30/11", "2025-11-30 00:00"),
+    ("1/12", "2025-12-01 00:00"),
+    ("1/1", "2026-01-01 00:00"),
+    ("30.11", "2025-11-30 00:00"),  # day.month: it cannot be a time of day
+    ("1.5", "2026-05-01 00:00"),
+    ("30 nov", "2025-11-30 00:00"),
+    ("27 november kl 16", "2026-11-27 16:00"),
+    ("Nov 27 4:02 pm", "2026-11-27 16:02"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), YEAR_LESS)
+def test_a_date_without_a_year_is_the_latest_such_day_up_to_tomorrow(
+    text: str, expected: str
+) -> None:
+    assert parse_time(text, TZ, today=TODAY) == local(expected)
+    with pytest.raises(ValueError):
+        parse_time(text, TZ)  # without a reference day it is not read
+
+
+def test_year_less_edges() -> None:
+    # the reference is today's local date: late on 31 December UTC is already 1 January here
+    new_year = pd.Timestamp("2026-12-31 23:30", tz="UTC")
+    assert parse_time("2/1", TZ, today=new_year) == local("2027-01-02")
+    assert parse_time("3/1", TZ, today=new_year) == local("2026-01-03")
+    assert parse_time("29/2", TZ, today=pd.Timestamp("2028-03-01")) == local("2028-02-29")
+    with pytest.raises(ValueError):
+        parse_time("29/2", TZ, today=TODAY)  # 2026 has none: not moved to another year
+
+
+NOT_GUESSED = [
+    # (cell, why explain says it was not read)
+    ("16.02", "could be a time of day or a day and month, and has no year"),
+    ("12.11 14.05", "could be a time of day or a day and month, and has no year"),
+    ("11.30", "could be a time of day or a day and month, and has no year"),
+    ("16:02", NO_DATE),
+    ("kl. 16.02", NO_DATE),
+    ("kl 16", NO_DATE),
+    ("4:02 PM", NO_DATE),
+    (dt.time(16, 2), NO_DATE),  # a time cell from a spreadsheet
+    (0.668, NO_DATE),  # the serial of a time alone
+    ("0.668", NO_DATE),
+    ("30/11", "has no year"),
+    ("30 nov 16.02", "has no year"),
+    ("11/30/2026", "has the month before the day"),
+    ("11/30", "has the month before the day"),
+    ("28/11/26", "has a two-digit year"),
+    ("2026-11-30 25.00", "has no such time of day"),
+    ("2026-11-28 14:60", "has no such time of day"),
+    ("30 Nov 2026 13:05 pm", "has no such time of day"),
+    ("2026-11-28 14", "has an hour but no minutes"),
+    ("2026-02-30", "is not a day in the calendar"),
+    ("31.04.2026", "is not a day in the calendar"),
+    ("0226-11-28", "is outside the years 1900 to 2199"),
+    (dt.datetime(1, 1, 1), "is outside the years 1900 to 2199"),
+    ("igår kväll", "names a day relative to today"),
+    ("i förrgår", "names a day relative to today"),
+    ("Yesterday 4pm", "names a day relative to today"),
+    ("asap", None),
+    ("?", None),
+    ("30 foo 2026", None),
+    (True, None),
+    (2026, None),
+    (object(), None),
+]
+
+
+@pytest.mark.parametrize(("value", "reason"), NOT_GUESSED)
+def test_explain_says_why_a_cell_was_not_read(value: object, reason: str | None) -> None:
+    _, bad = parse_times(column(value), TZ)
+    assert bad.iloc[0]
+    assert explain(value) == reason
+
+
+def test_explain_with_a_reference_day() -> None:
+    assert explain("29/2", today=TODAY) == "has no year"  # not in 2026
+    assert explain("31/4", today=TODAY) == "is not a day in the calendar"
+    assert explain("16.02", today=TODAY) == NOT_GUESSED[0][1]
+
+
+@pytest.mark.parametrize("value", REJECTED)
+def test_explain_never_raises_on_rejected_values(value: object) -> None:
+    reason = explain(value)
+    assert reason is None or isinstance(reason, str)
 
 
 FORMATTED = [
