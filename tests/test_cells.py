@@ -110,7 +110,22 @@ YES_NO = [
     ("TRUE", True),  # a Sheets checkbox read as text
     ("FALSE", False),
 ]
-BAD_YES_NO = ["kanske", "j", "n", "ja!", "ja nej", 1, 0, 1.0, "1", "x", dt.date(2026, 1, 1)]
+BAD_YES_NO = [
+    "kanske",
+    "j",
+    "n",
+    "ja!",
+    "ja?",
+    "ja nej",
+    1,
+    0,
+    1.0,
+    "1",
+    "x",
+    "✓",
+    "?",
+    dt.date(2026, 1, 1),
+]
 
 
 @pytest.mark.parametrize(("value", "answer"), YES_NO)

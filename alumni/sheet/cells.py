@@ -122,7 +122,9 @@ def parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Read a yes/no column (such as Aktiv or Röst) into the nullable "boolean" dtype.
 
     Ja/Nej and Yes/No in any case count, as do real booleans and the TRUE/FALSE text that a
-    Sheets checkbox reads as; anything else is bad.
+    Sheets checkbox reads as; anything else is bad, also x, ✓, J/N, 1/0 and "ja?": a mark
+    that may mean ticked or struck out is not guessed. Agrees with `contract.yes_no` cell by
+    cell (it is the one-cell reader this runs).
     """
     return _parse_each(values, yes_no, "boolean")
 
