@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alumni.addresses import check_address
 from alumni.errors import ConfigError
 
 ENV_VAR = "ALUMNI_CONFIG"
@@ -220,6 +221,7 @@ def _validate(config: Config, path: Path) -> None:
         if value not in allowed:
             choices = ", ".join(f'"{a}"' for a in allowed)
             raise ConfigError(f"{path}: '{name}' is {value!r} — use one of {choices}.")
+    _check_addresses(config, path)
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -270,6 +272,22 @@ def _validate(config: Config, path: Path) -> None:
         for key in keys:
             if getattr(getattr(config, section), key) < 0:
                 raise ConfigError(f"{path}: '{section}.{key}' must not be negative.")
+
+
+def _check_addresses(config: Config, path: Path) -> None:
+    # An address the mail layer would refuse at the first message is refused here, before a
+    # run reads the sheet; whether it is still the example is asked only by --send.
+    settings = {"mail.from_address": config.mail.from_address}
+    if config.deadlines.naringslivsansvarig:
+        settings["deadlines.naringslivsansvarig"] = config.deadlines.naringslivsansvarig
+    for name, value in settings.items():
+        try:
+            check_address(value)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path}: '{name}': {exc} — write one address in quotes, "
+                'such as "alumni@sektionen.se".'
+            ) from exc
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:

@@ -113,3 +113,38 @@ def test_every_key_of_the_example_is_documented_with_a_comment() -> None:
 def test_config_type_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Config().backend = "google"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[mail]\nfrom_address = "alumni at sektionen"',
+            "'mail.from_address': 'alumni at sektionen' is not one e-mail address: it contains ' '"
+            ' — write one address in quotes, such as "alumni@sektionen.se".',
+        ),
+        (
+            '[mail]\nfrom_address = ""',
+            "'mail.from_address': an e-mail address is missing — write one address in quotes",
+        ),
+        (
+            '[mail]\nfrom_address = "alumni@sektionen.se\\r\\nBcc: x@y.se"',
+            "'mail.from_address': 'alumni@sektionen.se\\r\\nBcc: x@y.se' is not one e-mail "
+            "address: it contains '\\n', '\\r', ' ', ':'",
+        ),
+        (
+            '[deadlines]\nnaringslivsansvarig = "Nils"',
+            "'deadlines.naringslivsansvarig': 'Nils' is not one e-mail address: it needs exactly "
+            "one @",
+        ),
+    ],
+)
+def test_an_address_setting_that_is_not_one_address_is_refused_at_load(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+    assert info.value.exit_code == 2
