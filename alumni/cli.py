@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import importlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -75,7 +76,10 @@ def _value(name: str, metavar: str, text: str, **kind: Any) -> Option:
 COMMON = (
     _value("--config", "PATH", "configuration file (default: $ALUMNI_CONFIG, then ./config.toml)"),
     _value("--now", "TIME",
-           "run as if it were this local time, e.g. '2026-11-28 14:05' (for trying things out)"),
+           "try what would happen at this local time, e.g. '2026-11-28 14:05': a trial run, "
+           "nothing is written to the sheet or sent"),
+    _switch("--for-real",
+            "with --now: write and send as if it were that time (e.g. to catch up a missed day)"),
 )
 COMMAND_LINE = (
     _command("init",
@@ -224,7 +228,8 @@ SHEET_JOBS: dict[str, Callable[[Any], str]] = {
 def cmd_sheet_job(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     """Run `alumni.jobs.<command>` with the command's own options, print what it found."""
     job = importlib.import_module(f"alumni.jobs.{args.command}")
-    options = {k: v for k, v in vars(args).items() if k not in ("command", "config", "now")}
+    common = ("command", "config", "now", "for_real")
+    options = {k: v for k, v in vars(args).items() if k not in common}
     result = job.run(config, store, now, **options)
     _say(SHEET_JOBS[args.command](result))
     return PROBLEMS if result.found_problems else OK
@@ -281,10 +286,7 @@ def cmd_invite(args: argparse.Namespace, config: Config, store: Store, now: pd.T
     from alumni.output.mailing import render_invite, render_invite_plan
     from alumni.output.progress import progress_bar
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError("--limit must be 1 or more.")
-    # With --send, --test-to is not looked at: the run sends for real.
-    with _sending(args, config, now, None if args.send else args.test_to) as sending:
+    with _sending(args, config, now, args.test_to) as sending:
         result = invite.run(
             config,
             store,
@@ -305,6 +307,7 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
 
     from alumni.schedule import Job, run_daemon
 
+    _check_ready(args, config, "daily")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     pinned = ["--config", str(config.source)] if config.source else []
     send = ["--send"] if args.send else []
@@ -320,6 +323,129 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
         overdue_every_minutes=config.schedule.overdue_every_minutes,
         lock_path=config.schedule.lock,
     )
+
+
+EARLIEST = pd.Timestamp("2000-01-01")
+"""No run happens before this: an earlier --now or year is a typing mistake."""
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse, before anything is read, an option whose value cannot be meant."""
+    from alumni.addresses import check_address
+
+    limit = getattr(args, "limit", None)
+    if limit is not None and limit < 1:
+        raise ConfigError(
+            f"--limit must be 1 or more, not {limit} — it is the most messages this run sends; "
+            "leave it out to send all that are due."
+        )
+    test_to = getattr(args, "test_to", None)
+    if test_to is not None:
+        if getattr(args, "send", False):
+            raise ConfigError(
+                "--test-to and --send: choose one — --test-to sends one sample to that address "
+                "only, --send sends to everyone."
+            )
+        try:
+            check_address(test_to)
+        except ValueError as exc:
+            raise ConfigError(f"--test-to: {exc} — give one address, e.g. your own.") from exc
+    if args.for_real and not args.now:
+        raise ConfigError(
+            "--for-real goes with --now only (a run without --now is always for real)."
+        )
+
+
+def _run_time(args: argparse.Namespace, config: Config) -> pd.Timestamp:
+    """The run's time, --now only within 2000-01-01 and a year from today."""
+    today = pd.Timestamp.now(tz=config.timezone)
+    latest = today + pd.DateOffset(years=1)
+    too_far = (
+        f"--now {args.now!r} is outside the years the tool can run at — give a time between "
+        f"{EARLIEST:%Y-%m-%d} and {latest:%Y-%m-%d}, e.g. '{today:%Y-%m-%d} 07:00'."
+    )
+    try:
+        now = run_time(args.now, config.timezone)
+    except ConfigError:
+        year = re.match(r"\s*(\d{4,})\b", args.now or "")
+        if year and not EARLIEST.year <= int(year.group(1)) <= latest.year:
+            raise ConfigError(too_far) from None
+        raise
+    if args.now and not (EARLIEST.tz_localize(config.timezone) <= now <= latest):
+        raise ConfigError(too_far)
+    return now
+
+
+def _check_years(args: argparse.Namespace, config: Config) -> None:
+    year = getattr(args, "year", None)
+    latest = pd.Timestamp.now(tz=config.timezone).year + 1
+    if year is not None and not EARLIEST.year <= year <= latest:
+        raise ConfigError(
+            f"--year {year}: give a year between {EARLIEST.year} and {latest}, "
+            "e.g. the graduation year (leave it out for this year)."
+        )
+
+
+def _check_ready(args: argparse.Namespace, config: Config, command: str = "") -> None:
+    """--send and --test-to stop here while a setting or template still holds an example;
+    a dry run says in one line what would stop --send."""
+    from alumni.mail.readiness import not_ready
+
+    found = not_ready(config, command or args.command)
+    if not found:
+        return
+    # The outbox only writes .eml files on this computer: an example there reaches nobody.
+    real = getattr(args, "send", False) or getattr(args, "test_to", None)
+    if real and config.mail.backend != "outbox":
+        flag = "--send" if getattr(args, "send", False) else "--test-to"
+        lines = "\n".join(f"  {item}" for item in found)
+        raise ConfigError(
+            f"{flag} refused: not ready for real mail, nothing was sent and the sheet was not "
+            f"touched:\n{lines}\nSee README, 'Before the first --send'."
+        )
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    if config.mail.backend == "outbox":
+        note = "not ready for real mail (the outbox takes it, a mail server would not)"
+    else:
+        note = "--send would be refused"
+    print(f"alumni: {note}: {found[0]}{more}.", file=sys.stderr)
+
+
+def _is_trial(args: argparse.Namespace) -> bool:
+    """--now without --for-real: a command that writes or sends only tries."""
+    return bool(args.now) and not args.for_real and args.command in LOCKED
+
+
+def _trial(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    """Run the command against a copy of the sheet in memory; say so first and last."""
+    from alumni.sheet.trial import TrialStore
+
+    for flag in ("send", "apply"):
+        if getattr(args, flag, False):
+            raise ConfigError(
+                f"--now with --{flag}: --now is a trial, nothing is written or sent — add "
+                f"--for-real to {flag} as if it were {now:%Y-%m-%d %H:%M} (e.g. to catch up a "
+                f"missed day), or leave out --{flag} to try."
+            )
+    head = f"Trial run as of {now:%Y-%m-%d %H:%M} (--now)"
+    sample = bool(getattr(args, "test_to", None))
+    print(
+        f"{head}: nothing is written to the sheet; only the sample goes to --test-to."
+        if sample
+        else f"{head}: nothing is written to the sheet and nothing is sent."
+    )
+    trial = TrialStore(store)
+    code = COMMANDS[args.command](args, config, trial, now)
+    would = trial.would_write()
+    unwritten = "nothing was written to the sheet" + (
+        f" (a real run would have written {would})" if would else ""
+    )
+    print(
+        f"{head}: {unwritten}; only the sample was sent."
+        if sample
+        else f"{head}: {unwritten} and nothing was sent."
+    )
+    return code
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], int]] = {
@@ -350,9 +476,14 @@ def _run(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         config = load_config(args.config)
+        _check_options(args)
         if args.command == "schedule":
             return cmd_schedule(args, config)
-        now = run_time(args.now, config.timezone)
+        now = _run_time(args, config)
+        _check_years(args, config)
+        _check_ready(args, config)
+        if _is_trial(args):
+            return _trial(args, config, open_store(config), now)
         if args.command in LOCKED:
             # Cron's runs and `alumni schedule` never work on the sheet at the same time.
             with hold(config.schedule.lock, owner=f"alumni {args.command}"):

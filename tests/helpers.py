@@ -13,19 +13,23 @@ from alumni.contract import Owner, match_column, match_tab
 from tests.fakes.smtp_server import FakeSmtpServer
 
 NOW = "2026-11-28 14:05"
+COMMITTEE = "alumni@sektionen.se"
+SIGNUP_LINK = "https://www.linkedin.com/groups/1234567/"
 
 
 def alumni(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Exit status, standard output and standard error of `alumni --now NOW ARGS...`."""
-    code = run(["--now", NOW, *args])
+    """Exit status, standard output and standard error of `alumni --now NOW --for-real ARGS...`
+    (a run at the tests' fixed time that writes and sends, not a trial)."""
+    code = run(["--now", NOW, "--for-real", *args])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err
 
 
 def write_config(folder: Path, server: FakeSmtpServer | None = None, **mail: Any) -> None:
-    """A config.toml sending through `server` (plain SMTP, no pauses), or to the outbox."""
-    settings: dict[str, Any] = {"rate_per_minute": 0, **mail}
+    """A config.toml sending through `server` (plain SMTP, no pauses), or to the outbox, from
+    a committee whose settings are ready for --send (no example address or link left)."""
+    settings: dict[str, Any] = {"rate_per_minute": 0, "from_address": COMMITTEE, **mail}
     lines = ["[mail]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in settings.items()]
     if server is not None:
         lines[1:1] = ['backend = "smtp"']
@@ -36,6 +40,7 @@ def write_config(folder: Path, server: FakeSmtpServer | None = None, **mail: Any
             'security = "none"',
             "backoff_seconds = 0.0",
         ]
+    lines += ["[invite]", f'signup_link = "{SIGNUP_LINK}"']
     (folder / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -50,7 +50,7 @@ def test_a_second_run_changes_nothing_and_keeps_the_assessment_time(
 ) -> None:
     alumni(capsys, "applicants")
     before = applications(folder)
-    assert run(["--now", "2026-11-29 09:00", "applicants"]) == 0
+    assert run(["--now", "2026-11-29 09:00", "--for-real", "applicants"]) == 0
     assert applications(folder) == before
 
 
@@ -64,7 +64,7 @@ def test_a_changed_roster_changes_the_assessment_and_its_time(
         if row[1].value == "AN-0010":
             row[5].value = "Maskinteknik"  # Program: now clearly another programme
     book.save(folder / "alumni.xlsx")
-    assert run(["--now", "2026-11-29 09:00", "applicants"]) == 0
+    assert run(["--now", "2026-11-29 09:00", "--for-real", "applicants"]) == 0
     changed = applications(folder)["AN-0010"]
     assert (changed["Bedömning"], changed["Bedömd"]) == ("Avslå", "2026-11-29 09:00")
 
@@ -87,7 +87,7 @@ def test_the_chairs_decision_wins_and_is_never_written(
 def test_the_daily_summary_carries_the_checklist(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["--now", NOW, "daily", "--send"]) == 0
+    assert run(["--now", NOW, "--for-real", "daily", "--send"]) == 0
     messages = [
         email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
         for f in (folder / "outbox").glob("*.eml")

@@ -143,7 +143,7 @@ def test_broken_workbook(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
 
-    check_code = run(["--now", NOW, "check"])
+    check_code = run(["--now", NOW, "--for-real", "check"])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     for text in expected:
@@ -151,7 +151,7 @@ def test_broken_workbook(
     assert check_code == (1 if expected else 0), out
 
     before = people_cells(path)
-    daily_code = run(["--now", NOW, "daily"])
+    daily_code = run(["--now", NOW, "--for-real", "daily"])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     assert daily_code == check_code
@@ -179,7 +179,7 @@ def test_a_file_that_is_no_workbook_exits_2_and_is_left_alone(
     path.write_bytes(content)
     monkeypatch.chdir(tmp_path)
     for command in ("check", "daily"):
-        assert run(["--now", NOW, command]) == 2
+        assert run(["--now", NOW, "--for-real", command]) == 2
         out, err = capsys.readouterr()
         assert "cannot be read as an .xlsx workbook" in err and "Traceback" not in out + err
     assert path.read_bytes() == content
@@ -190,7 +190,7 @@ def test_an_empty_workbook_lists_every_missing_tab(
 ) -> None:
     Workbook().save(tmp_path / "alumni.xlsx")
     monkeypatch.chdir(tmp_path)
-    assert run(["--now", NOW, "check"]) == 1
+    assert run(["--now", NOW, "--for-real", "check"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == [
         "Avgångsklass: the tab 'Avgångsklass' is missing — add it (run `alumni init` to add missing tabs)",

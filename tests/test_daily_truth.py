@@ -45,7 +45,7 @@ def summary_text(server: FakeSmtpServer) -> str:
 
 def check_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
     capsys.readouterr()
-    run(["--now", NOW, "check"])
+    run(["--now", NOW, "--for-real", "check"])
     out = capsys.readouterr().out
     return [line for line in out.splitlines() if "!" in line.split(":")[0] or ": the tab" in line]
 
@@ -53,7 +53,7 @@ def check_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 def test_overview_counts_what_this_run_wrote(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["--now", NOW, "daily"]) == 0
+    assert run(["--now", NOW, "--for-real", "daily"]) == 0
     shown = figures(folder)
     breaches = rows(folder, "Överträdelser")
     log = rows(folder, "Kontaktlogg")
@@ -74,7 +74,7 @@ def test_the_summary_begins_with_the_sheets_problems(
     ws = book["Utskott"]
     ws["E2"] = "i september"  # Utbildad: not a date
     book.save(folder / "alumni.xlsx")
-    assert run(["--now", NOW, "daily", "--send"]) == 1
+    assert run(["--now", NOW, "--for-real", "daily", "--send"]) == 1
     text = summary_text(smtp_server)
     first = text.split("Svar som ska besvaras")[0]
     assert "Problem i arket: 1." in first
@@ -87,7 +87,7 @@ def test_the_summary_says_all_is_readable_only_when_check_finds_nothing(
     folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
 ) -> None:
     assert check_lines(capsys) == []
-    assert run(["--now", NOW, "daily", "--send"]) == 0
+    assert run(["--now", NOW, "--for-real", "daily", "--send"]) == 0
     assert "Problem i arket: 0. Allt i arket gick att läsa." in summary_text(smtp_server)
     capsys.readouterr()
 
@@ -101,7 +101,7 @@ def test_the_summary_lists_rows_the_deadline_rule_did_not_judge(
     row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "KL-0004")
     row[header.index("Vi svarade")].value = "igår kväll"
     book.save(folder / "alumni.xlsx")
-    assert run(["--now", NOW, "daily", "--send"]) == 1
+    assert run(["--now", NOW, "--for-real", "daily", "--send"]) == 1
     text = summary_text(smtp_server)
     assert "Inte bedömt av 24-timmarsregeln" in text
     assert "the 24-hour rule did not judge this row: 'igår kväll' is not a date/time" in text

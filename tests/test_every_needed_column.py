@@ -58,7 +58,7 @@ def test_without_the_header_the_rule_judges_nothing_and_says_so(
     before = people_cells(path)
     capsys.readouterr()
 
-    code = run(["--now", NOW, command, "--send"])
+    code = run(["--now", NOW, "--for-real", command, "--send"])
     out, err = capsys.readouterr()
     assert code == 1, out + err
     assert f"{rule} judged nothing on this tab: the header '{column}' is missing" in out

@@ -974,7 +974,7 @@ def google_folder(
 
 
 def alumni(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(["--now", NOW_TEXT, *args])
+    code = run(["--now", NOW_TEXT, "--for-real", *args])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err

@@ -21,7 +21,7 @@ from alumni.mail.outbox import OutboxMailer
 from alumni.mail.smtp import SmtpMailer
 from alumni.sheet.xlsx import XlsxStore
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
-from tests.helpers import NOW, alumni, demo_folder, write_config
+from tests.helpers import COMMITTEE, NOW, SIGNUP_LINK, alumni, demo_folder, write_config
 
 TO_SEND = [
     "Klara Nordén",
@@ -92,11 +92,11 @@ def test_send_delivers_each_invitation_once_and_records_it(
     assert received_by(smtp_server) == TO_SEND
     assert smtp_server.connections == 1
     first = smtp_server.messages[0].message
-    assert str(first["From"]) == '"Alumniutskottet, I-sektionen" <alumni@example.org>'
+    assert str(first["From"]) == f'"Alumniutskottet, I-sektionen" <{COMMITTEE}>'
     assert first["From"].addresses[0].display_name == "Alumniutskottet, I-sektionen"
-    assert first["Date"] and first["Message-ID"].endswith("@example.org>")
+    assert first["Date"] and first["Message-ID"].endswith("@sektionen.se>")
     text = first.get_body(("plain",)).get_content()
-    assert "Hej Klara Nordén," in text and "https://www.linkedin.com/groups/0000000/" in text
+    assert "Hej Klara Nordén," in text and SIGNUP_LINK in text
     assert "Med vänliga hälsningar" in text
     assert all(statuses(folder)[name] == ("2026-11-28 14:05", "skickad") for name in TO_SEND)
 
@@ -238,7 +238,7 @@ def test_limit_and_daily_cap_stop_cleanly_and_the_next_run_goes_on(
         "Stopped: the daily cap of 4 messages in 24 hours is reached; run again tomorrow to send the rest."
         in out
     )
-    assert run(["--now", "2026-11-29 14:06", "invite", "--send"]) == 0
+    assert run(["--now", "2026-11-29 14:06", "--for-real", "invite", "--send"]) == 0
     assert received_by(smtp_server) == TO_SEND
 
 
@@ -267,9 +267,10 @@ def test_starttls_with_login(
     server = tls_smtp_server
     assert server.tls is not None
     (folder / "config.toml").write_text(
-        f'[mail]\nbackend = "smtp"\nrate_per_minute = 0\n[smtp]\nhost = "{server.host}"\n'
+        f'[mail]\nbackend = "smtp"\nrate_per_minute = 0\nfrom_address = "{COMMITTEE}"\n'
+        f'[smtp]\nhost = "{server.host}"\n'
         f'port = {server.port}\nsecurity = "starttls"\nusername = "{USERNAME}"\n'
-        f'ca_file = "{server.tls.ca_file}"\n'
+        f'ca_file = "{server.tls.ca_file}"\n[invite]\nsignup_link = "{SIGNUP_LINK}"\n'
     )
     monkeypatch.setenv("ALUMNI_SMTP_PASSWORD", PASSWORD)
     assert alumni(capsys, "invite", "--send", "--limit", "5")[0] == 0

@@ -21,7 +21,7 @@ CLASS = 6  # graduates of 2026 in the demo who have not been invited yet
 
 def send(folder: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "alumni", "--now", NOW, "invite", "--send"],
+        [sys.executable, "-m", "alumni", "--now", NOW, "--for-real", "invite", "--send"],
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -149,7 +149,7 @@ def test_a_doubled_header_stops_the_rule(
 def test_an_unreadable_handled_date_holds_back_that_breachs_notices(
     folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
 ) -> None:
-    assert run(["--now", NOW, "overdue"]) == 0  # records OV-0002 for KL-0003
+    assert run(["--now", NOW, "--for-real", "overdue"]) == 0  # records OV-0002 for KL-0003
     capsys.readouterr()
     cell = edit(folder, "Överträdelser", "OV-0002", "Behandlad", "förra veckan")
     code, out, _ = alumni(capsys, "overdue", "--send")

@@ -101,7 +101,7 @@ def test_send_delivers_each_notice_once_however_often_it_runs(
 
     smtp_server.reset()
     for later in ("2026-11-28 14:05", "2026-11-28 15:05", "2026-11-28 16:05"):
-        assert run(["--now", later, "overdue", "--send"]) == 0
+        assert run(["--now", later, "--for-real", "overdue", "--send"]) == 0
     assert smtp_server.messages == []
     assert len(tab(folder, "Överträdelser")) == 3
 
@@ -136,10 +136,10 @@ def test_the_chairs_summary_goes_at_most_once_a_day(
             if "sammanfattning" in str(m.message["Subject"])
         ]
 
-    assert run(["--now", "2026-11-28 15:00", "daily", "--send"]) == 0
-    assert run(["--now", "2026-11-28 19:00", "daily", "--send"]) == 0
+    assert run(["--now", "2026-11-28 15:00", "--for-real", "daily", "--send"]) == 0
+    assert run(["--now", "2026-11-28 19:00", "--for-real", "daily", "--send"]) == 0
     assert summaries() == ["Alumniutskottets dagliga sammanfattning 2026-11-28"]
-    assert run(["--now", "2026-11-29 07:00", "daily", "--send"]) == 0
+    assert run(["--now", "2026-11-29 07:00", "--for-real", "daily", "--send"]) == 0
     assert summaries()[-1] == "Alumniutskottets dagliga sammanfattning 2026-11-29"
     summary = smtp_server.messages[-1].message
     assert summary["To"].addresses[0].display_name == "Åsa Öberg-Lind"
@@ -151,13 +151,13 @@ def test_the_chairs_summary_goes_at_most_once_a_day(
 def test_the_summary_says_when_the_daily_run_had_stopped(
     folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
 ) -> None:
-    assert run(["--now", NOW, "daily"]) == 0
+    assert run(["--now", NOW, "--for-real", "daily"]) == 0
     book = load_workbook(folder / "alumni.xlsx")
     for row in book["Översikt"].iter_rows(min_row=2):
         if row[0].value == "Senaste dagliga körning":
             row[1].value = "2026-11-25 07:00"  # as if cron had stopped three days ago
     book.save(folder / "alumni.xlsx")
-    assert run(["--now", "2026-11-28 19:00", "daily", "--send"]) == 0
+    assert run(["--now", "2026-11-28 19:00", "--for-real", "daily", "--send"]) == 0
     text = smtp_server.messages[-1].message.get_body(("plain",)).get_content()
     assert (
         "OBS: Den dagliga körningen hade stannat: förra lyckade körningen var 2026-11-25 07:00."

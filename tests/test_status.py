@@ -69,7 +69,7 @@ def test_purge_lists_then_removes_only_what_is_no_longer_needed(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     later = "2027-06-01 10:00"  # the class of 2026 was invited; their year is over
-    assert run(["--now", later, "purge"]) == 0
+    assert run(["--now", later, "--for-real", "purge"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "Would remove 3 rows of personal data no longer needed:"
     assert (
@@ -82,7 +82,7 @@ def test_purge_lists_then_removes_only_what_is_no_longer_needed(
             min_row=2, values_only=True
         )
     }
-    assert run(["--now", later, "purge", "--apply"]) == 0
+    assert run(["--now", later, "--for-real", "purge", "--apply"]) == 0
     assert "Removed 3 rows." in capsys.readouterr().out
     after = {
         r[0]
@@ -173,7 +173,7 @@ GRADUATES_GONE = (
 def test_purge_dry_run_then_apply_then_again_exact_output(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    later = ["--now", "2027-06-01 10:00"]
+    later = ["--now", "2027-06-01 10:00", "--for-real"]
     before = (folder / "alumni.xlsx").read_bytes()
     assert run([*later, "purge"]) == 0
     assert capsys.readouterr().out == (
@@ -197,9 +197,11 @@ def test_purge_dry_run_then_apply_then_again_exact_output(
 def test_purge_lists_old_rejected_applications_before_graduates(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["--now", NOW, "applicants"]) == 0  # the tool's Avslå counts when Beslut is empty
+    # The tool's Avslå counts when Beslut is empty.
+    assert run(["--now", NOW, "--for-real", "applicants"]) == 0
     capsys.readouterr()
-    assert run(["--now", "2028-06-01 10:00", "purge"]) == 0
+    # --now is at most a year ahead of the real clock.
+    assert run(["--now", "2027-12-01 10:00", "--for-real", "purge"]) == 0
     assert capsys.readouterr().out.splitlines()[:3] == [
         "Would remove 5 rows of personal data no longer needed:",
         "  Ansökningar AN-0005 (Noah Sandström): rejected application from 2026-11-20, "

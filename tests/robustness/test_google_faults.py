@@ -370,7 +370,7 @@ def _configure(folder: Path, key: str) -> None:
 
 def alumni_daily(folder: Path, key: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     _configure(folder, key)
-    code = run(["--now", NOW_TEXT, "daily"])
+    code = run(["--now", NOW_TEXT, "--for-real", "daily"])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, err

@@ -30,7 +30,10 @@ from alumni.contract import TABS
 from alumni.sheet.xlsx import XlsxStore
 from tests.fakes.sheets import FakeSheets, fake_service_account_info
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer, Received
-from tests.helpers import NOW, alumni, write_config
+from tests.helpers import COMMITTEE, NOW, SIGNUP_LINK, alumni, write_config
+
+# The committee's own settings, ready for --send (no example address or link left).
+READY = f'[invite]\nsignup_link = "{SIGNUP_LINK}"\n'
 
 COUNT = 20
 FIRST = ["Åsa", "Märta", "Björn", "Örjan", "Linnéa", "Håkan", "Jöns", "Säde", "Ärla", "Göran"]
@@ -99,7 +102,7 @@ def test_a_kill_at_any_message_then_a_rerun_sends_nobody_twice_and_loses_nobody(
         k: v for k, v in os.environ.items() if k not in ("ALUMNI_CONFIG", "PYTHONPROFILEIMPORTTIME")
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "alumni", "--now", NOW, "invite", "--send"],
+        [sys.executable, "-m", "alumni", "--now", NOW, "--for-real", "invite", "--send"],
         cwd=folder,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -318,9 +321,10 @@ def test_the_smtp_password_is_never_shown(
     monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
     shutil.copy(template, tmp_path / "alumni.xlsx")
     (tmp_path / "config.toml").write_text(
-        f'[mail]\nbackend = "smtp"\nrate_per_minute = 0\n[smtp]\nhost = "{server.host}"\n'
+        f'[mail]\nbackend = "smtp"\nrate_per_minute = 0\nfrom_address = "{COMMITTEE}"\n'
+        f'[smtp]\nhost = "{server.host}"\n'
         f'port = {server.port}\nsecurity = "starttls"\nusername = "{USERNAME}"\n'
-        f'ca_file = "{server.tls.ca_file}"\nbackoff_seconds = 0.0\n',
+        f'ca_file = "{server.tls.ca_file}"\nbackoff_seconds = 0.0\n' + READY,
         encoding="utf-8",
     )
     password = PASSWORD if right else "fel-lösenord-hemligt-99"
@@ -361,7 +365,8 @@ def test_a_failing_google_run_never_shows_the_private_key_and_warns_about_the_ke
     sheet = fake.create_spreadsheet("Alumni", {t.name: [t.header] for t in TABS})
     (tmp_path / "config.toml").write_text(
         f'backend = "google"\n[google]\nspreadsheet = "{sheet}"\n'
-        f'credentials = "{key_file}"\nretries = 0\nbackoff_seconds = 0.0\n',
+        f'credentials = "{key_file}"\nretries = 0\nbackoff_seconds = 0.0\n'
+        f'[mail]\nfrom_address = "{COMMITTEE}"\n' + READY,
         encoding="utf-8",
     )
     fake.fail(403, times=None, message="The caller does not have permission")
