@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alumni.contract import Decision
-from alumni.rules.eligibility import Aliases, assess_applications, normalise_name
+from alumni.rules.eligibility import Aliases, assess_applications, names_agree, normalise_name
 from alumni.sheet.workbook import Cell, RawSheet, load_workbook
 
 APPROVE, REJECT, REVIEW = Decision.APPROVE, Decision.REJECT, Decision.REVIEW
@@ -96,6 +96,37 @@ CASES: dict[str, tuple[Row, str, str]] = {
         {"Namn": "Karl N", "E-post": "karl.nilsson@example.se", "Program": "Maskinteknik"},
         APPROVE,
         "Finns i Avgångsklass 2026 (e-post).",
+    ),
+    "e-mail on the roster, the name written differently": (
+        {"Namn": "Oberg Lind, Aasa", "E-post": "asa.oberg@example.se"},
+        APPROVE,
+        "Finns i Avgångsklass 2026 (e-post).",
+    ),
+    "e-mail on the roster, someone else's name": (
+        {"Namn": "Erik Svensson", "E-post": "karl.nilsson@example.se", "Examensår": 2026},
+        REVIEW,
+        "E-postadressen hör till Karl Nilsson i Avgångsklass 2026, men namnet är ett annat.",
+    ),
+    "e-mail on the roster, a namesake's first name": (
+        {"Namn": "Johan Berg", "E-post": "johanna.berg@example.se", "Program": "I"},
+        REVIEW,
+        "E-postadressen hör till Johanna Berg i Avgångsklass 2026, men namnet är ett annat.",
+    ),
+    "e-mail of one graduate, the name and year of another": (
+        {"Namn": "Karl Nilsson", "E-post": "erika.lund@example.se", "Examensår": 2026},
+        REVIEW,
+        "E-postadressen hör till Erika Lund i Avgångsklass 2026, men namnet är ett annat.",
+    ),
+    "e-mail on the roster, a first name only": (
+        {"Namn": "Karl", "E-post": "karl.nilsson@example.se"},
+        REVIEW,
+        "E-postadressen hör till Karl Nilsson i Avgångsklass 2026, men namnet är ett annat.",
+    ),
+    "e-mail on the roster, someone else's name and another university": (
+        {"Namn": "Erik Svensson", "E-post": "karl.nilsson@example.se", "Lärosäte": "KTH"},
+        REVIEW,
+        "E-postadressen hör till Karl Nilsson i Avgångsklass 2026, men namnet är ett annat;"
+        " uppger lärosätet 'KTH'.",
     ),
     "e-mail on the roster but another university": (
         {"Namn": "Karl Nilsson", "E-post": "karl.nilsson@example.se", "Lärosäte": "KTH"},
@@ -319,6 +350,78 @@ def test_a_lower_threshold_still_never_approves_a_close_name() -> None:
     ]
 
 
+# (typed in the application, listed in Avgångsklass): the same person written differently.
+SAME_PERSON = {
+    "case and spaces": ("ANNA  berg", "Anna Berg"),
+    "å, ä, ö typed as a, o": ("Asa Oberg", "Åsa Öberg"),
+    "å, ä, ö typed as aa, oe": ("Aasa Oeberg", "Åsa Öberg"),
+    "accents the other way round": ("Märta Ek", "Marta Ek"),
+    "decomposed Unicode": (unicodedata.normalize("NFD", "Åsa Öberg"), "Åsa Öberg"),
+    "a middle name left out": ("Anna Berg", "Anna Maria Berg"),
+    "a middle name added": ("Anna Maria Berg", "Anna Berg"),
+    "called by the middle name": ("Maria Berg", "Anna Maria Berg"),
+    "last name first": ("Berg Anna", "Anna Berg"),
+    "last name first, with a comma": ("Berg, Anna", "Anna Berg"),
+    "a hyphen written as a space": ("Anna Berg Lind", "Anna Berg-Lind"),
+    "a double surname as one word": ("Anna Berglind", "Anna Berg-Lind"),
+    "a double first name as one word": ("Annamaria Berg", "Anna-Maria Berg"),
+    "one of a double surname": ("Anna Lind", "Anna Berg-Lind"),
+    "a double surname against one of it": ("Anna Berg-Lind", "Anna Berg"),
+    "the first name as an initial": ("A. Berg", "Anna Berg"),
+    "the last name as an initial": ("Anna B", "Anna Berg"),
+    "one slip in a long name": ("Oskar Lindquist", "Oskar Lindqvist"),
+}
+# (typed, listed): another person, however close.
+SOMEONE_ELSE = {
+    "another name entirely": ("Erik Svensson", "Anna Berg"),
+    "the same first name, another surname": ("Anna Svensson", "Anna Berg"),
+    "another first name, the same surname": ("Maria Berg", "Anna Berg"),
+    "Johan is not Johanna": ("Johan Berg", "Johanna Berg"),
+    "Anne is not Anna": ("Anne Berg", "Anna Berg"),
+    "Hanna is not Anna": ("Hanna Berg", "Anna Berg"),
+    "Berg is not Bergström": ("Anna Berg", "Anna Bergström"),
+    "a first name alone": ("Anna", "Anna Berg"),
+    "a surname alone": ("Berg", "Anna Berg"),
+    "initials only": ("A. B.", "Anna Berg"),
+    "no name": ("", "Anna Berg"),
+    "punctuation only": ("-", "Anna Berg"),
+}
+
+
+@pytest.mark.parametrize("case", SAME_PERSON)
+def test_names_agree_when_the_same_person_writes_them_differently(case: str) -> None:
+    typed, listed = SAME_PERSON[case]
+    assert names_agree(typed, listed)
+    assert names_agree(listed, typed)
+
+
+@pytest.mark.parametrize("case", SOMEONE_ELSE)
+def test_names_do_not_agree_for_someone_else(case: str) -> None:
+    typed, listed = SOMEONE_ELSE[case]
+    assert not names_agree(typed, listed)
+    assert not names_agree(listed, typed)
+
+
+@pytest.mark.parametrize(
+    ("case", "approved"), [*((c, True) for c in SAME_PERSON), *((c, False) for c in SOMEONE_ELSE)]
+)
+def test_an_address_on_the_roster_approves_only_with_the_graduates_name(
+    case: str, approved: bool
+) -> None:
+    typed, listed = (SAME_PERSON if approved else SOMEONE_ELSE)[case]
+    roster: list[list[Cell]] = [["AK-0001", listed, "grad@example.se", 2026]]
+    application: Row = {"Namn": typed, "E-post": "Grad@Example.se"}
+    verdict, reason = assess([application], roster).iloc[0][["Bedömning", "Motivering"]]
+    if approved:
+        assert (verdict, reason) == (APPROVE, "Finns i Avgångsklass 2026 (e-post).")
+    else:
+        assert verdict == REVIEW
+        assert reason in (
+            f"E-postadressen hör till {listed} i Avgångsklass 2026, men namnet är ett annat.",
+            "Namn saknas.",
+        )
+
+
 def test_normalise_name_folds_case_accents_punctuation_and_order() -> None:
     keys = {
         normalise_name(name)
@@ -443,6 +546,44 @@ def test_rows_with_a_decision_are_never_assessed() -> None:
     assert (result["Bedömning"] == "").all()
     assert (result["Motivering"] == "").all()
     assert not result["handled"].any()
+
+
+def judged_only(applications: Sequence[Row], judged: list[bool]) -> pd.DataFrame:
+    frame, graduates = sheets(applications)
+    return assess_applications(frame, graduates, judged=judged).set_axis(frame["ID"])
+
+
+def test_a_row_not_judged_gets_nothing_and_the_others_are_judged_as_usual() -> None:
+    result = judged_only(
+        [{"Namn": "Karl Nilsson", "Examensår": 2026}, {"Namn": "Märta Ek", "Examensår": 2024}],
+        [False, True],
+    )
+    assert row(result, "AN-0001") == ["", "", "", False]
+    assert row(result, "AN-0002")[0] == APPROVE
+
+
+def test_the_same_person_as_a_row_not_judged_is_looked_at_by_hand() -> None:
+    # Without its time, nobody knows whether the unread row came first: neither is approved.
+    result = judged_only(
+        [{**MARTA, "Tidstämpel": LATE}, {**MARTA, "Tidstämpel": EARLY}], [False, True]
+    )
+    assert row(result, "AN-0002") == [
+        REVIEW,
+        "Kan vara samma person som AN-0001 (Märta Ek), vars rad inte kunde läsas.",
+        "",
+        False,
+    ]
+
+
+def test_an_approval_in_a_row_not_judged_does_not_handle_its_duplicate() -> None:
+    result = judged_only(
+        [
+            {**MARTA, "Tidstämpel": EARLY, "Godkänd i LinkedIn": "igår"},
+            {**MARTA, "Tidstämpel": LATE},
+        ],
+        [False, True],
+    )
+    assert row(result, "AN-0002") == [REVIEW, "Dubblett av AN-0001 (Märta Ek).", "AN-0001", False]
 
 
 def test_output_keeps_the_index_and_dtypes() -> None:

@@ -13,11 +13,45 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from alumni.addresses import is_email
-from alumni.contract import BLANK_CHARS, MAX_YEAR, MIN_YEAR, ROW, Decision, cell_text
+from alumni.contract import (
+    APPLICATIONS,
+    BLANK_CHARS,
+    GRADUATES,
+    MAX_YEAR,
+    MIN_YEAR,
+    ROW,
+    Decision,
+    cell_text,
+)
 
 ASSESSMENT, REASON, DUPLICATE_OF, HANDLED = "Bedömning", "Motivering", "duplicate_of", "handled"
+
+RULE = "the application check"
+NEEDS: dict[str, tuple[str, ...]] = {
+    APPLICATIONS.name: (
+        # What the applicant wrote, and the order and keys that tell a duplicate.
+        "Tidstämpel",
+        "ID",
+        "Namn",
+        "E-post",
+        "LinkedIn",
+        "Program",
+        "Lärosäte",
+        "Examensår",
+        # The chair's word, which the check never overrides.
+        "Beslut",
+        "Godkänd i LinkedIn",
+        # The check's own earlier output: read so that only what changed is written.
+        ASSESSMENT,
+        REASON,
+        "Bedömd",
+    ),
+    GRADUATES.name: ("ID", "Namn", "E-post", "Examensår"),
+}
+"""The columns each tab must have, readable, for the check to judge a request."""
 
 CANDIDATE_SCORE = 80.0
 """How close a name must come to be offered to the chair as a possible match."""
@@ -27,6 +61,7 @@ _CHUNK = 256  # application names per cdist call: keeps the score matrix near 20
 _QUOTE_LEN = 60
 _TYPO_SCORE = 85.0
 _JOINED_SCORE = 95.0
+_SLIP_LEN = 5  # shorter names differ by one letter from other names: Anna, Anne, Hanna
 _SHORT = 3  # aliases this short match only exactly: a typo of "ltu" is just another word
 
 # Letters that Unicode does not decompose into a base letter and an accent.
@@ -174,17 +209,87 @@ def normalise_name(name: str) -> str:
     return " ".join(sorted(name_words(name)))
 
 
+def names_agree(typed: str, listed: str) -> bool:
+    """Whether a name typed in an application can be the listed graduate's name.
+
+    Written differently is not someone else: case, accents (Åsa, Asa and the Aasa of a
+    keyboard without å), punctuation, the order of the names, a middle name or a second
+    surname left out (Anna Berg for Anna Maria Berg-Lind), a double surname written as one
+    word (Berglind for Berg-Lind), a first name as an initial (A. Berg) and one slip of the
+    keyboard in a word of five letters or more (Lindqvist, Lindquist) all agree. Every word of
+    the shorter name must be found in the longer one, each once, and at least two of them
+    (one in full) when both names have two: "Anna" alone does not agree with "Anna Berg".
+    Other first names never agree, however close: Johan is not Johanna, nor Anna Anne.
+    """
+    a, b = name_words(typed), name_words(listed)
+    a, b = _joined(a, b), _joined(b, a)
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    left, unmatched, pairs = list(long), list(short), []
+    # Whole words first, so that an initial or a slip cannot take a word another one names.
+    for same in (_same_whole, _same_part):
+        still = []
+        for word in unmatched:
+            hit = next((w for w in left if same(word, w)), None)
+            if hit is None:
+                still.append(word)
+            else:
+                left.remove(hit)
+                pairs.append((word, hit))
+        unmatched = still
+    if unmatched:
+        return False
+    full = any(len(x) > 1 and len(y) > 1 for x, y in pairs)
+    return full and len(pairs) >= min(2, len(long))
+
+
+def _joined(words: list[str], other: list[str]) -> list[str]:
+    """`words` with two neighbours run together where `other` writes them as one word."""
+    targets = set(other)
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] + words[i + 1] in targets:
+            out.append(words[i] + words[i + 1])
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _transliterated(word: str) -> str:
+    """A folded word with å, ä and ö written as aa, ae and oe brought back to one letter."""
+    return word.replace("aa", "a").replace("ae", "a").replace("oe", "o")
+
+
+def _same_whole(typed: str, listed: str) -> bool:
+    return typed == listed or _transliterated(typed) == _transliterated(listed)
+
+
+def _same_part(typed: str, listed: str) -> bool:
+    """Whether one word of a name can be another written differently (see `names_agree`)."""
+    initial, word = sorted((typed, listed), key=len)
+    if len(initial) == 1:
+        return word.startswith(initial)
+    return len(initial) >= _SLIP_LEN and Levenshtein.distance(typed, listed) <= 1
+
+
 def assess_applications(
     applications: pd.DataFrame,
     roster: pd.DataFrame,
     aliases: Aliases = Aliases(),
     threshold: float = 90.0,
+    judged: Sequence[bool] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Assess each join request against the graduating class and what the applicant wrote.
 
     The policy (§3.1) lets in everyone who has studied Industriell ekonomi at LTU and no
     one else, so the evidence that counts most is the chair's own list, Avgångsklass. An
-    application whose e-mail address is in it (ignoring case) is `Godkänn`, and so is one
+    application whose e-mail address is in it (ignoring case) is `Godkänn` when its name
+    agrees with that graduate's (`names_agree`), and `Granska` when it names someone else,
+    since an address is easy to type in another's name. So is `Godkänn` an application
     whose name equals exactly one roster person's after `normalise_name` and whose
     Examensår is that person's. A name that only comes close (rapidfuzz's token sort ratio
     at least `threshold`: Johan against Johanna scores 91), that fits several people, or that
@@ -204,18 +309,23 @@ def assess_applications(
     one. When an earlier one was already approved in LinkedIn, the duplicate is `handled`.
     Rows where the chair has written a Beslut are not assessed.
 
+    `judged` (by position; all rows when None) says which rows the check may judge: the
+    others, whose cells could not all be read, get no assessment and count neither as
+    approved in LinkedIn nor as a decision; an application that may be the same person as one
+    of them is `Granska` rather than judged as if that row were not there.
+
     `applications` is the Ansökningar frame and `roster` the Avgångsklass frame as the sheet
     reader gives them. Returns a frame with the index of `applications` and the columns
-    `Bedömning` ("" for a row with a Beslut), `Motivering` (one Swedish sentence, "" for a
-    row with a Beslut), `duplicate_of` (the ID of the earlier application, or "") and
+    `Bedömning` ("" for a row with a Beslut or not judged), `Motivering` (one Swedish
+    sentence, or ""), `duplicate_of` (the ID of the earlier application, or "") and
     `handled` (bool). No row's result depends on the order of the rows.
     """
-    apps = _Applications(applications)
+    apps = _Applications(applications, judged)
     people = _Roster(roster)
     names = _NameMatches(
         apps.names, people.names, people.rank, min(threshold, CANDIDATE_SCORE), threshold
     )
-    duplicates = _find_duplicates(apps)
+    duplicates, unread_kin = _find_duplicates(apps)
 
     n = len(applications)
     assessment = [""] * n
@@ -223,10 +333,16 @@ def assess_applications(
     duplicate_of = [""] * n
     handled = [False] * n
     for i in range(n):
-        if apps.decided[i]:
+        if apps.decided[i] or not apps.judged[i]:
             continue
         dup = duplicates.get(i)
-        if dup is not None:
+        kin = unread_kin.get(i)
+        if dup is None and kin is not None:
+            verdict, why = (
+                Decision.REVIEW,
+                f"Kan vara samma person som {_earlier(apps, kin)}, vars rad inte kunde läsas",
+            )
+        elif dup is not None:
             original, approved = dup
             verdict, why = Decision.REVIEW, f"Dubblett av {_earlier(apps, original)}"
             if approved:
@@ -292,6 +408,12 @@ def _on_roster(
     """What the roster says about one application, or None when nobody there matches."""
     by_mail = people.by_email.get(apps.emails[i]) if apps.emails[i] else None
     if by_mail is not None:
+        # An address is easy to type in someone else's name: it approves only with the name.
+        if not names_agree(apps.raw_names[i], people.raw_names[by_mail]):
+            return Decision.REVIEW, (
+                f"E-postadressen hör till {people.raw_names[by_mail]} i Avgångsklass"
+                f"{people.year_text(by_mail)}, men namnet är ett annat"
+            )
         return Decision.APPROVE, f"Finns i Avgångsklass{people.year_text(by_mail)} (e-post)"
     # Namesakes are common (and Johan scores 91 against Johanna), so only an equal name of
     # exactly one person, with that person's year, is enough to approve.
@@ -383,7 +505,8 @@ def _same_word(typed: str, word: str) -> bool:
 class _Applications:
     """The columns of the Ansökningar frame that the rule reads, cleaned, by position."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, judged: Sequence[bool] | np.ndarray | None) -> None:
+        self.judged = [True] * len(frame) if judged is None else [bool(j) for j in judged]
         self.ids = _texts(frame, "ID")
         self.raw_names = _texts(frame, "Namn")
         self.names = [normalise_name(name) for name in self.raw_names]
@@ -395,7 +518,9 @@ class _Applications:
         self.universities = _texts(frame, "Lärosäte")
         self.years = _years(frame, "Examensår")
         self.decided = [bool(b) for b in _texts(frame, "Beslut")]
-        self.approved = _filled(frame, "Godkänd i LinkedIn")
+        # A date that could not be read is not an approval.
+        filled = _filled(frame, "Godkänd i LinkedIn")
+        self.approved = [f and ok for f, ok in zip(filled, self.judged, strict=True)]
         self.order = _arrival(frame)
 
 
@@ -509,8 +634,11 @@ class _NameMatches:
         ]
 
 
-def _find_duplicates(apps: _Applications) -> dict[int, tuple[int, bool]]:
-    """Each later application of a person: the earlier one it repeats, and if that is done.
+def _find_duplicates(
+    apps: _Applications,
+) -> tuple[dict[int, tuple[int, bool]], dict[int, int]]:
+    """Each later application of a person: the earlier one it repeats, and if that is done;
+    and each judged application of a person who also has a row not judged: the first such row.
 
     Applications are the same person's when any key links them, also through a third one (a
     shared e-mail with one, a shared profile with another). A duplicate points at the earliest
@@ -544,8 +672,15 @@ def _find_duplicates(apps: _Applications) -> dict[int, tuple[int, bool]]:
     for i in range(len(apps.ids)):
         people.setdefault(root(i), []).append(i)
     result: dict[int, tuple[int, bool]] = {}
+    kin: dict[int, int] = {}
     for rows in people.values():
         rows.sort(key=lambda i: apps.order[i])
+        # A row not judged may have an unreadable time: where it stands among the others,
+        # and so which one is the duplicate, is not known.
+        unread = [i for i in rows if not apps.judged[i]]
+        for i in rows:
+            if unread and apps.judged[i]:
+                kin[i] = unread[0]
         approved_before: int | None = None
         for position, i in enumerate(rows):
             if position:
@@ -555,7 +690,7 @@ def _find_duplicates(apps: _Applications) -> dict[int, tuple[int, bool]]:
                     result[i] = (rows[0], False)
             if approved_before is None and apps.approved[i]:
                 approved_before = i
-    return result
+    return result, kin
 
 
 def _arrival(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
