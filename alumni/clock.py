@@ -2,11 +2,16 @@
 
 Only the CLI (and the scheduler) asks the system for the time; everything below receives `now`
 or a `Clock`, so a rule, a job or a test can be run at any moment on purpose.
+
+A time shown to a person (in a mail, on the terminal, in the report) is the committee's local
+time with its zone named, through `shown`. The sheet itself keeps plain "YYYY-MM-DD HH:MM"
+text: every time in it is in the committee's zone ([general] timezone), as its contract says.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import pandas as pd
 
@@ -44,6 +49,22 @@ def run_time(given: str | None, tz: str) -> pd.Timestamp:
     if now is None:
         raise ConfigError(f"--now {given!r} is not a time — write it as '2026-11-28 14:05'.")
     return now
+
+
+def shown(when: datetime | None, tz: str, *, seconds: bool = False) -> str:
+    """`when` as a person reads it: local time in `tz` and the zone's name for that moment,
+    "2026-11-30 16:02 CET" in winter, "2026-06-01 14:30 CEST" in summer; "" for no time.
+
+    A naive `when` is refused (ValueError): which zone it was meant in cannot be known.
+    """
+    if when is None or pd.isna(when):
+        return ""
+    stamp = pd.Timestamp(when)
+    if stamp.tzinfo is None:
+        raise ValueError(f"cannot show the naive time {stamp} with a zone: give it one")
+    local = stamp.tz_convert(tz)
+    text = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{text} {local.tzname()}"
 
 
 def heartbeat_text(overview: pd.DataFrame, figure: str) -> str:

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alumni.addresses import check_address
+from alumni.clock import shown
 from alumni.config import Config, MailConfig, SmtpConfig
 from alumni.mail.base import MailError, PermanentFailure, TemporaryFailure, UncertainOutcome
 from alumni.mail.message import build_message, clean_text, summary
@@ -33,6 +35,7 @@ from tests.fakes.smtp_server import (
     Stage,
     free_port,
 )
+from tests.helpers import alumni, demo_folder, write_config
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2025, 6, 1, 14, 30, 5, tzinfo=STOCKHOLM)
@@ -145,6 +148,80 @@ def test_date_message_id_and_key() -> None:
     assert re.fullmatch(r"<[^@<>\s]+@i-sektionen\.example\.se>", parsed["Message-ID"])
     assert parsed["X-Alumni-Key"] == "invite:2025:I-0042"
     assert "X-Alumni-Key" not in wire(make(key=None))
+
+
+# -- times a person reads: the committee's local time, with the zone named ------------------------
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@pytest.mark.parametrize(
+    ("when", "date_header"),
+    [
+        (datetime(2026, 11, 30, 15, 2, tzinfo=UTC_ZONE), "Mon, 30 Nov 2026 16:02:00 +0100"),
+        (datetime(2026, 6, 1, 12, 30, tzinfo=UTC_ZONE), "Mon, 01 Jun 2026 14:30:00 +0200"),
+        # the night summer time begins: 01:59 CET, then 03:00 CEST
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC_ZONE), "Sun, 29 Mar 2026 01:59:00 +0100"),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC_ZONE), "Sun, 29 Mar 2026 03:00:00 +0200"),
+        # a moment from another zone entirely
+        (
+            datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("America/New_York")),
+            "Mon, 05 Jan 2026 14:00:00 +0100",
+        ),
+    ],
+)
+def test_the_date_header_is_the_committees_local_time_with_its_offset(
+    when: datetime, date_header: str
+) -> None:
+    parsed = wire(make(now=when, tz="Europe/Stockholm"))
+    assert parsed["Date"] == date_header
+    assert parsed["Date"].datetime == when
+
+
+def test_without_a_zone_the_date_header_keeps_nows_own() -> None:
+    when = datetime(2026, 11, 30, 15, 2, tzinfo=UTC_ZONE)
+    assert wire(make(now=when))["Date"] == "Mon, 30 Nov 2026 15:02:00 +0000"
+
+
+@pytest.mark.parametrize(
+    ("when", "text"),
+    [
+        (datetime(2026, 11, 30, 16, 2, tzinfo=STOCKHOLM), "2026-11-30 16:02 CET"),
+        (datetime(2026, 11, 30, 15, 2, tzinfo=UTC_ZONE), "2026-11-30 16:02 CET"),
+        (datetime(2026, 6, 1, 12, 30, tzinfo=UTC_ZONE), "2026-06-01 14:30 CEST"),
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC_ZONE), "2026-03-29 01:59 CET"),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC_ZONE), "2026-03-29 03:00 CEST"),
+        # the night summer time ends: 02:30 comes twice, told apart by the zone's name
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC_ZONE), "2026-10-25 02:30 CEST"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC_ZONE), "2026-10-25 02:30 CET"),
+        (pd.Timestamp("2026-11-30 15:02", tz="UTC"), "2026-11-30 16:02 CET"),
+        (pd.NaT, ""),
+        (None, ""),
+    ],
+)
+def test_a_time_shown_to_a_person_names_the_zone(when: datetime | None, text: str) -> None:
+    assert shown(when, "Europe/Stockholm") == text
+
+
+def test_a_time_can_be_shown_to_the_second() -> None:
+    when = datetime(2026, 11, 30, 16, 2, 7, tzinfo=STOCKHOLM)
+    assert shown(when, "Europe/Stockholm", seconds=True) == "2026-11-30 16:02:07 CET"
+
+
+def test_a_time_without_a_zone_is_not_shown_as_if_it_had_one() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        shown(datetime(2026, 11, 30, 16, 2), "Europe/Stockholm")
+
+
+def test_mail_sent_by_a_run_is_dated_in_swedish_local_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo_folder(tmp_path, monkeypatch)
+    write_config(tmp_path)
+    code, _, err = alumni(capsys, "invite", "--send", "--limit", "1")
+    assert (code, err) == (0, "")
+    (sent,) = (tmp_path / "outbox").glob("*.eml")
+    assert parse(sent.read_bytes())["Date"] == "Sat, 28 Nov 2026 14:05:00 +0100"
 
 
 def test_message_ids_differ() -> None:

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import format_datetime, make_msgid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from alumni.addresses import check_address
 from alumni.config import MailConfig
@@ -37,9 +38,11 @@ def build_message(
     html: str | None = None,
     reply_to: tuple[str, str] | None = None,
     now: datetime,
+    tz: str | None = None,
     key: str | None = None,
 ) -> EmailMessage:
-    """One message from the committee to one person, dated `now`.
+    """One message from the committee to one person, dated `now` (shown in the zone `tz`,
+    the committee's local time with its offset, when given; else in `now`'s own zone).
 
     Names, subject and key lose control characters (they become spaces), so no value can add
     a header. Addresses must each be one plain address, else ValueError. The body is
@@ -55,7 +58,9 @@ def build_message(
     if reply_to is not None:
         message["Reply-To"] = _address(*reply_to)
     message["Subject"] = clean_text(subject)
-    message["Date"] = format_datetime(now)
+    # A reader's mail program converts the Date to its own zone anyway; the raw header in the
+    # committee's zone is what someone reading an .eml or a server log compares with the sheet.
+    message["Date"] = format_datetime(_in_zone(now, tz))
     # An explicit domain: make_msgid would otherwise ask DNS for this machine's name, which
     # can hang for seconds and leaks the laptop's name into every message.
     message["Message-ID"] = make_msgid(domain=sender.domain)
@@ -70,6 +75,13 @@ def build_message(
         for part in message.iter_parts():
             del part["MIME-Version"]
     return message
+
+
+def _in_zone(now: datetime, tz: str | None) -> datetime:
+    if tz is None:
+        return now
+    # pd.Timestamp is a datetime: its astimezone keeps the type, so format_datetime takes both.
+    return now.astimezone(ZoneInfo(tz))
 
 
 def clean_text(value: str) -> str:
