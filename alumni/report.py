@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from alumni.clock import shown
 from alumni.contract import Decision, InviteStatus, final_decision, fold, fold_all
 from alumni.rules.deadlines import FLAGGED, flag_overdue
 from alumni.sheet.workbook import Workbook
@@ -437,14 +438,15 @@ th, td { border-bottom: 1px solid #ddd; padding: .25rem .6rem; text-align: left;
 def build_report(wb: Workbook, now: pd.Timestamp, year: int, reply_hours: float = 24.0) -> str:
     """The yearly report for `year` as one HTML page that needs nothing but itself.
 
-    `now` (time-zone aware) is shown as the generation time and is the moment the deadline
-    rule judges the contact log at; nothing reads the clock or a file. Times are grouped into
-    years and months in the workbook's zone. Raises ValueError for a naive `now`.
+    `now` (time-zone aware) is shown as the generation time, with the zone's name, and is the
+    moment the deadline rule judges the contact log at; nothing reads the clock or a file.
+    Times are grouped into years and months in the workbook's zone. Raises ValueError for a
+    naive `now`.
     """
     if now.tzinfo is None:
         raise ValueError(f"now must carry a time zone, got the naive {now}")
     local_now = now.tz_convert(wb.tz)
-    stamp = f'<time datetime="{_e(local_now.isoformat())}">{_e(_when(local_now))}</time>'
+    stamp = f'<time datetime="{_e(local_now.isoformat())}">{_e(shown(local_now, wb.tz))}</time>'
     title = f"Alumniutskottet – årsrapport {year}"
 
     times = reply_times(wb, now, year, reply_hours)
@@ -471,7 +473,7 @@ def build_report(wb: Workbook, now: pd.Timestamp, year: int, reply_hours: float 
 <body>
 <main>
 <h1>{_e(title)}</h1>
-<p class="generated">Skapad {stamp} ({_e(wb.tz)}).</p>
+<p class="generated">Skapad {stamp}. Alla tider är lokal tid i {_e(wb.tz)}.</p>
 {body}
 </main>
 </body>

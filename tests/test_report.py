@@ -158,7 +158,10 @@ def test_a_swedish_page_with_title_and_generation_time(page: Page, text: str) ->
     assert ("html", {"lang": "sv"}, None) in page.tags
     assert ("meta", {"charset": "utf-8"}, None) in page.tags
     assert "Alumniutskottet – årsrapport 2026" in page.text[None]
-    assert "2026-11-28 14:05" in page.text[None]
+    assert (
+        "Skapad 2026-11-28 14:05 CET. Alla tider är lokal tid i Europe/Stockholm."
+        in (page.text[None])
+    )
 
 
 def test_every_chart_is_a_figure_with_caption_svg_and_table(page: Page) -> None:
@@ -317,4 +320,9 @@ def test_a_naive_now_is_refused(rich: Workbook) -> None:
 
 def test_now_in_another_zone_is_shown_in_the_sheets_zone(rich: Workbook) -> None:
     page = Page(build_report(rich, NOW.tz_convert("UTC"), YEAR))
-    assert "2026-11-28 14:05" in page.text[None]
+    assert "Skapad 2026-11-28 14:05 CET." in page.text[None]
+
+
+def test_a_summer_generation_time_is_shown_as_summer_time(rich: Workbook) -> None:
+    page = Page(build_report(rich, pd.Timestamp("2026-06-01 10:30", tz="UTC"), YEAR))
+    assert "Skapad 2026-06-01 12:30 CEST." in page.text[None]

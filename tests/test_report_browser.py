@@ -39,6 +39,8 @@ class Dom(HTMLParser):
         self.tables: dict[str, list[list[list[str]]]] = {}
         self._figure = ""
         self._in: list[str] = []
+        self.generated = ""  # the line under the title that says when the page was made
+        self._generated = False
         self.feed(text)
         self.close()
 
@@ -53,13 +55,19 @@ class Dom(HTMLParser):
             self.tables[self._figure][-1].append([])
         elif tag in ("td", "th"):
             self.tables[self._figure][-1][-1].append("")
+        elif values.get("class") == "generated":
+            self._generated = True
         self._in.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self._generated = False
         if tag in self._in:
             del self._in[len(self._in) - 1 - self._in[::-1].index(tag) :]
 
     def handle_data(self, data: str) -> None:
+        if self._generated:
+            self.generated += data
         if self._in and self._in[-1] == "title" and "svg" not in self._in:
             self.title += data
         elif self._in and self._in[-1] in ("td", "th"):
@@ -129,6 +137,9 @@ def test_the_browser_shows_the_reports_title(seen: Dom) -> None:
     # a payload that ran would have renamed the page
     assert seen.title == TITLE
     assert ("h1", {}) in seen.elements
+    assert (
+        seen.generated == "Skapad 2026-11-28 14:05 CET. Alla tider är lokal tid i Europe/Stockholm."
+    )
 
 
 def test_the_breaches_table_as_a_reader_sees_it(seen: Dom) -> None:
