@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from alumni.cli import run
+from alumni.rules.eligibility import NEEDS, RULE
 from tests.helpers import NOW, alumni, demo_folder
 
 
@@ -136,3 +137,130 @@ def test_the_chairs_decision_is_read_whatever_its_case_and_spaces(
     assert "    Sara Wikström (AN-0010) https://www.linkedin.com/in/sara-wikstrom-exempel" in (
         approve_now.splitlines()
     )
+
+
+def set_cell(folder: Path, tab: str, row_id: str, header: str, value: object) -> None:
+    """Type `value` into the row whose ID is `row_id`, under `header`, as a person would."""
+    path = folder / "alumni.xlsx"
+    book = load_workbook(path)
+    ws = book[tab]
+    heads = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[heads.index("ID")].value == row_id:
+            row[heads.index(header)].value = value
+    book.save(path)
+
+
+def tab_values(folder: Path, tab: str) -> list[tuple[object, ...]]:
+    return list(load_workbook(folder / "alumni.xlsx")[tab].iter_rows(values_only=True))
+
+
+def test_an_address_typed_in_someone_elses_name_is_looked_at_by_hand(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # AN-0009 keeps Lukas Schneider's address, but the name is another person's.
+    set_cell(folder, "Ansökningar", "AN-0009", "Namn", "Erik Svensson")
+    code, out, _ = alumni(capsys, "applicants")
+    assert code == 0
+    reason = "E-postadressen hör till Lukas Schneider i Avgångsklass 2026, men namnet är ett annat."
+    assert f"    Erik Svensson (AN-0009): {reason}" in out.split("Look at by hand")[1].splitlines()
+    assert (
+        applications(folder)["AN-0009"]["Bedömning"],
+        applications(folder)["AN-0009"]["Motivering"],
+    ) == ("Granska", reason)
+
+
+# An unreadable cell in each column the check reads by kind: (header, what was typed).
+UNREADABLE = {
+    "Examensår": "tjugo",
+    "E-post": "oliver.aberg(at)student",
+    "Tidstämpel": "igår kväll",
+    "Beslut": "Kanske",
+    "Godkänd i LinkedIn": "snart",
+}
+
+
+@pytest.mark.parametrize("header", UNREADABLE)
+def test_a_request_with_an_unreadable_cell_is_not_judged_and_is_named(
+    folder: Path, capsys: pytest.CaptureFixture[str], header: str
+) -> None:
+    set_cell(folder, "Ansökningar", "AN-0002", header, UNREADABLE[header])
+    code, out, _ = alumni(capsys, "applicants")
+    assert code == 1
+    sheet = applications(folder)["AN-0002"]
+    assert (sheet["Bedömning"], sheet["Motivering"], sheet["Bedömd"]) == (None, None, None)
+    listed = [line for line in out.splitlines() if "(AN-0002)" in line]
+    assert listed == []  # neither to approve nor to look at by hand
+    problems = out.split("  Not judged, fix the sheet first (1):\n")[1].splitlines()
+    assert len(problems) == 1
+    assert problems[0].startswith("    Ansökningar!")
+    assert f"the application check did not judge this row: '{UNREADABLE[header]}'" in problems[0]
+    assert problems[0].endswith("until then the row is left as it is")
+    # The other requests are judged as usual.
+    assert applications(folder)["AN-0003"]["Bedömning"] == "Godkänn"
+
+
+def test_the_exact_output_when_a_request_is_not_judged(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_cell(folder, "Ansökningar", "AN-0002", "Examensår", "tjugo")
+    code, out, err = alumni(capsys, "applicants")
+    assert (code, err) == (1, "")
+    assert out == (
+        f"Applications 2026-11-28 14:05 on {folder / 'alumni.xlsx'}\n"
+        "  Assessed: Avslå 2, Godkänn 3, Granska 3; decided by the chair: 1\n"
+        "  Approve now in LinkedIn (3):\n"
+        "    Maja Fält (AN-0003) https://www.linkedin.com/in/maja-falt-exempel\n"
+        "    Isak Höglund (AN-0004) https://www.linkedin.com/in/isak-hoglund-exempel\n"
+        "    Lukas Schneider (AN-0009) https://www.linkedin.com/in/lukas-schneider-exempel\n"
+        "  Look at by hand (3):\n"
+        "    Oliver Åberg (AN-0007): Dubblett av AN-0002 (Oliver Åberg).\n"
+        "    Klara Nordén (AN-0008): Trolig match: Klara Nordén, Avgångsklass 2026; "
+        "kontrollera examensår.\n"
+        "    Sara Wikström (AN-0010): Uppger Industriell ekonomi vid LTU men finns inte i "
+        "Avgångsklass.\n"
+        "  Approved but still not in LinkedIn (2):\n"
+        "    Maja Fält (AN-0003), 9 days\n"
+        "    Isak Höglund (AN-0004), 9 days\n"
+        "  Not judged, fix the sheet first (1):\n"
+        "    Ansökningar!H3: the application check did not judge this row: 'tjugo' is not a "
+        "year — write four digits, e.g. 2026; until then the row is left as it is\n"
+    )
+
+
+NEEDED = [(tab, column) for tab, columns in NEEDS.items() for column in columns]
+
+
+@pytest.mark.parametrize(("tab", "column"), NEEDED)
+def test_without_a_header_the_check_judges_nothing_and_says_so(
+    folder: Path, capsys: pytest.CaptureFixture[str], tab: str, column: str
+) -> None:
+    # Without Avgångsklass's E-post the old check read every address as "not on the roster".
+    path = folder / "alumni.xlsx"
+    book = load_workbook(path)
+    next(c for c in book[tab][1] if c.value == column).value = "x"
+    book.save(path)
+    before = tab_values(folder, "Ansökningar")
+    code, out, _ = alumni(capsys, "applicants")
+    assert code == 1
+    heading, problem = out.splitlines()[1:]
+    assert heading == "  No request was assessed:"
+    assert problem.startswith(f"    {tab}!")
+    assert f": {RULE} judged nothing on this tab: the header '{column}' is missing — " in problem
+    assert tab_values(folder, "Ansökningar") == before
+
+
+def test_a_doubled_header_stops_the_check_too(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = folder / "alumni.xlsx"
+    book = load_workbook(path)
+    ws = book["Avgångsklass"]
+    ws.cell(row=1, column=ws.max_column + 1, value="E-post")
+    book.save(path)
+    before = tab_values(folder, "Ansökningar")
+    code, out, _ = alumni(capsys, "applicants")
+    assert code == 1
+    assert f"{RULE} judged nothing on this tab: the header 'E-post' appears twice" in out
+    assert "Approve now" not in out
+    assert tab_values(folder, "Ansökningar") == before

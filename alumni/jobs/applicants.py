@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from alumni.config import Config
-from alumni.contract import APPLICATIONS, Decision, read_decision
+from alumni.contract import APPLICATIONS, GRADUATES, Decision, read_decision
 from alumni.findings import Finding
-from alumni.rules.eligibility import Aliases, assess_applications
+from alumni.rules.eligibility import NEEDS, RULE, Aliases, assess_applications
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.store import Store
@@ -18,6 +18,7 @@ from alumni.sheet.workbook import Workbook, load_workbook
 from alumni.timeparse import format_time
 
 TAB = APPLICATIONS.name
+ROSTER = GRADUATES.name
 
 
 @dataclass
@@ -29,6 +30,10 @@ class Checklist:
     approve_now: list[tuple[str, str, str]] = field(default_factory=list)  # ID, name, LinkedIn
     review: list[tuple[str, str, str]] = field(default_factory=list)  # ID, name, reason
     waiting: list[tuple[str, str, int]] = field(default_factory=list)  # ID, name, days
+    problems: list[Finding] = field(default_factory=list)
+    """Requests the check did not judge, or why it judged none: each names the cell to fix."""
+    blocked: bool = False
+    """True when a header the check reads is missing or doubled: no request was judged."""
 
     def lines(self) -> list[str]:
         """The checklist as lines of Swedish text, for the chair's daily summary."""
@@ -55,8 +60,9 @@ class ApplicantsResult:
 
     @property
     def found_problems(self) -> bool:
-        # Requests to look at by hand are the chair's daily work, not problems in the sheet.
-        return False
+        # Requests to look at by hand are the chair's daily work, not problems in the sheet;
+        # a request the check could not judge is.
+        return bool(self.checklist.problems)
 
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> ApplicantsResult:
@@ -83,25 +89,44 @@ def assess(wb: Workbook, config: Config, now: pd.Timestamp, changes: ChangeSet) 
     """Assess every request without a chair's decision and build the checklist.
 
     `Bedömd` changes only when `Bedömning` or `Motivering` does, so a run that finds nothing
-    new writes nothing. The chair's `Beslut` always wins and is never written.
+    new writes nothing. The chair's `Beslut` always wins and is never written. A request with
+    a cell the check needs but could not read is not judged: nothing is written for it, it is
+    not on the checklist, and it is among the checklist's problems. When a header the check
+    reads is missing or doubled in either tab, nothing is judged at all.
     """
+    judged = wb.judge(TAB, NEEDS[TAB], RULE)
+    roster = wb.judge(ROSTER, NEEDS[ROSTER], RULE)
+    checklist = Checklist()
+    if judged.blocked or roster.blocked:
+        # The roster's unreadable cells are the reader's to report (`alumni check`): they
+        # only take evidence away, and a request is never approved without evidence.
+        checklist.problems = [*judged.problems] + (roster.problems if roster.blocked else [])
+        checklist.blocked = True
+        return checklist
+    checklist.problems = list(judged.problems)
     apps = wb[TAB]
     result = assess_applications(
-        apps, wb["Avgångsklass"], aliases(config), config.applicants.name_threshold
+        apps,
+        wb[ROSTER],
+        aliases(config),
+        config.applicants.name_threshold,
+        judged=judged.mask,
     )
-    checklist = Checklist()
-    assessed = result["Bedömning"] != ""
+    assessed = (result["Bedömning"] != "").to_numpy()
     counts = result.loc[assessed, "Bedömning"].value_counts()
     checklist.counts = {str(k): int(v) for k, v in counts.items()}
-    checklist.decided = int((~assessed).sum())
+    checklist.decided = int((~assessed & judged.mask).sum())
     tz = config.timezone
     limit = now - pd.Timedelta(days=config.applicants.approve_within_days)
     rows = apps.to_dict("records")
-    for row, (verdict, reason, handled) in zip(
+    for row, ok, (verdict, reason, handled) in zip(
         rows,
+        judged.mask,
         zip(result["Bedömning"], result["Motivering"], result["handled"], strict=True),
         strict=True,
     ):
+        if not ok:
+            continue
         row_id = str(row["ID"])
         if verdict and (verdict, reason) != (row["Bedömning"], row["Motivering"]):
             changes.set(TAB, row_id, "Bedömning", verdict)

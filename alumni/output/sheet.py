@@ -71,6 +71,11 @@ def render_status(result: StatusResult) -> str:
 
 def render_checklist(checklist: Checklist) -> str:
     """The chair's application checklist: what to approve in LinkedIn, what to look at by hand."""
+    if checklist.blocked:
+        # Zero counts would read as "nothing to do"; say instead that nothing was looked at.
+        return "\n".join(
+            ["  No request was assessed:", *(f"    {finding}" for finding in checklist.problems)]
+        )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(checklist.counts.items()))
     lines = [
         f"  Assessed: {counts or 'none'}; decided by the chair: {checklist.decided}",
@@ -85,6 +90,9 @@ def render_checklist(checklist: Checklist) -> str:
     if checklist.waiting:
         lines.append(f"  Approved but still not in LinkedIn ({len(checklist.waiting)}):")
         lines += [f"    {name} ({row_id}), {days} days" for row_id, name, days in checklist.waiting]
+    if checklist.problems:
+        lines.append(f"  Not judged, fix the sheet first ({len(checklist.problems)}):")
+        lines += [f"    {finding}" for finding in checklist.problems]
     return "\n".join(lines)
 
 
