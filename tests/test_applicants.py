@@ -11,6 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from alumni.cli import run
+from alumni.findings import Finding
+from alumni.jobs.applicants import Checklist
 from alumni.rules.eligibility import NEEDS, RULE
 from tests.helpers import NOW, alumni, demo_folder
 
@@ -264,3 +266,14 @@ def test_a_doubled_header_stops_the_check_too(
     assert f"{RULE} judged nothing on this tab: the header 'E-post' appears twice" in out
     assert "Approve now" not in out
     assert tab_values(folder, "Ansökningar") == before
+
+
+def test_the_daily_summary_lines_say_what_was_not_judged() -> None:
+    problem = Finding("Ansökningar", 3, 7, "the application check did not judge this row")
+    assert Checklist(problems=[problem, problem]).lines() == [
+        "Inte bedömda förrän arket är rättat: 2 (se problemen)"
+    ]
+    assert Checklist(problems=[problem], blocked=True).lines() == [
+        "Inga ansökningar bedömdes: en rubrik som bedömningen läser saknas eller finns två gånger"
+        " (se problemen)."
+    ]

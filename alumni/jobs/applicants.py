@@ -37,6 +37,11 @@ class Checklist:
 
     def lines(self) -> list[str]:
         """The checklist as lines of Swedish text, for the chair's daily summary."""
+        if self.blocked:
+            return [
+                "Inga ansökningar bedömdes: en rubrik som bedömningen läser saknas eller finns två"
+                " gånger (se problemen)."
+            ]
         out = [
             f"{Decision.APPROVE} nu: {name} ({url or 'ingen LinkedIn-länk'})"
             for _, name, url in self.approve_now
@@ -46,6 +51,8 @@ class Checklist:
             f"Ännu inte godkänd i LinkedIn efter {days} dagar: {name} ({row_id})"
             for row_id, name, days in self.waiting
         ]
+        if self.problems:
+            out.append(f"Inte bedömda förrän arket är rättat: {len(self.problems)} (se problemen)")
         return out
 
 
