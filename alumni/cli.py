@@ -8,6 +8,7 @@ import importlib
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NamedTuple
@@ -303,12 +304,10 @@ def cmd_invite(args: argparse.Namespace, config: Config, store: Store, now: pd.T
 
 
 def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
-    import logging
-
-    from alumni.schedule import Job, run_daemon
+    from alumni.schedule import Job, log_in_local_time, run_daemon
 
     _check_ready(args, config, "daily")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_in_local_time(config.timezone)
     pinned = ["--config", str(config.source)] if config.source else []
     send = ["--send"] if args.send else []
 
@@ -466,8 +465,26 @@ def run(argv: Sequence[str] | None = None) -> int:
     with (
         contextlib.redirect_stdout(Masked(sys.stdout)),
         contextlib.redirect_stderr(Masked(sys.stderr)),
+        warnings.catch_warnings(),
     ):
+        warnings.showwarning = _show_warning
         return _run(argv)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library's warning is for the tool's developers, not the committee: one line (masked,
+    like all output) under ALUMNI_DEBUG, else nothing."""
+    if os.environ.get("ALUMNI_DEBUG"):
+        where = f"{os.path.basename(filename)}:{lineno}"
+        text = " ".join(str(message).split())
+        print(f"alumni: debug: {category.__name__} at {where}: {text}", file=sys.stderr)
 
 
 def _run(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import re
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 import schedule
 
@@ -41,6 +43,26 @@ class Job:
 
     name: str
     run: Callable[[], int]
+
+
+class LocalTime(logging.Formatter):
+    """Log lines stamped in the committee's time zone with the zone shown
+    (`2026-12-05 13:30:00 CET`), whatever the machine's own zone is."""
+
+    def __init__(self, tz: str) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s")
+        self.tz = ZoneInfo(tz)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        at = datetime.datetime.fromtimestamp(record.created, self.tz)
+        return at.strftime(datefmt or "%Y-%m-%d %H:%M:%S %Z")
+
+
+def log_in_local_time(tz: str, level: int = logging.INFO) -> None:
+    """Send the tool's log lines to standard error, stamped in `tz` (see LocalTime)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(LocalTime(tz))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def build_scheduler(

@@ -174,7 +174,7 @@ def test_options_may_follow_the_command(folder: Path, capsys: pytest.CaptureFixt
 def test_the_installed_command_and_the_scripts_run(folder: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
-        [sys.executable, "-m", "alumni", "--now", NOW, "init"],
+        [sys.executable, "-m", "alumni", "--now", NOW, "--for-real", "init", "--demo"],
         capture_output=True,
         text=True,
         cwd=folder,
@@ -182,7 +182,7 @@ def test_the_installed_command_and_the_scripts_run(folder: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     daily = subprocess.run(
-        [sys.executable, str(root / "scripts" / "daily_check.py"), "--now", NOW],
+        [sys.executable, str(root / "scripts" / "daily_check.py"), "--now", NOW, "--for-real"],
         capture_output=True,
         text=True,
         cwd=folder,
@@ -191,11 +191,17 @@ def test_the_installed_command_and_the_scripts_run(folder: Path) -> None:
     assert daily.returncode == 0, daily.stderr
     assert daily.stdout.startswith("Daily run 2026-11-28 14:05 on ")
     invite = subprocess.run(
-        [sys.executable, str(root / "scripts" / "graduation_invite.py"), "--now", NOW],
+        [
+            sys.executable,
+            str(root / "scripts" / "graduation_invite.py"),
+            "--now",
+            NOW,
+            "--for-real",
+        ],
         capture_output=True,
         text=True,
         cwd=folder,
         check=False,
     )
     assert invite.returncode == 0, invite.stderr
-    assert invite.stdout.startswith("Invitations for 2026: 0 graduates in Avgångsklass")
+    assert invite.stdout.startswith("Invitations for 2026: 9 graduates in Avgångsklass")

@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import schedule
 
 from alumni.errors import AlumniError, ConfigError
 from alumni.lock import RunLock, RunLocked, hold
-from alumni.schedule import POLL_SECONDS, Job, build_scheduler, run_daemon
+from alumni.schedule import POLL_SECONDS, Job, LocalTime, build_scheduler, run_daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 START = dt.datetime(2026, 11, 28, 6, 30)
@@ -518,3 +519,32 @@ def test_the_stop_event_stops_a_daemon_in_another_thread(lock_path: Path) -> Non
     stop.set()
     thread.join(5)
     assert result == [0]
+
+
+@pytest.mark.parametrize(
+    ("utc", "shown"),
+    [
+        ("2026-12-05 11:30:00", "2026-12-05 12:30:00 CET"),
+        ("2026-06-01 10:00:00", "2026-06-01 12:00:00 CEST"),
+    ],
+)
+def test_log_lines_show_swedish_time_with_the_zone(utc: str, shown: str) -> None:
+    record = logging.LogRecord("alumni", logging.INFO, __file__, 1, "daily: started", None, None)
+    record.created = pd.Timestamp(utc, tz="UTC").timestamp()
+    assert LocalTime("Europe/Stockholm").format(record) == f"{shown} INFO daily: started"
+
+
+def test_schedule_send_refuses_example_settings_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alumni.cli import run
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALUMNI_CONFIG", raising=False)
+    (tmp_path / "config.toml").write_text('[mail]\nbackend = "smtp"\n', encoding="utf-8")
+    assert run(["schedule", "--send"]) == 2
+    assert capsys.readouterr().err == (
+        "alumni: --send refused: not ready for real mail, nothing was sent and the sheet was not "
+        "touched:\n  [mail] from_address in config.toml is still the example 'a…@example.org': "
+        "write the committee's real address\nSee README, 'Before the first --send'.\n"
+    )
