@@ -391,10 +391,12 @@ def _check_ready(args: argparse.Namespace, config: Config, command: str = "") ->
     from alumni.mail.readiness import not_ready
 
     found = not_ready(config, command or args.command)
-    if not found:
+    real = getattr(args, "send", False) or getattr(args, "test_to", None)
+    # A dry run of the daily jobs (cron's, often) stays quiet; invite and contact show the
+    # message itself, so that is where a note about it belongs.
+    if not found or not (real or args.command in ("invite", "contact")):
         return
     # The outbox only writes .eml files on this computer: an example there reaches nobody.
-    real = getattr(args, "send", False) or getattr(args, "test_to", None)
     if real and config.mail.backend != "outbox":
         flag = "--send" if getattr(args, "send", False) else "--test-to"
         lines = "\n".join(f"  {item}" for item in found)
