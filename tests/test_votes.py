@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alumni.rules.votes import PROPOSAL_COLUMNS, TALLY_COLUMNS, Tally, propose_contacts, tally_votes
+from alumni.rules.votes import (
+    NEEDS,
+    PROPOSAL_COLUMNS,
+    TALLY_COLUMNS,
+    Tally,
+    propose_contacts,
+    tally_votes,
+)
 from alumni.sheet.workbook import RawSheet, load_workbook
 from tests.helpers import alumni, demo_folder
 
@@ -771,10 +778,261 @@ def test_alumni_votes_with_a_vote_not_counted_exits_1(
         ["2026-11-27 10:00", "Mentorskap", "Johan Åkerlund", "Åsa Öberg-Lind", "kanske"]
     )
     book.save(tmp_path / "alumni.xlsx")
+    # Johan Åkerlund is in the log already: what his count waits for no longer matters.
     assert alumni(capsys, "votes") == (
         1,
         f"Votes 2026-11-28 14:05 on {tmp_path / 'alumni.xlsx'}: 0 newly selected\n"
-        "  Vote not counted: Röster!E39: the vote is neither yes nor no — the vote is not "
-        "counted; write Ja or Nej\n",
+        "  Not judged, fix the sheet first: Röster!E39: the vote count did not judge this row: "
+        "'kanske' is not yes or no — write Ja or Nej; until then the row is left as it is\n",
         "",
     )
+
+
+# --- unreadable is not "no", a missing column is not an empty one --------------------------------
+
+UNREAD = None  # a vote the sheet reader could not read: its cells come through empty
+
+
+@pytest.mark.parametrize(
+    ("rows", "unread", "selected", "undecided"),
+    [
+        pytest.param(
+            [
+                *ballot("Mentorskap", "Anna Berg", ["Ada", "Bo"], ["Cy"]),
+                ("2026-10-02 12:00", "Mentorskap", "Anna Berg", "Di", UNREAD),
+            ],
+            [3],
+            [],
+            [("Mentorskap", "Anna Berg", "AL-0001")],
+            id="2 of 4 yes and one unknown: 2 ties, 3 selects — not decided",
+        ),
+        pytest.param(
+            [
+                *ballot("Mentorskap", "Anna Berg", ["Ada", "Bo", "Cy"]),
+                ("2026-10-02 12:00", "Mentorskap", "Anna Berg", "Di", UNREAD),
+            ],
+            [3],
+            [("Mentorskap", "Anna Berg", "AL-0001", 3, 4)],
+            [],
+            id="3 of 4 yes: selected whatever the unknown vote says",
+        ),
+        pytest.param(
+            [
+                *ballot("Mentorskap", "Anna Berg", [], ["Ada", "Bo", "Cy"]),
+                ("2026-10-02 12:00", "Mentorskap", "Anna Berg", "Di", UNREAD),
+            ],
+            [3],
+            [],
+            [],
+            id="3 of 4 no: not selected whatever the unknown vote says",
+        ),
+        pytest.param(
+            # Di voted yes, then (at a time nobody can read) maybe changed her mind: her
+            # readable yes is not counted either, since the unreadable one may be the later.
+            [
+                *ballot("Mentorskap", "Anna Berg", ["Ada", "Bo", "Di"], ["Cy"]),
+                (None, "Mentorskap", "Anna Berg", "Di", False),
+            ],
+            [4],
+            [],
+            [("Mentorskap", "Anna Berg", "AL-0001")],
+            id="an unreadable time makes that member's vote unknown",
+        ),
+        pytest.param(
+            [
+                *ballot("Mässa", "Anna Berg", ["Ada"], ["Bo", "Cy"]),
+                ("2026-10-02 12:00", "Mässa", "Anna Berg", "Di", UNREAD),
+            ],
+            [3],
+            [],
+            [],
+            id="an unreadable vote by someone outside the group changes nothing",
+        ),
+        pytest.param(
+            [
+                *ballot("Mentorskap", "Anna Berg", ["Ada", "Bo", "Cy"]),
+                ("2026-10-02 12:00", "Mässa", "Erik Lund", "Ada", UNREAD),
+            ],
+            [3],
+            [("Mentorskap", "Anna Berg", "AL-0001", 3, 4)],
+            [],
+            id="an unknown vote on one alumnus leaves the others decided",
+        ),
+        pytest.param(
+            [
+                ("2026-10-02 12:00", "Mässa", "Erik Lund", "Ada", UNREAD),
+                *ballot("Mässa", "Erik Lund", ["Bo"]),
+            ],
+            [0],
+            [],
+            [("Mässa", "Erik Lund", "AL-0002")],
+            id="1 of 3 yes and one unknown: not decided",
+        ),
+    ],
+)
+def test_a_vote_that_cannot_be_read_is_neither_yes_nor_no(
+    rows: list[Vote],
+    unread: list[int],
+    selected: list[tuple[object, ...]],
+    undecided: list[tuple[str, str, str]],
+) -> None:
+    judged = [i not in unread for i in range(len(rows))]
+    result = tally_votes(votes_frame(rows), GROUPS, ALUMNI, judged=judged)
+    assert outcome(result) == (selected, [])
+    assert result.undecided == undecided
+    # The unreadable row is named by the caller (Workbook.judge), never as an ignored vote.
+    assert [f.row for f in result.findings if f.row in [i + 2 for i in unread]] == []
+
+
+def test_a_member_whose_row_cannot_be_read_is_never_proposed() -> None:
+    committee = committee_frame(
+        [
+            ("Ada", True, TRAINED, SIGNED),
+            ("Bo", None, TRAINED, SIGNED),
+            ("Cy", True, OLD, SIGNED),
+            ("Di", True, TRAINED, None),
+            ("Ek", False, TRAINED, SIGNED),
+        ]
+    )
+    selected = selected_frame([("Mentorskap", "Anna Berg", "AL-0001")])
+    groups, log = PROPOSAL_GROUPS, log_frame([])
+    everyone = propose_contacts(selected, log, groups, committee, MANDATE)[0]
+    assert everyone["Kontaktperson"].tolist() == ["Ada"]
+    # Ada's Aktiv said "kanske": whether she is active is a guess, so Bo is proposed.
+    ada_unread = [False, True, True, True, True]
+    proposals, warnings = propose_contacts(
+        selected, log, groups, committee, MANDATE, judged=ada_unread
+    )
+    assert proposals["Kontaktperson"].tolist() == ["Bo"]
+    assert warnings == []
+    # Nobody readable is left in Gasque's group: nobody is proposed, and a warning says so.
+    gasque = selected_frame([("Gasque", "Anna Berg", "AL-0001")])
+    proposals, warnings = propose_contacts(
+        gasque, log, groups, committee, MANDATE, judged=[True, True, True, True, False]
+    )
+    assert proposals["Kontaktperson"].tolist() == [""]
+    assert warnings == [
+        "no active member in the group of 'Gasque': nobody proposed for 'Anna Berg'"
+    ]
+
+
+def test_the_vote_count_declares_every_column_it_reads() -> None:
+    assert NEEDS == {
+        "Röster": ("Tidstämpel", "Projekt", "Alumn", "Röstande", "Röst"),
+        "Projektgrupper": ("Projekt", "Medlem"),
+        "Alumner": ("ID", "Namn"),
+        "Kontaktlogg": ("ID", "Projekt", "Alumn", "Kontaktperson", "Vi svarade"),
+        "Utskott": ("Namn", "Aktiv", "Utbildad", "Policy signerad"),
+    }
+
+
+def _type(path: Path, tab: str, row: int, column: str, value: object) -> None:
+    book = openpyxl.load_workbook(path)
+    ws = book[tab]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=row, column=header.index(column) + 1, value=value)
+    book.save(path)
+
+
+def _log(path: Path) -> list[tuple[object, ...]]:
+    return list(openpyxl.load_workbook(path)["Kontaktlogg"].iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "typed", "cell", "what"),
+    [
+        # Åsa's yes on Johan Åkerlund (Mentorskap): Elin said no and Linnéa yes, so hers decides.
+        (35, "Röst", "kanske", "E35", "'kanske' is not yes or no — write Ja or Nej"),
+        (35, "Röst", "Ja?", "E35", "'Ja?' is not yes or no — write Ja or Nej"),
+        (35, "Tidstämpel", "igår kväll", "A35", "'igår kväll' is not a date/time"),
+    ],
+)
+def test_alumni_votes_decides_nobody_on_a_vote_it_cannot_read(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    row: int,
+    column: str,
+    typed: str,
+    cell: str,
+    what: str,
+) -> None:
+    demo_folder(tmp_path, monkeypatch)
+    path = tmp_path / "alumni.xlsx"
+    if column == "Tidstämpel":
+        # She changed her mind at a time nobody can read: which vote is the later one?
+        book = openpyxl.load_workbook(path)
+        book["Röster"].append([typed, "Mentorskap", "Johan Åkerlund", "Åsa Öberg-Lind", "Nej"])
+        book.save(path)
+        row = book["Röster"].max_row
+        cell = f"A{row}"
+    else:
+        _type(path, "Röster", row, column, typed)
+    before = _log(path)
+    capsys.readouterr()
+    code, out, err = alumni(capsys, "votes")
+    assert (code, err) == (1, "")
+    assert out.splitlines()[1:] == [
+        "  Not decided until a vote can be read: Johan Åkerlund for Mentorskap",
+        f"  Not judged, fix the sheet first: Röster!{cell}: the vote count did not judge this "
+        f"row: {what}; until then the row is left as it is"
+        if "date/time" not in what
+        else f"  Not judged, fix the sheet first: Röster!{cell}: the vote count did not judge "
+        f"this row: {what} — write it as 2026-11-28 14:05; until then the row is left as it is",
+    ]
+    assert _log(path) == before
+
+
+def test_alumni_votes_proposes_no_member_whose_aktiv_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo_folder(tmp_path, monkeypatch)
+    path = tmp_path / "alumni.xlsx"
+    _type(path, "Utskott", 2, "Aktiv", "kanske")  # Åsa Öberg-Lind, who would be proposed
+    capsys.readouterr()
+    code, out, err = alumni(capsys, "votes")
+    assert (code, err) == (1, "")
+    assert out.splitlines()[1:] == [
+        "  Selected: Johan Åkerlund for Mentorskap (KL-0009), contact person Elin Sjöström",
+        "  Not judged, fix the sheet first: Utskott!D2: the vote count did not judge this row: "
+        "'kanske' is not yes or no — write Ja or Nej; until then the row is left as it is",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tab", "column"),
+    [
+        ("Röster", "Röst"),
+        ("Röster", "Tidstämpel"),
+        ("Kontaktlogg", "Alumn"),  # without it every selected alumnus would be selected again
+        ("Utskott", "Aktiv"),
+        ("Alumner", "ID"),
+    ],
+)
+def test_alumni_votes_counts_nothing_without_a_header_it_reads(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tab: str,
+    column: str,
+) -> None:
+    demo_folder(tmp_path, monkeypatch)
+    path = tmp_path / "alumni.xlsx"
+    book = openpyxl.load_workbook(path)
+    header = next(c for c in book[tab][1] if c.value == column)
+    header.value = "Okänd rubrik"
+    book.save(path)
+    before = _log(path)
+    capsys.readouterr()
+    code, out, err = alumni(capsys, "votes")
+    assert (code, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0].endswith(": 0 newly selected")
+    assert lines[1] == "  No vote was counted:"
+    assert lines[2].startswith(f"    {tab}!")
+    assert (
+        f": the vote count judged nothing on this tab: the header '{column}' is missing — "
+        in lines[2]
+    )
+    assert len(lines) == 3
+    assert _log(path) == before

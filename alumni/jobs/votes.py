@@ -10,7 +10,7 @@ import pandas as pd
 from alumni.config import Config
 from alumni.contract import CONTACT_LOG, Status, mandate_start
 from alumni.findings import Finding
-from alumni.rules.votes import propose_contacts, tally_votes
+from alumni.rules.votes import NEEDS, RULE, not_logged, propose_contacts, tally_votes
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import next_number
 from alumni.sheet.store import Store
@@ -27,6 +27,12 @@ class VotesReport:
     ties: list[tuple[str, str]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    undecided: list[tuple[str, str]] = field(default_factory=list)
+    """(Projekt, Alumn) whose count waits for a vote that could not be read."""
+    problems: list[Finding] = field(default_factory=list)
+    """Rows the count could not read, or why it counted nothing: each names the cell to fix."""
+    blocked: bool = False
+    """True when a tab or header the count reads is missing or doubled: nothing was counted."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class VotesResult:
 
     @property
     def found_problems(self) -> bool:
-        return bool(self.report.findings)
+        return bool(self.report.findings or self.report.problems)
 
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> VotesResult:
@@ -58,8 +64,23 @@ def select_alumni(
 
     The contact log itself remembers who was selected, so no run adds the same project and
     alumnus twice; a contact person already there, or typed by someone, is never changed.
+
+    Nothing is counted or added while a tab or header the count reads (`NEEDS`) is missing or
+    doubled: an absent Röst is not a "no", an absent Alumn in Kontaktlogg would select everyone
+    again. A vote whose Röst or Tidstämpel cannot be read leaves its alumnus undecided, and a
+    member whose Aktiv, Utbildad or Policy signerad cannot be read is not proposed; both are
+    among the report's problems.
     """
     report = VotesReport()
+    judged = {tab: wb.judge(tab, columns, RULE) for tab, columns in NEEDS.items()}
+    blocked = [j for j in judged.values() if j.blocked]
+    if blocked:
+        report.problems = [p for j in blocked for p in j.problems]
+        report.blocked = True
+        return report
+    # A round whose Vi svarade cannot be read counts as open (the proposal's tie-break only)
+    # and its alumnus as logged: nothing is guessed, and `alumni check` names that cell.
+    report.problems = [p for tab, j in judged.items() if tab != LOG for p in j.problems]
     votes = wb.sheets["Röster"].layout
     tally = tally_votes(
         wb["Röster"],
@@ -68,12 +89,20 @@ def select_alumni(
         config.votes.majority,
         tab=votes.shown,
         columns=votes.columns,
+        judged=judged["Röster"].mask,
     )
     report.findings = list(tally.findings)
     report.ties = list(zip(tally.ties["Projekt"], tally.ties["Alumn"], strict=True))
+    # One already in the contact log is decided for good: what it waits for no longer matters.
+    report.undecided = not_logged(tally.undecided, wb[LOG])
     start = mandate_start(now, config.mandate_start)
     proposals, report.warnings = propose_contacts(
-        tally.selected, wb[LOG], wb["Projektgrupper"], wb["Utskott"], start
+        tally.selected,
+        wb[LOG],
+        wb["Projektgrupper"],
+        wb["Utskott"],
+        start,
+        judged=judged["Utskott"].mask,
     )
     number = next_number(wb[LOG]["ID"].tolist(), "KL")
     for row in proposals.to_dict("records"):

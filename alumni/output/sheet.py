@@ -107,6 +107,11 @@ def render_applicants(result: ApplicantsResult) -> str:
 
 def render_votes(report: VotesReport) -> str:
     """The vote tally's news: who was selected, ties, warnings, votes not counted ("" if none)."""
+    if report.blocked:
+        # No selections would read as "nobody was selected"; say that nothing was counted.
+        return "\n".join(
+            ["  No vote was counted:", *(f"    {finding}" for finding in report.problems)]
+        )
     lines = []
     for row in report.added:
         who = row["Kontaktperson"] or "no one yet"
@@ -117,6 +122,11 @@ def render_votes(report: VotesReport) -> str:
         lines.append(f"  Tie, not selected: {alumnus} for {project} — the group votes again")
     lines += [f"  Warning: {warning}" for warning in report.warnings]
     lines += [f"  Vote not counted: {finding}" for finding in report.findings]
+    lines += [
+        f"  Not decided until a vote can be read: {alumnus} for {project}"
+        for project, alumnus in report.undecided
+    ]
+    lines += [f"  Not judged, fix the sheet first: {finding}" for finding in report.problems]
     return "\n".join(lines)
 
 

@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from alumni.contract import ROW, VOTES, fold, is_active
+from alumni.contract import (
+    ALUMNI,
+    COMMITTEE,
+    CONTACT_LOG,
+    PROJECT_GROUPS,
+    ROW,
+    VOTES,
+    fold,
+    is_active,
+)
 from alumni.findings import Finding
+
+RULE = "the vote count"
+NEEDS: dict[str, tuple[str, ...]] = {
+    # Every cell of a vote: the latest vote counts, so the time is part of the vote.
+    VOTES.name: ("Tidstämpel", "Projekt", "Alumn", "Röstande", "Röst"),
+    # Who may vote, and how many votes a majority takes.
+    PROJECT_GROUPS.name: ("Projekt", "Medlem"),
+    # The alumnus a vote names, by name or by ID.
+    ALUMNI.name: ("ID", "Namn"),
+    # Who is selected already (never twice), each contact person's open rounds, the next ID.
+    CONTACT_LOG.name: ("ID", "Projekt", "Alumn", "Kontaktperson", "Vi svarade"),
+    # Who may be proposed as contact person, and who is trained and has signed.
+    COMMITTEE.name: ("Namn", "Aktiv", "Utbildad", "Policy signerad"),
+}
+"""The columns each tab must have, readable, for the vote count to judge a row."""
 
 TALLY_COLUMNS = ["Projekt", "Alumn", "alumn_id", "yes", "members"]
 PROPOSAL_COLUMNS = ["Projekt", "Alumn", "Kontaktperson"]
@@ -31,12 +56,14 @@ class Tally:
     `selected` and `ties` have the columns Projekt (as Projektgrupper writes it), Alumn (the
     alumnus's Namn in Alumner), alumn_id (its ID there, "" while it has none), yes (votes for)
     and members (the size of the project group), sorted by project and alumnus. `findings`
-    name each ignored vote's cell in Röster.
+    name each ignored vote's cell in Röster. `undecided` holds (Projekt, Alumn, alumn_id) of
+    each alumnus whose count waits for a vote the tally could not read, sorted like the others.
     """
 
     selected: pd.DataFrame
     ties: pd.DataFrame
     findings: list[Finding]
+    undecided: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,7 @@ def tally_votes(
     tab: str = "Röster",
     *,
     columns: Mapping[str, int] | None = None,
+    judged: Sequence[bool] | np.ndarray | None = None,
 ) -> Tally:
     """Count each project group's votes on the alumni it may contact.
 
@@ -74,6 +102,13 @@ def tally_votes(
     Names are compared with `fold`, so case and spaces do not matter, and one alumnus named
     once by name and once by ID is the same alumnus.
 
+    `judged` (by position; every row when None) says which votes the tally could read. A
+    vote it could not read (its Röst or Tidstämpel) might be the one that counts, yes or no,
+    so that member's vote on that alumnus is unknown. The alumnus is then decided only when
+    the outcome is the same whichever way each unknown vote went; otherwise it is neither
+    selected nor tied but listed in `undecided`, until the cell is fixed. Such a row gets no
+    finding here; the caller names its cell.
+
     `tab` is the Röster tab's title as the sheet shows it; `columns` maps the contract's
     column names to their 0-based positions in the sheet (`Layout.columns`), and defaults to
     the contract's order. Raises ValueError unless 0 <= `majority` <= 1.
@@ -88,18 +123,29 @@ def tally_votes(
     def report(row: int | None, column: str, message: str, hint: str = NOT_COUNTED) -> None:
         findings.append(Finding(tab, row, positions.get(column), message, hint, column))
 
+    readable = [True] * len(votes) if judged is None else [bool(j) for j in judged]
+    waiting: defaultdict[tuple[str, int], set[str]] = defaultdict(set)
     ballots: defaultdict[tuple[str, int, str], list[_Vote]] = defaultdict(list)
-    for row, time, project_text, alumnus_text, voter_text, vote in zip(
+    for row, time, project_text, alumnus_text, voter_text, vote, read in zip(
         _rows(votes),
         _values(votes, "Tidstämpel"),
         _texts(votes, "Projekt"),
         _texts(votes, "Alumn"),
         _texts(votes, "Röstande"),
         _values(votes, "Röst"),
+        readable,
         strict=True,
     ):
-        ok = True
         project = projects.canonical(project_text)
+        if not read:
+            # Whatever this vote says, and whenever it was cast, it could be the one that
+            # counts: the member's vote on this alumnus is unknown, not a no.
+            alumnus, _ = registry.resolve(alumnus_text)
+            member = project is not None and projects.has_member(project, voter_text)
+            if project is not None and alumnus is not None and member:
+                waiting[(project, alumnus)].add(fold(voter_text))
+            continue
+        ok = True
         if not project_text:
             report(row, "Projekt", "the vote names no project")
             ok = False
@@ -130,7 +176,9 @@ def tally_votes(
 
     yes: Counter[tuple[str, int]] = Counter()
     counted: set[tuple[str, int]] = set()
-    for (project, alumnus, _), cast in ballots.items():
+    for (project, alumnus, voter), cast in ballots.items():
+        if voter in waiting.get((project, alumnus), ()):
+            continue  # this member's vote is unknown: one of theirs could not be read
         decided = _decide(cast)
         if decided is None:
             for vote, other in _conflicts(cast):
@@ -146,17 +194,23 @@ def tally_votes(
 
     selected: list[tuple[str, str, str, int, int]] = []
     ties: list[tuple[str, str, str, int, int]] = []
-    for project, alumnus in counted:
+    undecided: list[tuple[str, str, str]] = []
+    for project, alumnus in counted | set(waiting):
         count, members = yes[(project, alumnus)], projects.size(project)
         line = (project, *registry.label(alumnus), count, members)
         threshold = majority * members
-        if math.isclose(count, threshold, rel_tol=_TOLERANCE, abs_tol=_TOLERANCE):
-            if count > 0:
-                ties.append(line)
-        elif count > threshold:
+        # The members whose vote could not be read may each have voted yes or no: only an
+        # outcome that is the same either way is decided.
+        outcome = _outcome(count, threshold)
+        if outcome != _outcome(count + len(waiting.get((project, alumnus), ())), threshold):
+            undecided.append(line[:3])
+        elif outcome == _TIE:
+            ties.append(line)
+        elif outcome == _SELECTED:
             selected.append(line)
     findings.sort(key=lambda f: (f.row or 0, -1 if f.col is None else f.col, f.message))
-    return Tally(_tally_frame(selected), _tally_frame(ties), findings)
+    undecided.sort(key=lambda t: (fold(t[0]), fold(t[1]), t[2], t[0], t[1]))
+    return Tally(_tally_frame(selected), _tally_frame(ties), findings, undecided)
 
 
 def propose_contacts(
@@ -165,6 +219,8 @@ def propose_contacts(
     groups: pd.DataFrame,
     committee: pd.DataFrame,
     mandate_start: pd.Timestamp,
+    *,
+    judged: Sequence[bool] | np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Propose a contact person for each selected alumnus that the contact log lacks.
 
@@ -179,12 +235,16 @@ def propose_contacts(
     made. Equal loads go to the first name in alphabetical order, so the same sheet always gets
     the same proposals. The alumni are handled in the order of project and alumnus.
 
+    `judged` (by position in `committee`; every member when None) says whose Aktiv, Utbildad
+    and Policy signerad could be read: a member whose row could not be is never proposed,
+    since whether they are active is only a guess (the caller names the cell).
+
     Returns the proposals (columns Projekt, Alumn, Kontaktperson, with the index labels of
     `selected`; Kontaktperson is "" when no member is active) and warnings, as English
     sentences, for each proposal made without a trained and signed member or without anyone.
     """
     members = _Projects(groups)
-    people = _Committee(committee, mandate_start)
+    people = _Committee(committee, mandate_start, judged)
     load: Counter[str] = Counter(
         fold(person)
         for person, answered in zip(
@@ -192,11 +252,7 @@ def propose_contacts(
         )
         if person and _missing(answered)
     )
-    logged = {
-        (fold(project), fold(alumnus))
-        for project, alumnus in zip(_texts(log, "Projekt"), _texts(log, "Alumn"), strict=True)
-        if alumnus
-    }
+    logged = _logged(log)
 
     projects, names = _texts(selected, "Projekt"), _texts(selected, "Alumn")
     ids = _texts(selected, "alumn_id")
@@ -210,7 +266,7 @@ def propose_contacts(
         project, alumnus = projects[i], names[i]
         spellings = {fold(alumnus), fold(ids[i])} - {""}
         place = fold(project)
-        if any((p, s) in logged for p in (place, "") for s in spellings):
+        if _in_log(logged, project, alumnus, ids[i]):
             continue
         # A proposal made now is in the log as far as the rest of this call is concerned.
         logged.update((place, s) for s in spellings)
@@ -247,7 +303,38 @@ def propose_contacts(
     return proposals, warnings
 
 
+def not_logged(pairs: Sequence[tuple[str, str, str]], log: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (Projekt, Alumn) of each (Projekt, Alumn, alumn_id) that the contact log lacks, by the
+    same test as `propose_contacts`: an alumnus once in the log is decided for good."""
+    logged = _logged(log)
+    return [(p, a) for p, a, i in pairs if not _in_log(logged, p, a, i)]
+
+
 # --- helpers ---------------------------------------------------------------------------------
+
+_NOT_SELECTED, _TIE, _SELECTED = 0, 1, 2
+
+
+def _outcome(count: int, threshold: float) -> int:
+    """Whether `count` yes votes select an alumnus, tie, or do not, against `threshold`."""
+    if math.isclose(count, threshold, rel_tol=_TOLERANCE, abs_tol=_TOLERANCE):
+        return _TIE if count > 0 else _NOT_SELECTED
+    return _SELECTED if count > threshold else _NOT_SELECTED
+
+
+def _logged(log: pd.DataFrame) -> set[tuple[str, str]]:
+    """(folded Projekt, folded Alumn) of every row of the contact log that names an alumnus."""
+    return {
+        (fold(project), fold(alumnus))
+        for project, alumnus in zip(_texts(log, "Projekt"), _texts(log, "Alumn"), strict=True)
+        if alumnus
+    }
+
+
+def _in_log(logged: set[tuple[str, str]], project: str, alumnus: str, alumn_id: str) -> bool:
+    """Whether a row has this project, or none, and names the alumnus by Namn or by ID."""
+    spellings = {fold(alumnus), fold(alumn_id)} - {""}
+    return any((p, s) in logged for p in (fold(project), "") for s in spellings)
 
 
 def _missing(value: Any) -> bool:
@@ -405,19 +492,30 @@ class _Person:
 class _Committee:
     """Utskott by folded Namn: who is active, and who is trained this mandate and has signed."""
 
-    def __init__(self, committee: pd.DataFrame, mandate_start: pd.Timestamp) -> None:
+    def __init__(
+        self,
+        committee: pd.DataFrame,
+        mandate_start: pd.Timestamp,
+        judged: Sequence[bool] | np.ndarray | None = None,
+    ) -> None:
         self._people: dict[str, _Person] = {}
-        for name, active, trained, signed in zip(
+        readable = [True] * len(committee) if judged is None else [bool(j) for j in judged]
+        for name, active, trained, signed, read in zip(
             _texts(committee, "Namn"),
             _values(committee, "Aktiv"),
             _values(committee, "Utbildad"),
             _values(committee, "Policy signerad"),
+            readable,
             strict=True,
         ):
             if not name or fold(name) in self._people:
                 continue
             qualified = _on_or_after(trained, mandate_start) and not _missing(signed)
-            self._people[fold(name)] = _Person(fold(name), name, is_active(active), qualified)
+            # An unreadable row is in the committee but never proposed: the first row of a
+            # name decides, so a second, readable row of the same name cannot slip in.
+            self._people[fold(name)] = _Person(
+                fold(name), name, read and is_active(active), read and qualified
+            )
 
     def get(self, member: str) -> _Person | None:
         return self._people.get(fold(member))
