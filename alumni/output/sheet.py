@@ -144,6 +144,9 @@ def render_purge(result: PurgeResult) -> str:
     verb = "Removing" if result.applied else "Would remove"
     lines = [f"{verb} {len(result.items)} rows of personal data no longer needed:"]
     lines += [f"  {i.tab} {i.key} ({i.name}): {i.reason}" for i in result.items]
+    if result.problems:
+        lines.append(f"Kept, since the purge could not judge them ({len(result.problems)}):")
+        lines += [f"  {finding}" for finding in result.problems]
     if not result.applied:
         if result.items:
             lines.append("Dry run: nothing was removed. Run `alumni purge --apply` to remove them.")

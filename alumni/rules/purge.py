@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from alumni.contract import (
+    APPLICATIONS,
+    GRADUATES,
     Decision,
     InviteStatus,
     cell_text,
@@ -17,6 +21,17 @@ from alumni.contract import (
     is_missing,
     read_decision,
 )
+
+RULE = "the purge"
+NEEDS: dict[str, tuple[str, ...]] = {
+    # The decision and the age of a request, its key to delete it by and its name to show.
+    APPLICATIONS.name: ("ID", "Namn", "Tidstämpel", "Bedömd", "Beslut", "Bedömning"),
+    # Whether the invitation went out and the year is over, the key and the name.
+    GRADUATES.name: ("ID", "Namn", "Examensår", "Inbjuden", "Inbjudningsstatus"),
+}
+"""The columns each tab must have, readable, for the purge to judge a row."""
+
+Mask = Sequence[bool] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,8 @@ def select_purge(
     now: pd.Timestamp,
     *,
     rejected_after_months: int = 12,
+    judged_applications: Mask | None = None,
+    judged_graduates: Mask | None = None,
 ) -> list[PurgeItem]:
     """Rows whose personal data is no longer needed, applications first, each in sheet order.
 
@@ -44,18 +61,30 @@ def select_purge(
     (Inbjudningsstatus `skickad`, or no status but a time in Inbjuden) and the graduation year
     (Examensår) is before `now`'s year. A row without an ID is never selected: it could not
     be found again safely to be deleted.
+
+    `judged_applications` and `judged_graduates` (by position; every row when None) say which
+    rows had every cell the purge reads readable: any other row is kept, since a date or a
+    decision that cannot be read could be the one that says the data is still needed.
     """
     return [
-        *_rejected_applications(applications, now, rejected_after_months),
-        *_invited_graduates(graduates, now),
+        *_rejected_applications(
+            applications, now, rejected_after_months, _mask(applications, judged_applications)
+        ),
+        *_invited_graduates(graduates, now, _mask(graduates, judged_graduates)),
     ]
 
 
-def _rejected_applications(frame: pd.DataFrame, now: pd.Timestamp, months: int) -> list[PurgeItem]:
+def _mask(frame: pd.DataFrame, judged: Mask | None) -> list[bool]:
+    return [True] * len(frame) if judged is None else [bool(j) for j in judged]
+
+
+def _rejected_applications(
+    frame: pd.DataFrame, now: pd.Timestamp, months: int, judged: list[bool]
+) -> list[PurgeItem]:
     items: list[PurgeItem] = []
-    for _, row in frame.iterrows():
+    for (_, row), ok in zip(frame.iterrows(), judged, strict=True):
         key = cell_text(row.get("ID"))
-        if not key or not _rejected(row):
+        if not ok or not key or not _rejected(row):
             continue
         at: Any = row.get("Tidstämpel")
         what = "from"
@@ -87,12 +116,14 @@ def _rejected(row: pd.Series) -> bool:
     return final_decision(decision, row.get("Bedömning")) == Decision.REJECT
 
 
-def _invited_graduates(frame: pd.DataFrame, now: pd.Timestamp) -> list[PurgeItem]:
+def _invited_graduates(
+    frame: pd.DataFrame, now: pd.Timestamp, judged: list[bool]
+) -> list[PurgeItem]:
     items: list[PurgeItem] = []
-    for _, row in frame.iterrows():
+    for (_, row), ok in zip(frame.iterrows(), judged, strict=True):
         key = cell_text(row.get("ID"))
         raw_year: Any = row.get("Examensår")
-        if not key or is_missing(raw_year):
+        if not ok or not key or is_missing(raw_year):
             continue
         year = int(raw_year)
         if year >= now.year:
