@@ -19,6 +19,7 @@ from alumni.jobs import invite as job
 from alumni.mail.batch import Sending
 from alumni.mail.outbox import OutboxMailer
 from alumni.mail.smtp import SmtpMailer
+from alumni.rules import invitations as rules
 from alumni.sheet.xlsx import XlsxStore
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
 from tests.helpers import COMMITTEE, NOW, SIGNUP_LINK, alumni, demo_folder, write_config
@@ -125,10 +126,11 @@ def test_bad_rows_stop_the_run_before_anything_is_sent(
     before = (folder / "alumni.xlsx").read_bytes()
     code, _, err = alumni(capsys, "invite", "--send")
     assert code == 1
-    assert "nothing was sent: 2 rows cannot be invited as they are:" in err
-    assert "Avgångsklass!C5: Klara Nordén: no e-mail address — correct it before sending" in err
-    assert (
-        "Avgångsklass!E6: Viktor Strömberg: an unknown language — correct it before sending" in err
+    assert err == (
+        "alumni: nothing was sent: 2 rows cannot be invited as they are:\n"
+        "  Avgångsklass!C5: Klara Nordén: no e-mail address — correct it before sending\n"
+        "  Avgångsklass!E6: the invitation list did not judge this row: 'tyska' is not a "
+        "language the templates have — write sv or en; until then the row is left as it is\n"
     )
     assert smtp_server.messages == []
     assert (folder / "alumni.xlsx").read_bytes() == before
@@ -397,3 +399,104 @@ def test_wrong_options_exit_2_with_a_message(
     write_config(folder)
     code, _, err = alumni(capsys, "invite", *args)
     assert code == 2 and message in err
+
+
+# --- unreadable is not "no", a missing column is not an empty one --------------------------------
+
+
+def rename_header(folder: Path, column: str) -> None:
+    book = load_workbook(folder / "alumni.xlsx")
+    next(c for c in book["Avgångsklass"][1] if c.value == column).value = "Okänd rubrik"
+    book.save(folder / "alumni.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("cell", "typed", "what"),
+    [
+        # Klara Nordén (row 5): was she invited "i maj"? Sending again could mail her twice.
+        ("F5", "i maj", "'i maj' is not a date/time — write it as 2026-11-28 14:05"),
+        # Her year cannot be read: she may be of this year, and would silently be left out.
+        ("D5", "tjugosex", "'tjugosex' is not a year — write four digits, e.g. 2026"),
+        ("C5", "klara.norden(at)student", None),
+    ],
+)
+def test_a_graduate_with_a_cell_the_list_cannot_read_stops_the_run(
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    smtp_server: FakeSmtpServer,
+    cell: str,
+    typed: str,
+    what: str | None,
+) -> None:
+    write_config(folder, smtp_server)
+    set_cell(folder, cell, typed)
+    before = (folder / "alumni.xlsx").read_bytes()
+    code, _, err = alumni(capsys, "invite", "--send")
+    assert code == 1
+    # Addresses are shortened in the output, the example too.
+    what = what or f"'{typed}' is not an e-mail address — correct it, e.g. n…@exempel.se"
+    assert err == (
+        "alumni: nothing was sent: 1 row cannot be invited as they are:\n"
+        f"  Avgångsklass!{cell}: the invitation list did not judge this row: {what}; "
+        "until then the row is left as it is\n"
+    )
+    assert smtp_server.messages == []
+    assert (folder / "alumni.xlsx").read_bytes() == before
+
+
+def test_an_unreadable_cell_in_another_years_row_does_not_stop_this_years_run(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_cell(folder, "F11", "i maj")  # Alva Bergkvist, 2025
+    code, out, err = alumni(capsys, "invite")
+    assert code == 0
+    assert "nothing was sent" not in err
+    assert "Alva Bergkvist" not in out + err
+
+
+def test_a_time_in_inbjuden_without_a_status_is_an_invitation_already_sent(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+    set_cell(folder, "F5", "2026-11-20 10:00")  # Klara Nordén, recorded by hand
+    code, _, err = alumni(capsys, "invite", "--send")
+    assert (code, err) == (0, "")
+    assert received_by(smtp_server) == [n for n in TO_SEND if n != "Klara Nordén"]
+
+
+@pytest.mark.parametrize(
+    "column", ["ID", "Namn", "E-post", "Examensår", "Språk", "Inbjuden", "Inbjudningsstatus"]
+)
+def test_without_a_header_the_list_reads_nobody_is_invited(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer, column: str
+) -> None:
+    # Without Inbjudningsstatus the three graduates invited already would look new.
+    write_config(folder, smtp_server)
+    rename_header(folder, column)
+    before = (folder / "alumni.xlsx").read_bytes()
+    code, _, err = alumni(capsys, "invite", "--send")
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0] == "alumni: nothing was sent: the invitation list could not be made:"
+    assert lines[1].startswith("  Avgångsklass!")
+    assert (
+        f": the invitation list judged nothing on this tab: the header '{column}' is missing — "
+        in lines[1]
+    )
+    assert len(lines) == 2
+    assert smtp_server.messages == []
+    assert (folder / "alumni.xlsx").read_bytes() == before
+
+
+def test_the_invitation_list_declares_every_column_it_reads() -> None:
+    assert rules.NEEDS == {
+        "Avgångsklass": (
+            "ID",
+            "Namn",
+            "E-post",
+            "Examensår",
+            "Språk",
+            "Inbjuden",
+            "Inbjudningsstatus",
+        )
+    }

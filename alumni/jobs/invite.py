@@ -22,7 +22,7 @@ from alumni.rules import invitations as rules
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.store import Store
-from alumni.sheet.workbook import ROW, Workbook, load_workbook
+from alumni.sheet.workbook import ROW, Sheet, Workbook, load_workbook
 from alumni.timeparse import format_time
 
 TAB = GRADUATES.name
@@ -166,20 +166,33 @@ def prepare(
 
     Returns the result (with `outgoing` filled), the chosen rows with their actions, and the
     problems that stop the run (a row without an address, an unknown language, a template
-    that does not render).
+    that does not render; a graduate of the year, or of a year that cannot be read, with a
+    cell the list needs but cannot read; a header the list reads missing or doubled).
     """
     result = InviteResult(year)
     sheet = wb.sheets[TAB]
     graduates = wb[TAB]
+    judged = wb.judge(TAB, rules.NEEDS[TAB], rules.RULE)
+    if judged.blocked:
+        # Without every header, a graduate invited before could look new: nobody is chosen.
+        return (
+            result,
+            rules.select_invitees(graduates, year, {}, judged=judged.mask),
+            [*judged.problems],
+        )
     rows = rules.select_invitees(
-        graduates, year, earlier_invitations(graduates, known), resend_uncertain
+        graduates,
+        year,
+        earlier_invitations(graduates, known),
+        resend_uncertain,
+        judged=judged.mask,
     )
     result.graduates = len(rows)
     result.already_sent = int((rows["action"] == rules.ALREADY_SENT).sum())
     result.failed_before = rows.loc[rows["action"] == rules.FAILED_BEFORE, "Namn"].tolist()
     result.uncertain_before = rows.loc[rows["action"] == rules.UNCERTAIN, "Namn"].tolist()
     templates = Templates(config.mail.templates)
-    problems: list[Finding] = []
+    problems = _unread(sheet, graduates, judged.mask, judged.problems, year)
     for row in rows[rows["action"] == rules.SEND].to_dict("records"):
         if row["problem"]:
             column = "Språk" if "language" in row["problem"] else "E-post"
@@ -224,6 +237,21 @@ def prepare(
         )
         result.outgoing.append(Prepared(key, row["Namn"], build, row["ID"]))
     return result, rows, problems
+
+
+def _unread(
+    sheet: Sheet, graduates: pd.DataFrame, mask: Any, found: list[Finding], year: int
+) -> list[Finding]:
+    """The cells that keep a graduate who may be of `year` off the list: a guess could mail
+    someone twice, or not at all. Rows of other years are `alumni check`'s to report."""
+    of_year = (graduates["Examensår"] == year).fillna(False).to_numpy(dtype=bool)
+    unread_year = set(sheet.unreadable.get("Examensår", {}))
+    rows = {
+        int(graduates[ROW].iloc[pos])
+        for pos in range(len(graduates))
+        if not mask[pos] and (pos in unread_year or of_year[pos])
+    }
+    return [finding for finding in found if finding.row in rows]
 
 
 def _context(config: Config, name: str, year: int) -> dict[str, Any]:
@@ -276,8 +304,11 @@ def _made_up(config: Config, result: InviteResult, now: pd.Timestamp) -> EmailMe
 
 def stop_on_problems(problems: list[Finding]) -> None:
     if problems:
-        lines = "\n".join(f"  {p}" for p in problems)
-        noun = "row" if len(problems) == 1 else "rows"
-        raise DataError(
-            f"nothing was sent: {len(problems)} {noun} cannot be invited as they are:\n{lines}"
-        )
+        ordered = sorted(problems, key=lambda p: (p.row or 0, -1 if p.col is None else p.col))
+        lines = "\n".join(f"  {p}" for p in ordered)
+        if any(p.row in (1, None) for p in problems):
+            # A header (or the tab) is missing: no row was looked at, so none is counted.
+            raise DataError(f"nothing was sent: {rules.RULE} could not be made:\n{lines}")
+        count = len({p.row for p in problems})
+        noun = "row" if count == 1 else "rows"
+        raise DataError(f"nothing was sent: {count} {noun} cannot be invited as they are:\n{lines}")
