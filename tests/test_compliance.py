@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,9 +18,13 @@ from alumni.contract import (
 )
 from alumni.rules.compliance import (
     INVITATION,
+    INVITATION_RULE,
+    NEEDS,
     REVISION,
     SIGNATURE,
+    SIGNATURE_RULE,
     TRAINING,
+    TRAINING_RULE,
     Gap,
     check_compliance,
 )
@@ -32,7 +37,7 @@ REVISED = pd.Timestamp("2026-09-01")
 def frame(tab: Tab, header: list[str], *rows: list[Cell]) -> pd.DataFrame:
     """A tab's typed frame from cells, through the real sheet reader."""
     sheet = RawSheet(tab.name, [list(header), *[list(r) for r in rows]])
-    data, findings = build_frame(resolve_layout(tab, sheet), sheet, TZ)
+    data, findings, _ = build_frame(resolve_layout(tab, sheet), sheet, TZ)
     assert not findings
     return data
 
@@ -73,7 +78,7 @@ def check(
     contacts: pd.DataFrame | None = None,
     grads: pd.DataFrame | None = None,
     revised: pd.Timestamp | None = REVISED,
-    **options: str,
+    **options: Any,
 ) -> list[Gap]:
     return check_compliance(
         committee() if members is None else members,
@@ -344,3 +349,129 @@ def test_all_in_order_is_quiet() -> None:
     grads = graduates(["AK1", "Ada", "ada@x.se", 2027, "skickad"])
     contacts = log(["KL1", "Alumn A", "Åsa", "2026-09-10", "", ""])
     assert check("2027-05-01", members, groups("Åsa"), contacts, grads) == []
+
+
+# --- unreadable is not "no", a missing column is not an empty one --------------------------------
+
+
+def read(tab: Tab, header: list[str], *rows: list[Cell]) -> tuple[pd.DataFrame, list[bool]]:
+    """A tab's frame and which rows could be read, as `Workbook.judge` gives them."""
+    sheet = RawSheet(tab.name, [list(header), *[list(r) for r in rows]])
+    data, _, unreadable = build_frame(resolve_layout(tab, sheet), sheet, TZ)
+    bad = {pos for cells in unreadable.values() for pos in cells}
+    return data, [pos not in bad for pos in range(len(data))]
+
+
+COMMITTEE_HEADER = ["Namn", "Aktiv", "Utbildad", "Policy signerad", "Ort"]
+
+
+@pytest.mark.parametrize(
+    ("row", "rule"),
+    [
+        (["Åsa", "Ja", "i september", "2026-09-02", "Lund"], TRAINING),  # not "never trained"
+        (["Åsa", "kanske", "", "2026-09-02", "Lund"], TRAINING),  # active is a guess
+        (["Åsa", "Ja", "2026-09-05", "4 sept", "Lund"], SIGNATURE),  # not "never signed"
+        (["Åsa", "ja?", "2026-09-05", "", "Lund"], SIGNATURE),
+    ],
+)
+def test_a_member_whose_row_cannot_be_read_gets_no_gap(row: list[Cell], rule: str) -> None:
+    members, judged = read(COMMITTEE, COMMITTEE_HEADER, row)
+    name = {TRAINING: TRAINING_RULE, SIGNATURE: SIGNATURE_RULE}[rule]
+    assert judged == [False]
+    gaps = check_compliance(
+        members,
+        groups("Åsa"),
+        log(),
+        graduates(),
+        at("2026-10-15"),
+        policy_last_revised=REVISED,
+        judged={name: {"Utskott": judged}},
+    )
+    assert only(gaps, rule) == []
+
+
+def test_a_round_whose_answer_cannot_be_read_makes_nobody_working_with_alumni() -> None:
+    header = ["ID", "Alumn", "Kontaktperson", "Kontaktad", "Alumnen svarade", "Vi svarade"]
+    rounds, judged = read(CONTACT_LOG, header, ["KL1", "A", "Åsa", "2026-09-10", "", "igår"])
+    members = committee(signed("Åsa"))
+    gaps = check_compliance(
+        members,
+        groups(),
+        rounds,
+        graduates(),
+        at("2026-10-15"),
+        policy_last_revised=REVISED,
+        judged={TRAINING_RULE: {"Kontaktlogg": judged}},
+    )
+    assert only(gaps, TRAINING) == []
+
+
+@pytest.mark.parametrize("rule", [TRAINING_RULE, SIGNATURE_RULE, INVITATION_RULE])
+def test_a_rule_that_judges_nothing_reports_no_gap(rule: str) -> None:
+    members = committee(["Åsa", "Ja", "", "", ""])
+    grads = graduates(["AK1", "Ada", "ada@x.se", 2026, ""])
+    gaps = check_compliance(
+        members, groups("Åsa"), log(), grads, at("2026-10-15"), judged={rule: None}
+    )
+    short = {TRAINING_RULE: TRAINING, SIGNATURE_RULE: SIGNATURE, INVITATION_RULE: INVITATION}
+    assert only(gaps, short[rule]) == []
+    assert {g.rule for g in gaps} == {TRAINING, SIGNATURE, INVITATION, REVISION} - {short[rule]}
+
+
+GRAD_HEADER = ["ID", "Namn", "E-post", "Examensår", "Inbjuden", "Inbjudningsstatus"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "gap"),
+    [
+        ([["AK1", "Ada", "ada@x.se", 2026, "", ""]], True),
+        # Its year cannot be read: it may be this year's graduate, invited.
+        (
+            [
+                ["AK1", "Ada", "ada@x.se", 2026, "", ""],
+                ["AK2", "Bo", "b@x.se", "tjugosex", "", "skickad"],
+            ],
+            False,
+        ),
+        # Was Bo invited "i maj"? Then the year's invitation went out.
+        (
+            [["AK1", "Ada", "ada@x.se", 2026, "", ""], ["AK2", "Bo", "b@x.se", 2026, "i maj", ""]],
+            False,
+        ),
+        # Another year's row that cannot be read changes nothing.
+        (
+            [["AK1", "Ada", "ada@x.se", 2026, "", ""], ["AK2", "Bo", "b@x.se", 2025, "i maj", ""]],
+            True,
+        ),
+        # A time without a status was written by hand: invited, as the purge reads it.
+        ([["AK1", "Ada", "ada@x.se", 2026, "2026-04-20 10:00", ""]], False),
+        ([["AK1", "Ada", "ada@x.se", 2026, "2026-04-20 10:00", "misslyckad: 550"]], True),
+    ],
+)
+def test_the_invitation_deadline_is_not_reported_on_a_guess(
+    rows: list[list[Cell]], gap: bool
+) -> None:
+    grads, judged = read(GRADUATES, GRAD_HEADER, *rows)
+    gaps = check_compliance(
+        committee(),
+        groups(),
+        log(),
+        grads,
+        at("2026-06-01"),
+        judged={INVITATION_RULE: {"Avgångsklass": judged}},
+    )
+    assert only(gaps, INVITATION) == ([INVITE] if gap else [])
+
+
+def test_each_rule_declares_every_column_it_reads() -> None:
+    assert NEEDS == {
+        "the training rule (§3.2)": {
+            "Utskott": ("Namn", "Aktiv", "Utbildad"),
+            "Projektgrupper": ("Medlem",),
+            "Kontaktlogg": ("Kontaktperson", "Vi svarade"),
+        },
+        "the signature rule (§6)": {"Utskott": ("Namn", "Aktiv", "Policy signerad", "Ort")},
+        "the invitation deadline (§3.1)": {
+            "Avgångsklass": ("Examensår", "Inbjuden", "Inbjudningsstatus")
+        },
+    }

@@ -232,3 +232,106 @@ def test_a_report_that_cannot_be_written_exits_2_and_says_what_to_do(
     assert err == (
         f"alumni: cannot write {target}: No such file or directory — choose another --out.\n"
     )
+
+
+# --- unreadable is not "no", a missing column is not an empty one --------------------------------
+
+
+def type_into(folder: Path, tab: str, name: str, column: str, value: object) -> str:
+    """Type `value` into `column` of the row whose first cell is `name`; the cell's A1."""
+    book = load_workbook(folder / "alumni.xlsx")
+    ws = book[tab]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == name)
+    cell = row[header.index(column)]
+    cell.value = value
+    book.save(folder / "alumni.xlsx")
+    return str(cell.coordinate)
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "typed", "rule", "what", "false_gap"),
+    [
+        # Elin was trained on 2026-09-18; a date nobody can read is not "never trained".
+        (
+            "Elin Sjöström",
+            "Utbildad",
+            "hösten",
+            "the training rule (§3.2)",
+            "'hösten' is not a date",
+            "Elin Sjöström har inte gått",
+        ),
+        (
+            "Märta Ek",
+            "Policy signerad",
+            "4/9",
+            "the signature rule (§6)",
+            "'4/9' is not a date",
+            "Märta Ek har inte signerat",
+        ),
+        # Whether Linnéa is still active is a guess: she is neither reported nor forgotten.
+        (
+            "Linnéa Åkesson",
+            "Aktiv",
+            "kanske",
+            "the training rule (§3.2)",
+            "'kanske' is not yes or no",
+            "Linnéa Åkesson har inte gått",
+        ),
+    ],
+)
+def test_a_member_whose_date_cannot_be_read_is_not_reported_and_the_cell_is_named(
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    column: str,
+    typed: str,
+    rule: str,
+    what: str,
+    false_gap: str,
+) -> None:
+    cell = type_into(folder, "Utskott", name, column, typed)
+    code, out, _ = alumni(capsys, "status")
+    assert code == 1
+    assert false_gap not in out
+    assert (
+        f"  Not judged, fix the sheet first: Utskott!{cell}: {rule} did not judge this row: {what}"
+        in out
+    )
+
+
+def test_without_the_utbildad_header_nobody_is_reported_untrained(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = load_workbook(folder / "alumni.xlsx")
+    next(c for c in book["Utskott"][1] if c.value == "Utbildad").value = "Utbildning"
+    book.save(folder / "alumni.xlsx")
+    code, out, _ = alumni(capsys, "status")
+    assert code == 1
+    assert "§3.2 utbildning" not in out
+    assert (
+        "the training rule (§3.2) judged nothing on this tab: the header 'Utbildad' is missing"
+        in out
+    )
+    # The count of gaps would leave the untrained out: it is unknown, not 1.
+    assert overview(folder)["Brister mot policyn"] in ("", None)
+
+
+@pytest.mark.parametrize(
+    ("tab", "column", "figures"),
+    [
+        ("Överträdelser", "Förklaring", ["Överträdelser detta mandat, förklarade"]),
+        ("Avgångsklass", "Inbjudningsstatus", ["Inbjudningar 2026, skickade"]),
+        ("Ansökningar", "Tidstämpel", ["Ansökningar i år", "Ansökningar i år, godkända"]),
+        ("Kontaktlogg", "Vi svarade", ["Öppna svar"]),
+    ],
+)
+def test_a_figure_whose_header_is_missing_is_empty_not_zero(
+    folder: Path, capsys: pytest.CaptureFixture[str], tab: str, column: str, figures: list[str]
+) -> None:
+    book = load_workbook(folder / "alumni.xlsx")
+    next(c for c in book[tab][1] if c.value == column).value = "Okänd rubrik"
+    book.save(folder / "alumni.xlsx")
+    alumni(capsys, "status")
+    written = overview(folder)
+    assert {f: written[f] for f in figures} == {f: None for f in figures}

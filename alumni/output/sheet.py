@@ -66,6 +66,7 @@ def render_status(result: StatusResult) -> str:
         f"Status {result.now:%Y-%m-%d %H:%M} on {result.location}",
         *(f"  {name:<{width}}  {value}" for name, value in rows),
         *(f"  {gap.rule}: {gap.message}" for gap in result.gaps),
+        *(f"  Not judged, fix the sheet first: {finding}" for finding in result.problems),
     )
 
 

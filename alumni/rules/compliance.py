@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
+import numpy as np
 import pandas as pd
 
 from alumni.contract import (
+    COMMITTEE,
+    CONTACT_LOG,
+    GRADUATES,
+    PROJECT_GROUPS,
     InviteStatus,
     active_mask,
     fold,
@@ -24,6 +30,28 @@ REVISION = "§5 revision"
 INVITATION = "§3.1 inbjudan"
 
 MONTHS = SWEDISH_MONTHS
+
+TRAINING_RULE = "the training rule (§3.2)"
+SIGNATURE_RULE = "the signature rule (§6)"
+INVITATION_RULE = "the invitation deadline (§3.1)"
+NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Who is an active member, whether they are trained, and whether they work with alumni:
+    # in a project group, or the contact person of a round still waiting for our answer.
+    TRAINING_RULE: {
+        COMMITTEE.name: ("Namn", "Aktiv", "Utbildad"),
+        PROJECT_GROUPS.name: ("Medlem",),
+        CONTACT_LOG.name: ("Kontaktperson", "Vi svarade"),
+    },
+    SIGNATURE_RULE: {COMMITTEE.name: ("Namn", "Aktiv", "Policy signerad", "Ort")},
+    # Who graduates this year and whether the invitation went out to them.
+    INVITATION_RULE: {GRADUATES.name: ("Examensår", "Inbjuden", "Inbjudningsstatus")},
+}
+"""For each of the compliance rules that read the sheet (§5 reads only the configuration),
+the columns each tab must have, readable, for the rule to judge a row."""
+
+Mask = Sequence[bool] | np.ndarray
+Judged = Mapping[str, Mapping[str, Mask] | None]
+"""By rule (a key of NEEDS): the rows it may judge, by tab, or None when it judges nothing."""
 
 # Swedish alphabetical order puts å, ä, ö after z, in that order; code points would not, so
 # they become the three characters that follow z.
@@ -49,6 +77,7 @@ def check_compliance(
     mandate_month_day: str = "09-01",
     policy_last_revised: pd.Timestamp | None = None,
     invite_by: str = "05-01",
+    judged: Judged | None = None,
 ) -> list[Gap]:
     """Every gap between the sheet and the policy at `now`, sorted by rule, then by name.
 
@@ -63,19 +92,49 @@ def check_compliance(
       given) and an `Ort`.
     - §5: `policy_last_revised` is missing, or older than the mandate's start or 12 months.
     - §3.1: from `invite_by` (MM-DD) of `now`'s year, the graduates of that year exist and
-      none has `Inbjudningsstatus` `skickad`.
+      none is invited (`Inbjudningsstatus` `skickad`, or no status but a time in `Inbjuden`).
+
+    `judged` says, by rule (TRAINING_RULE, SIGNATURE_RULE, INVITATION_RULE), which rows of
+    each tab it may judge (every row where not given), or None when it may judge none. A gap
+    is never reported on a guess: a member whose row could not be read gets none, a round
+    whose Vi svarade could not be read makes nobody "working with alumni", and §3.1 is not
+    reported while a graduate who may be of the year could not be read.
 
     Raises ValueError for a naive `now` or a bad MM-DD.
     """
     if now.tzinfo is None:
         raise ValueError(f"now must carry a time zone, got the naive {now}")
+    judged = {} if judged is None else judged
     start = mandate_start(now, mandate_month_day)
     revised = None if policy_last_revised is None else _day(policy_last_revised, now.tzinfo)
+    frames = {
+        COMMITTEE.name: committee,
+        PROJECT_GROUPS.name: groups,
+        CONTACT_LOG.name: log,
+        GRADUATES.name: graduates,
+    }
+
+    def masks(rule: str) -> dict[str, np.ndarray] | None:
+        given = judged.get(rule, {})
+        if given is None:
+            return None
+        return {
+            tab: np.asarray(given[tab], dtype=bool)
+            if tab in given
+            else np.ones(len(frames[tab]), dtype=bool)
+            for tab in NEEDS[rule]
+        }
+
+    training, signature, invitation = (
+        masks(TRAINING_RULE),
+        masks(SIGNATURE_RULE),
+        masks(INVITATION_RULE),
+    )
     gaps = {
-        *_training(committee, groups, log, now, start),
-        *_signatures(committee, now, revised),
+        *(_training(committee, groups, log, now, start, training) if training else []),
+        *(_signatures(committee, now, revised, signature) if signature else []),
         *_revision(now, start, revised),
-        *_invitation(graduates, now, invite_by),
+        *(_invitation(graduates, now, invite_by, invitation) if invitation else []),
     }
     return sorted(gaps, key=lambda g: (g.rule, _name_key(g.who), g.who, g.message))
 
@@ -96,10 +155,11 @@ def _days(values: pd.Series, zone: tzinfo) -> list[pd.Timestamp | None]:
     return [None if pd.isna(v) else _day(pd.Timestamp(v), zone) for v in values]
 
 
-def _active_members(committee: pd.DataFrame) -> pd.DataFrame:
-    """Active members (`is_active`: a blank `Aktiv` is active) with a name."""
+def _active_members(committee: pd.DataFrame, judged: np.ndarray) -> pd.DataFrame:
+    """Active members (`is_active`: a blank `Aktiv` is active) with a name, of the rows that
+    could be read."""
     named = (fold_all(committee["Namn"]) != "").to_numpy(dtype=bool)
-    return committee[active_mask(committee["Aktiv"]) & named]
+    return committee[active_mask(committee["Aktiv"]) & named & judged]
 
 
 def _folded(values: pd.Series) -> set[str]:
@@ -112,14 +172,18 @@ def _training(
     log: pd.DataFrame,
     now: pd.Timestamp,
     start: pd.Timestamp,
+    judged: dict[str, np.ndarray],
 ) -> list[Gap]:
     # The September training may still be ahead during the mandate's first month.
     if now < start + pd.DateOffset(months=1):
         return []
     assert now.tzinfo is not None
-    open_rounds = log[log["Vi svarade"].isna()]
-    working = _folded(groups["Medlem"]) | _folded(open_rounds["Kontaktperson"])
-    members = _active_members(committee)
+    # A round whose Vi svarade cannot be read may be answered: its contact person is not
+    # "working with alumni" on its account (the round is named as not judged instead).
+    open_rounds = log[log["Vi svarade"].isna().to_numpy(dtype=bool) & judged[CONTACT_LOG.name]]
+    members_groups = groups[judged[PROJECT_GROUPS.name]]
+    working = _folded(members_groups["Medlem"]) | _folded(open_rounds["Kontaktperson"])
+    members = _active_members(committee, judged[COMMITTEE.name])
     training = f"{MONTHS[start.month - 1]}utbildningen"
     return [
         Gap(
@@ -135,10 +199,13 @@ def _training(
 
 
 def _signatures(
-    committee: pd.DataFrame, now: pd.Timestamp, revised: pd.Timestamp | None
+    committee: pd.DataFrame,
+    now: pd.Timestamp,
+    revised: pd.Timestamp | None,
+    judged: dict[str, np.ndarray],
 ) -> list[Gap]:
     assert now.tzinfo is not None
-    members = _active_members(committee)
+    members = _active_members(committee, judged[COMMITTEE.name])
     gaps: list[Gap] = []
     for name, signed, place in zip(
         members["Namn"],
@@ -187,16 +254,26 @@ def _revision(now: pd.Timestamp, start: pd.Timestamp, revised: pd.Timestamp | No
     return []
 
 
-def _invitation(graduates: pd.DataFrame, now: pd.Timestamp, invite_by: str) -> list[Gap]:
+def _invitation(
+    graduates: pd.DataFrame, now: pd.Timestamp, invite_by: str, judged: dict[str, np.ndarray]
+) -> list[Gap]:
     month, day = parse_month_day(invite_by)
     if now < midnight(now.year, month, day, now.tzinfo):
         return []
+    read = judged[GRADUATES.name]
     years = pd.to_numeric(graduates["Examensår"], errors="coerce").astype("Int64")
-    this_year = graduates[(years == now.year).fillna(False).to_numpy(dtype=bool)]
+    of_year = (years == now.year).fillna(False).to_numpy(dtype=bool)
+    # A row that could not be read may be a graduate of the year who was invited.
+    if (~read & (of_year | years.isna().to_numpy(dtype=bool))).any():
+        return []
+    this_year = graduates[of_year & read]
     if this_year.empty:
         return []
-    # The status, not `Inbjuden`, says whether it went out: a failed send also gets a time.
-    if (fold_all(this_year["Inbjudningsstatus"]) == fold(InviteStatus.SENT)).any():
+    # The status says whether it went out (a failed send also gets a time); a time in
+    # `Inbjuden` without any status was recorded by hand, and counts, as the purge reads it.
+    status = fold_all(this_year["Inbjudningsstatus"])
+    invited = this_year["Inbjuden"].notna() if "Inbjuden" in this_year else False
+    if ((status == fold(InviteStatus.SENT)) | ((status == "") & invited)).any():
         return []
     return [
         Gap(
