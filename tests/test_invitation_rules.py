@@ -117,3 +117,26 @@ def test_rows_that_cannot_be_sent_to_are_named(
     frame = graduates(address=address)
     frame["Språk"] = pd.Series([language], dtype=object)
     assert invitees(frame, 2026, {})["problem"].tolist() == [problem]
+
+
+def test_a_row_that_could_not_be_read_is_never_invited() -> None:
+    frame = pd.concat([graduates(), graduates(address="bo@example.org")], ignore_index=True)
+    frame["ID"] = ["AK-0001", "AK-0002"]
+    rows = select_invitees(frame, 2026, {}, judged=[True, False])
+    assert rows["ID"].tolist() == ["AK-0001"]
+
+
+@pytest.mark.parametrize(
+    ("status", "invited", "action"),
+    [
+        ("", pd.Timestamp("2026-05-02 10:00", tz="UTC"), ALREADY_SENT),  # recorded by hand
+        ("", pd.NaT, SEND),
+        ("misslyckad: 550", pd.Timestamp("2026-05-02 10:00", tz="UTC"), SEND),
+    ],
+)
+def test_a_time_in_inbjuden_without_a_status_is_an_invitation_sent(
+    status: str, invited: pd.Timestamp, action: str
+) -> None:
+    frame = graduates(status)
+    frame["Inbjuden"] = pd.Series([invited], dtype="datetime64[ns, UTC]")
+    assert invitees(frame, 2026, {})["action"].tolist() == [action]
