@@ -993,7 +993,7 @@ def test_init_demo_then_daily_then_check_on_a_google_sheet(
     code, out, err = alumni(capsys, "init", "--demo")
     assert (code, err) == (0, "")
     assert out.splitlines()[0] == f"Updated {address}; no existing cell was changed."
-    assert rules(fake, key) == 5
+    assert rules(fake, key) == 6
 
     fake.reset_counts()
     code, out, err = alumni(capsys, "daily")
@@ -1020,7 +1020,7 @@ def test_init_twice_sets_the_colours_once(
     code, out, _ = alumni(capsys, "init")
 
     assert code == 0
-    assert rules(fake, key) == first == 5
+    assert rules(fake, key) == first == 6
     assert "already has every tab and header; nothing to add." in out
     assert WRITE not in fake.ops()
 

@@ -160,5 +160,5 @@ def test_init_sets_colours_once(tmp_path: Path) -> None:
     XlsxStore(path).initialize(None, force=False)
     ws = load_workbook(path)["Kontaktlogg"]
     formulas = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules]
-    assert sorted(formulas) == ['$I2="Försenad"', '$I2="Snart försenad"']
+    assert sorted(formulas) == ['$I2="Besvarad sent"', '$I2="Försenad"', '$I2="Snart försenad"']
     assert ws.freeze_panes == "A2"

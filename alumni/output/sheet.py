@@ -6,10 +6,13 @@ Each renderer returns the text to print without its last newline; "" means nothi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from alumni.contract import Figure
 from alumni.output.text import join, not_done, plural
+from alumni.sheet.colours import COLOUR_RULES
+from alumni.sheet.helps import COLOUR, DATE_FORMAT, DROPDOWN, FROZEN, WIDTHS
 
 if TYPE_CHECKING:
     from alumni.jobs.applicants import ApplicantsResult, Checklist
@@ -41,13 +44,39 @@ def render_init(result: InitResult) -> str:
         lines.append(
             f"  Sample rows: {added.rows_added} (made-up people; addresses at example.org)"
         )
-    if added.formatting_added:
-        lines.append(
-            f"  Colours set: {len(added.formatting_added)} rules (late red, due soon amber, "
-            "assessments green/red/yellow)"
-        )
+    lines.extend(_formatting_lines(added.formatting_added))
     lines.append(NEXT_STEPS)
     return "\n".join(lines)
+
+
+_FORMATTING = (
+    (COLOUR, "Colours set", "rule"),
+    (DROPDOWN, "Dropdowns set", "column"),
+    (DATE_FORMAT, "Date formats set", "column"),
+    (FROZEN, "Header row frozen", "tab"),
+    (WIDTHS, "Column widths fitted", "tab"),
+)
+
+
+def _formatting_lines(labels: Sequence[str]) -> list[str]:
+    """One line per kind of formatting init added; each label reads '<kind>: <where>'."""
+    where: dict[str, list[str]] = {}
+    for label in labels:
+        kind, _, place = label.partition(": ")
+        where.setdefault(kind, []).append(place)
+    lines = []
+    for kind, title, noun in _FORMATTING:
+        places = where.get(kind, [])
+        if kind == COLOUR and len(places) == len(COLOUR_RULES):
+            lines.append(
+                f"  {title}: {plural(len(places), noun)} (late red, due soon amber, answered "
+                "late purple, assessments green/red/yellow)"
+            )
+        elif len(places) > 5:
+            lines.append(f"  {title}: {plural(len(places), noun)}")
+        elif places:
+            lines.append(f"  {title}: {', '.join(places)}")
+    return lines
 
 
 def render_check(result: CheckResult) -> str:

@@ -1,4 +1,5 @@
-"""The sheet's colours, set once by `init`: late contact rounds red, due soon amber, assessments."""
+"""The sheet's colours, set by `init`: late contact rounds red, due soon amber, answered late
+purple, assessments green/red/yellow."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from alumni.contract import Decision, Status
 from alumni.contract import tab as contract_tab
 from alumni.findings import column_letter
+from alumni.sheet.helps import COLOUR
 from alumni.sheet.workbook import RawSheet, locate_tabs, resolve_layout
 
 
@@ -23,11 +25,13 @@ class ColourRule:
     whole_row: bool
 
 
-RED, AMBER, GREEN, YELLOW = "F4CCCC", "FCE5CD", "D9EAD3", "FFF2CC"
+RED, AMBER, GREEN, YELLOW, PURPLE = "F4CCCC", "FCE5CD", "D9EAD3", "FFF2CC", "D9D2E9"
 
 COLOUR_RULES: tuple[ColourRule, ...] = (
     ColourRule("Kontaktlogg", "Status", Status.LATE, RED, whole_row=True),
     ColourRule("Kontaktlogg", "Status", Status.DUE_SOON, AMBER, whole_row=True),
+    # Answered, but late: a §4 breach, so the row stays marked after the round is closed.
+    ColourRule("Kontaktlogg", "Status", Status.ANSWERED_LATE, PURPLE, whole_row=True),
     ColourRule("Ansökningar", "Bedömning", Decision.APPROVE, GREEN, whole_row=False),
     ColourRule("Ansökningar", "Bedömning", Decision.REJECT, RED, whole_row=False),
     ColourRule("Ansökningar", "Bedömning", Decision.REVIEW, YELLOW, whole_row=False),
@@ -51,7 +55,7 @@ class Placement:
 
     @property
     def label(self) -> str:
-        return f"{self.title}: {self.rule.column} = {self.rule.value}"
+        return f"{COLOUR}: {self.title}!{self.rule.column} = {self.rule.value}"
 
 
 def place_colours(headers: Mapping[str, Sequence[Any]]) -> list[Placement]:

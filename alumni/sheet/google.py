@@ -15,6 +15,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from gspread.exceptions import APIError
 from alumni.errors import ConfigError, StoreError
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.colours import Placement, place_colours
+from alumni.sheet.helps import TabHelp, place_help
 from alumni.sheet.init_plan import has_data, headers_after, plan_init
 from alumni.sheet.plan import Plan
 from alumni.sheet.store import ApplyResult, InitResult, Store
@@ -430,7 +432,24 @@ class GoogleStore(Store):
         plan, result = plan_init(fresh, rows)
         result.created = False
         requests_ = self._requests(plan)
-        for place in place_colours(headers_after(fresh, plan)):
+        headers = headers_after(fresh, plan)
+        body: dict[str, list[Sequence[Any]]] = {
+            title: [
+                *(fresh[title].rows[1:] if title in fresh else []),
+                *plan.appends.get(title, []),
+            ]
+            for title in headers
+        }
+        help_ = place_help(headers, body)
+        present = self._present(
+            [h.title for h in help_ if h.title in fresh and h.title not in plan.new_sheets]
+        )
+        for tab_help in help_:
+            new = tab_help.title in plan.new_sheets
+            requests_.extend(
+                self._help_requests(tab_help, None if new else present.get(tab_help.title), result)
+            )
+        for place in place_colours(headers):
             existing = json.dumps(self._conditional.get(place.title, []), ensure_ascii=False)
             if json.dumps("=" + place.formula, ensure_ascii=False)[1:-1] in existing:
                 continue  # set once, not again on every init
@@ -439,6 +458,149 @@ class GoogleStore(Store):
         if requests_:
             self._once(lambda: self.http.batch_update(self.key, {"requests": requests_}), "init")
         return result
+
+    def _present(self, titles: Sequence[str]) -> dict[str, _Present]:
+        """What each tab already has: the settings of row 2 (the first below the header), which
+        init sets on whole columns, and every column's width."""
+        if not titles:
+            return {}
+        params: dict[str, str | int | bool | float | list[str] | None] = {
+            "includeGridData": "true",
+            "ranges": [f"{quote_title(t)}!2:2" for t in titles],
+            "fields": "sheets(properties(title),data(rowData(values("
+            "dataValidation,userEnteredFormat(numberFormat))),columnMetadata(pixelSize)))",
+        }
+        meta = self._once(
+            lambda: self.http.fetch_sheet_metadata(self.key, params=params),
+            "the request for the sheet's formats",
+        )
+        present: dict[str, _Present] = {}
+        for sheet in meta.get("sheets", []):
+            data = (sheet.get("data") or [{}])[0]
+            cells = ((data.get("rowData") or [{}])[0]).get("values") or []
+            present[sheet["properties"]["title"]] = _Present(
+                validated={i for i, c in enumerate(cells) if c.get("dataValidation")},
+                formatted={
+                    i
+                    for i, c in enumerate(cells)
+                    if (c.get("userEnteredFormat") or {}).get("numberFormat")
+                },
+                widths=[
+                    int(m.get("pixelSize", DEFAULT_PIXELS)) for m in data.get("columnMetadata", [])
+                ],
+            )
+        return present
+
+    def _help_requests(
+        self, help_: TabHelp, present: _Present | None, result: InitResult
+    ) -> list[dict[str, Any]]:
+        """Requests for what the tab lacks of `help_`; a new tab (`present` None) lacks all."""
+        have = present or _Present(set(), set(), [])
+        sheet_id = self._id(help_.title)
+        grid = self._sheets[help_.title].setdefault("gridProperties", {})
+        out: list[dict[str, Any]] = []
+        if present is None and grid.get("frozenRowCount"):
+            result.formatting_added.append(help_.frozen_label)  # a new tab, made frozen
+        elif not grid.get("frozenRowCount") and int(grid.get("rowCount", 1000)) > 1:
+            out.append(
+                {
+                    "updateSheetProperties": {
+                        "properties": {
+                            "sheetId": sheet_id,
+                            "gridProperties": {"frozenRowCount": 1},
+                        },
+                        "fields": "gridProperties.frozenRowCount",
+                    }
+                }
+            )
+            grid["frozenRowCount"] = 1
+            result.formatting_added.append(help_.frozen_label)
+        for drop in help_.dropdowns:
+            if drop.column in have.validated:
+                continue
+            out.append(
+                {
+                    "setDataValidation": {
+                        "range": _below_header(sheet_id, drop.column),
+                        "rule": {
+                            "condition": {
+                                "type": "ONE_OF_LIST",
+                                "values": [{"userEnteredValue": v} for v in drop.values],
+                            },
+                            # A warning, not a refusal: see docs/sheet.md.
+                            "strict": False,
+                            "showCustomUi": drop.arrow,
+                        },
+                    }
+                }
+            )
+            result.formatting_added.append(drop.label)
+        for fmt in help_.formats:
+            if fmt.column in have.formatted:
+                continue
+            kind = "DATE_TIME" if fmt.with_time else "DATE"
+            out.append(
+                {
+                    "repeatCell": {
+                        "range": _below_header(sheet_id, fmt.column),
+                        "cell": {
+                            "userEnteredFormat": {
+                                "numberFormat": {"type": kind, "pattern": fmt.pattern}
+                            }
+                        },
+                        "fields": "userEnteredFormat.numberFormat",
+                    }
+                }
+            )
+            result.formatting_added.append(fmt.label)
+        fitted = False
+        for index, chars in help_.widths.items():
+            if index < len(have.widths) and have.widths[index] != DEFAULT_PIXELS:
+                continue  # someone chose this width
+            pixels = chars * 7 + 16
+            # Never the default, so that the next init sees this width as set.
+            pixels += pixels == DEFAULT_PIXELS
+            out.append(
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "COLUMNS",
+                            "startIndex": index,
+                            "endIndex": index + 1,
+                        },
+                        "properties": {"pixelSize": pixels},
+                        "fields": "pixelSize",
+                    }
+                }
+            )
+            fitted = True
+        if fitted:
+            result.formatting_added.append(help_.widths_label)
+        return out
+
+
+DEFAULT_PIXELS = 100
+"""The width Google gives a column nobody has resized."""
+
+
+@dataclass(frozen=True)
+class _Present:
+    """What a tab already has: validated and number-formatted columns (0-based), widths."""
+
+    validated: set[int]
+    formatted: set[int]
+    widths: list[int]
+
+
+def _below_header(sheet_id: int, column: int) -> dict[str, int]:
+    # No endRowIndex: the whole column below the header, as far as the grid goes.
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": 1,
+        "startColumnIndex": column,
+        "endColumnIndex": column + 1,
+    }
 
 
 def _colour_request(sheet_id: int, place: Placement) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,13 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import DEFAULT_COLUMN_WIDTH
 from openpyxl.worksheet.worksheet import Worksheet
 
 from alumni.errors import SheetLockedError, StoreError
 from alumni.sheet.colours import place_colours
+from alumni.sheet.helps import SAMPLE_ROWS, Dropdown, place_help
 from alumni.sheet.init_plan import has_data, headers_after, plan_init
 from alumni.sheet.plan import Plan
 from alumni.sheet.store import InitResult, Store
@@ -170,16 +173,95 @@ class XlsxStore(Store):
         result.created = not existed
         _apply_plan(book, plan)
         for title in plan.new_sheets:
-            ws = book[title]
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
+            for cell in book[title][1]:
                 cell.font = Font(bold=True)
-            for index in range(1, ws.max_column + 1):
-                ws.column_dimensions[get_column_letter(index)].width = 18
-        result.formatting_added = _add_colours(book, headers_after(fresh, plan))
+        headers = headers_after(fresh, plan)
+        result.formatting_added = _add_help(book, headers) + _add_colours(book, headers)
         self._book = book
         self._save(book)
         return result
+
+
+def _add_help(book: XlWorkbook, headers: dict[str, list[object]]) -> list[str]:
+    """Freeze, dropdowns, date formats and widths where the sheet lacks them; people's own
+    settings in these columns are left as they are."""
+    rows = {
+        title: [list(r) for r in book[title].iter_rows(min_row=2, max_row=SAMPLE_ROWS + 1)]
+        for title in headers
+    }
+    values = {title: [[c.value for c in r] for r in cells] for title, cells in rows.items()}
+    added: list[str] = []
+    for help_ in place_help(headers, values):
+        ws = book[help_.title]
+        if ws.freeze_panes is None:
+            ws.freeze_panes = "A2"
+            added.append(help_.frozen_label)
+        for drop in help_.dropdowns:
+            letter = get_column_letter(drop.column + 1)
+            if any(f"{letter}2" in dv.sqref for dv in ws.data_validations.dataValidation):
+                continue
+            ws.add_data_validation(_validation(drop, f"{letter}2:{letter}{RULE_ROWS}"))
+            added.append(drop.label)
+        for fmt in help_.formats:
+            letter = get_column_letter(fmt.column + 1)
+            column = ws.column_dimensions[letter]
+            if column.number_format != "General":
+                continue
+            # The column's style formats what people type later; cells already holding a
+            # date or a number get it too (text stays text: the tool writes times as text).
+            column.number_format = fmt.pattern
+            for (cell,) in ws.iter_rows(min_row=2, min_col=fmt.column + 1, max_col=fmt.column + 1):
+                if cell.number_format == "General" and isinstance(
+                    cell.value, datetime | date | int | float
+                ):
+                    cell.number_format = fmt.pattern
+            added.append(fmt.label)
+        fitted = False
+        for index, chars in help_.widths.items():
+            if not _default_width(ws, index + 1):
+                continue
+            width = float(chars + 2)
+            # Never a default width, so that the next init sees this one as set.
+            ws.column_dimensions[get_column_letter(index + 1)].width = (
+                width + 0.5 if width in _UNSET_WIDTHS else width
+            )
+            fitted = True
+        if fitted:
+            added.append(help_.widths_label)
+    return added
+
+
+_UNSET_WIDTHS = (0.0, DEFAULT_COLUMN_WIDTH, 18.0)
+"""Widths no person chose: none, openpyxl's default, and the 18 that older inits gave every
+column of a new tab."""
+
+
+def _default_width(ws: Worksheet, index: int) -> bool:
+    """Whether column `index` (1-based) has a width nobody chose (ranges of columns included)."""
+    for dim in ws.column_dimensions.values():
+        low, high = dim.min or 0, dim.max or 0
+        if dim.index == get_column_letter(index) or low <= index <= high:
+            return float(dim.width or 0) in _UNSET_WIDTHS
+    return True
+
+
+def _validation(drop: Dropdown, area: str) -> DataValidation:
+    # A warning, not a refusal: people paste rows from forms and e-mails, and a value the
+    # tool cannot read is named by `alumni check` anyway.
+    choices = ", ".join(drop.values)
+    validation = DataValidation(
+        type="list",
+        formula1='"' + ",".join(drop.values) + '"',
+        allow_blank=True,
+        # openpyxl's showDropDown=True hides the arrow.
+        showDropDown=not drop.arrow,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="Okänt värde",
+        error=f"Verktyget läser bara: {choices}.",
+    )
+    validation.add(area)
+    return validation
 
 
 def _add_colours(book: XlWorkbook, headers: dict[str, list[object]]) -> list[str]:

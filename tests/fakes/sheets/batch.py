@@ -79,10 +79,8 @@ _REAL_ONLY_KINDS = {
 }
 # Pure presentation requests: accepted (validated for sheetId) and logged, no value effect.
 _FORMAT_ONLY_KINDS = {
-    "updateDimensionProperties",
     "autoResizeDimensions",
     "updateBorders",
-    "setDataValidation",
     "setBasicFilter",
     "clearBasicFilter",
 }
@@ -104,6 +102,7 @@ def batch_update(book: Book, body: Any) -> tuple[dict[str, Any], Book]:
             )
         kind, arg = next(iter(req.items()))
         where = f"requests[{i}].{kind}"
+        check_names(kind, arg, i)
         handler = _HANDLERS.get(kind)
         if handler is not None:
             replies.append(handler(work, arg or {}, where))
@@ -166,6 +165,186 @@ def _check_sheet_refs(book: Book, arg: Any, where: str) -> None:
     elif isinstance(arg, list):
         for v in arg:
             _check_sheet_refs(book, v, where)
+
+
+# ----------------------------------------------------------------------------- field names
+
+# The messages' fields as the Sheets v4 reference names them, for the requests whose every
+# field the fake checks; ANY stands for a message the fake accepts without looking inside.
+ANY: dict[str, Any] = {}
+_GRID_RANGE = dict.fromkeys(
+    ("sheetId", "startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
+)
+_DIMENSION_RANGE = dict.fromkeys(("sheetId", "dimension", "startIndex", "endIndex"))
+_CONDITION = {"type": None, "values": {"relativeDate": None, "userEnteredValue": None}}
+_RULE = {"condition": _CONDITION, "inputMessage": None, "strict": None, "showCustomUi": None}
+_CELL_FORMAT = {
+    "numberFormat": {"type": None, "pattern": None},
+    **{
+        name: ANY
+        for name in (
+            "backgroundColor",
+            "backgroundColorStyle",
+            "borders",
+            "padding",
+            "textFormat",
+            "textRotation",
+        )
+    },
+    **dict.fromkeys(
+        (
+            "horizontalAlignment",
+            "verticalAlignment",
+            "wrapStrategy",
+            "textDirection",
+            "hyperlinkDisplayType",
+        )
+    ),
+}
+_CELL_DATA = {
+    "userEnteredValue": ANY,
+    "userEnteredFormat": _CELL_FORMAT,
+    "note": None,
+    "textFormatRuns": ANY,
+    "dataValidation": _RULE,
+    "pivotTable": ANY,
+    "dataSourceTable": ANY,
+    "dataSourceFormula": ANY,
+}
+_SCHEMAS: dict[str, dict[str, Any]] = {
+    "setDataValidation": {"range": _GRID_RANGE, "rule": _RULE, "filteredRowsIncluded": None},
+    "repeatCell": {"range": _GRID_RANGE, "cell": _CELL_DATA, "fields": None},
+    "updateDimensionProperties": {
+        "range": _DIMENSION_RANGE,
+        "dataSourceSheetRange": ANY,
+        "properties": {
+            "hiddenByFilter": None,
+            "hiddenByUser": None,
+            "pixelSize": None,
+            "developerMetadata": ANY,
+            "dataSourceColumnReference": ANY,
+        },
+        "fields": None,
+    },
+    "updateSheetProperties": {
+        "properties": {
+            "sheetId": None,
+            "title": None,
+            "index": None,
+            "sheetType": None,
+            "gridProperties": dict.fromkeys(
+                (
+                    "rowCount",
+                    "columnCount",
+                    "frozenRowCount",
+                    "frozenColumnCount",
+                    "hideGridlines",
+                    "rowGroupControlAfter",
+                    "columnGroupControlAfter",
+                )
+            ),
+            "hidden": None,
+            "tabColor": ANY,
+            "tabColorStyle": ANY,
+            "rightToLeft": None,
+            "dataSourceSheetProperties": ANY,
+        },
+        "fields": None,
+    },
+}
+_ENUMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "condition.type": (
+        "ConditionType",
+        (
+            "CONDITION_TYPE_UNSPECIFIED",
+            "NUMBER_GREATER",
+            "NUMBER_GREATER_THAN_EQ",
+            "NUMBER_LESS",
+            "NUMBER_LESS_THAN_EQ",
+            "NUMBER_EQ",
+            "NUMBER_NOT_EQ",
+            "NUMBER_BETWEEN",
+            "NUMBER_NOT_BETWEEN",
+            "TEXT_CONTAINS",
+            "TEXT_NOT_CONTAINS",
+            "TEXT_STARTS_WITH",
+            "TEXT_ENDS_WITH",
+            "TEXT_EQ",
+            "TEXT_IS_EMAIL",
+            "TEXT_IS_URL",
+            "DATE_EQ",
+            "DATE_BEFORE",
+            "DATE_AFTER",
+            "DATE_ON_OR_BEFORE",
+            "DATE_ON_OR_AFTER",
+            "DATE_BETWEEN",
+            "DATE_NOT_BETWEEN",
+            "DATE_IS_VALID",
+            "ONE_OF_RANGE",
+            "ONE_OF_LIST",
+            "BLANK",
+            "NOT_BLANK",
+            "CUSTOM_FORMULA",
+            "BOOLEAN",
+            "TEXT_NOT_EQ",
+            "DATE_NOT_EQ",
+            "FILTER_EXPRESSION",
+        ),
+    ),
+    "number_format.type": (
+        "NumberFormatType",
+        (
+            "NUMBER_FORMAT_TYPE_UNSPECIFIED",
+            "TEXT",
+            "NUMBER",
+            "PERCENT",
+            "CURRENCY",
+            "DATE",
+            "TIME",
+            "DATE_TIME",
+            "SCIENTIFIC",
+        ),
+    ),
+    "range.dimension": ("Dimension", ("DIMENSION_UNSPECIFIED", "ROWS", "COLUMNS")),
+}
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in name)
+
+
+def check_names(kind: str, arg: Any, index: int) -> None:
+    """Refuse a field the real API does not know, and an enum value it does not have, with
+    the real answer's wording (field paths in snake_case)."""
+    schema = _SCHEMAS.get(kind)
+    if schema is not None:
+        _check_message(arg, schema, f"requests[{index}].{_snake(kind)}")
+
+
+def _check_message(obj: Any, schema: dict[str, Any], path: str) -> None:
+    if schema is ANY:
+        return
+    items = obj if isinstance(obj, list) else [obj]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for name, value in item.items():
+            if name not in schema:
+                raise ApiError(
+                    400,
+                    f'Invalid JSON payload received. Unknown name "{name}" at '
+                    f"'{path}': Cannot find field.",
+                )
+            where = f"{path}.{_snake(name)}"
+            enum = next((e for suffix, e in _ENUMS.items() if where.endswith(suffix)), None)
+            if enum is not None and value not in enum[1]:
+                raise ApiError(
+                    400,
+                    f"Invalid value at '{where}' "
+                    f'(type.googleapis.com/google.apps.sheets.v4.{enum[0]}), "{value}"',
+                )
+            if schema[name] is not None:
+                _check_message(value, schema[name], where)
 
 
 # ----------------------------------------------------------------------------- cells
@@ -277,7 +456,62 @@ def _repeat_cell(book: Book, arg: dict[str, Any], where: str) -> dict[str, Any]:
         for (r, c), old in list(sheet.cells.items()):
             if r0 <= r < r1 and c0 <= c < c1:
                 sheet.put(r, c, _cell_data(data, mask, old, where))
+    if covers(mask, "userEnteredFormat", "numberFormat"):
+        number_format = (data.get("userEnteredFormat") or {}).get("numberFormat")
+        if number_format and not number_format.get("type"):
+            raise ApiError(
+                400, f"Invalid {where}: Invalid cell format: numberFormat.type is required"
+            )
+        # Empty cells keep the format too: what people type there later is shown by it.
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                if number_format:
+                    sheet.formats[(r, c)] = dict(number_format)
+                else:
+                    sheet.formats.pop((r, c), None)
     book.format_requests.append(("repeatCell", copy.deepcopy(arg)))
+    return {}
+
+
+def _set_data_validation(book: Book, arg: dict[str, Any], where: str) -> dict[str, Any]:
+    if "range" not in arg:
+        raise ApiError(400, f"Invalid {where}: range is required")
+    sheet, r0, c0, r1, c1 = _grid_range(book, arg["range"], where)
+    rule = arg.get("rule")
+    if rule:
+        condition = rule.get("condition") or {}
+        kind = condition.get("type")
+        if not kind:
+            raise ApiError(400, f"Invalid {where}: Invalid data validation rule: missing condition")
+        values = condition.get("values") or []
+        if kind in ("ONE_OF_LIST", "ONE_OF_RANGE", "CUSTOM_FORMULA") and not values:
+            raise ApiError(
+                400, f"Invalid {where}: Condition type {kind} requires at least one value."
+            )
+        if kind == "ONE_OF_LIST" and any("userEnteredValue" not in v for v in values):
+            raise ApiError(400, f"Invalid {where}: ONE_OF_LIST values must be userEnteredValue.")
+    # Without a rule the range's validation is cleared, as the reference says.
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            if rule:
+                sheet.validations[(r, c)] = copy.deepcopy(rule)
+            else:
+                sheet.validations.pop((r, c), None)
+    book.format_requests.append(("setDataValidation", copy.deepcopy(arg)))
+    return {}
+
+
+def _update_dimension_properties(book: Book, arg: dict[str, Any], where: str) -> dict[str, Any]:
+    mask = _require_fields(arg, where)
+    sheet, dim, start, end, _ = _dimension_range(book, arg.get("range") or {}, where, "endIndex")
+    props = arg.get("properties") or {}
+    if dim == "COLUMNS" and covers(mask, "pixelSize"):
+        size = int(props.get("pixelSize", 0))
+        if size < 0:
+            raise ApiError(400, f"Invalid {where}: pixelSize must not be negative")
+        for c in range(start, end):
+            sheet.col_widths[c] = size
+    book.format_requests.append(("updateDimensionProperties", copy.deepcopy(arg)))
     return {}
 
 
@@ -482,5 +716,7 @@ _HANDLERS: dict[str, Callable[[Book, dict[str, Any], str], dict[str, Any]]] = {
     "addConditionalFormatRule": _add_conditional_format,
     "deleteConditionalFormatRule": _delete_conditional_format,
     "repeatCell": _repeat_cell,
+    "setDataValidation": _set_data_validation,
+    "updateDimensionProperties": _update_dimension_properties,
     "sortRange": _sort_range,
 }

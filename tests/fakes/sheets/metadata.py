@@ -6,12 +6,17 @@ import copy
 from typing import Any
 
 from tests.fakes.sheets.cells import render
+from tests.fakes.sheets.fields import parse_mask
 from tests.fakes.sheets.model import Book, Sheet
 from tests.fakes.sheets.ranges import Range, a1, parse_range, ranges_param
 
 
 def get_spreadsheet(book: Book, params: dict[str, Any]) -> dict[str, Any]:
     grid = str(params.get("includeGridData", "false")).lower() == "true"
+    if "fields" in params:
+        # The reference: includeGridData "is ignored if a field mask was set in the request".
+        sheets_mask = (parse_mask(str(params["fields"])) or {}).get("sheets", {})
+        grid = sheets_mask is None or "data" in sheets_mask
     ranges = ranges_param(params.get("ranges"))
     wanted: list[tuple[Sheet, Range | None]] = []
     if ranges:
@@ -45,6 +50,10 @@ def get_spreadsheet(book: Book, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+DEFAULT_PIXELS = 100
+"""The width of a column nobody resized."""
+
+
 def sheet_properties(book: Book, sheet: Sheet) -> dict[str, Any]:
     grid: dict[str, Any] = {"rowCount": sheet.row_count, "columnCount": sheet.col_count}
     # Like the real API, zero freeze counts are omitted rather than sent as 0.
@@ -76,16 +85,23 @@ def _grid_data(book: Book, sheet: Sheet, rng: Range | None) -> dict[str, Any]:
     if c0:
         out["startColumn"] = c0
     rows: list[dict[str, Any]] = []
-    last = max((r for r, c in sheet.cells if r0 <= r < r1 and c0 <= c < c1), default=r0 - 1)
+    # A cell is in the answer when it holds a value, a validation rule or a number format.
+    used = [*sheet.cells, *sheet.validations, *sheet.formats]
+    last = max((r for r, c in used if r0 <= r < r1 and c0 <= c < c1), default=r0 - 1)
     for r in range(r0, last + 1):
-        cols = [c for (rr, c) in sheet.cells if rr == r and c0 <= c < c1]
+        cols = [c for (rr, c) in used if rr == r and c0 <= c < c1]
         values: list[dict[str, Any]] = []
         for c in range(c0, (max(cols) + 1) if cols else c0):
             cell = sheet.cells.get((r, c))
+            settings: dict[str, Any] = {}
+            if (r, c) in sheet.validations:
+                settings["dataValidation"] = copy.deepcopy(sheet.validations[(r, c)])
+            if (r, c) in sheet.formats:
+                settings["userEnteredFormat"] = {"numberFormat": dict(sheet.formats[(r, c)])}
             if cell is None:
-                values.append({})
+                values.append(settings)
                 continue
-            data: dict[str, Any] = {"userEnteredValue": cell.user_entered_value()}
+            data: dict[str, Any] = {"userEnteredValue": cell.user_entered_value(), **settings}
             effective = render(cell, "UNFORMATTED_VALUE", "SERIAL_NUMBER", book.locale)
             if isinstance(effective, bool):
                 data["effectiveValue"] = {"boolValue": effective}
@@ -96,10 +112,14 @@ def _grid_data(book: Book, sheet: Sheet, rng: Range | None) -> dict[str, Any]:
             shown = render(cell, "FORMATTED_VALUE", "SERIAL_NUMBER", book.locale)
             if shown is not None:
                 data["formattedValue"] = shown
-            if cell.number_format:
+            if cell.number_format and "userEnteredFormat" not in data:
                 data["userEnteredFormat"] = {"numberFormat": {"type": cell.number_format}}
             values.append(data)
         rows.append({"values": values} if values else {})
     if rows:
         out["rowData"] = rows
+    out["rowMetadata"] = [{"pixelSize": 21} for _ in range(r0, r1)]
+    out["columnMetadata"] = [
+        {"pixelSize": sheet.col_widths.get(c, DEFAULT_PIXELS)} for c in range(c0, c1)
+    ]
     return out

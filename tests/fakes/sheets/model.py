@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tests.fakes.sheets.cells import Cell, from_python, sort_key
+from tests.fakes.sheets.cells import DATE_FORMATS, Cell, from_python, sort_key
 from tests.fakes.sheets.responses import ApiError
 
 DEFAULT_ROWS = 1000
@@ -28,6 +28,11 @@ class Sheet:
     hidden: bool = False
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     conditional_formats: list[dict[str, Any]] = field(default_factory=list)
+    # Set on cells whether or not they hold a value, as Google keeps them: a cell's data
+    # validation rule, its userEnteredFormat.numberFormat, and columns' widths in pixels.
+    validations: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    formats: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    col_widths: dict[int, int] = field(default_factory=dict)
 
     def last_data_row(self) -> int:
         """Number of rows up to and including the last row holding any value."""
@@ -36,8 +41,12 @@ class Sheet:
     def put(self, r: int, c: int, cell: Cell | None) -> None:
         if cell is None:
             self.cells.pop((r, c), None)
-        else:
-            self.cells[(r, c)] = cell
+            return
+        # A number typed into a cell formatted as a date is a date, as in Google Sheets.
+        kind = self.formats.get((r, c), {}).get("type")
+        if cell.kind == "number" and cell.number_format is None and kind in DATE_FORMATS:
+            cell = Cell(cell.kind, cell.value, kind)
+        self.cells[(r, c)] = cell
 
 
 @dataclass
@@ -73,7 +82,12 @@ class Book:
         # Cells are immutable, so copying the dicts is enough and keeps big sheets fast.
         sheets = [
             replace(
-                s, cells=dict(s.cells), conditional_formats=copy.deepcopy(s.conditional_formats)
+                s,
+                cells=dict(s.cells),
+                conditional_formats=copy.deepcopy(s.conditional_formats),
+                validations=dict(s.validations),
+                formats=dict(s.formats),
+                col_widths=dict(s.col_widths),
             )
             for s in self.sheets
         ]
@@ -151,12 +165,33 @@ def write_python(sheet: Sheet, r0: int, rows: list[list[Any]]) -> None:
 # ----------------------------------------------------------------------------- structure edits
 
 
+def _shifted(cells: dict[tuple[int, int], Any], axis: int, at: int, n: int) -> dict[Any, Any]:
+    """Cells at or after index `at` of `axis` moved by n (n < 0: those before at - n dropped)."""
+    out: dict[tuple[int, int], Any] = {}
+    for k, v in cells.items():
+        if k[axis] >= at:
+            if n < 0 and k[axis] < at - n:
+                continue
+            k = (k[0] + n, k[1]) if axis == 0 else (k[0], k[1] + n)
+        out[k] = v
+    return out
+
+
+def _shift_settings(sheet: Sheet, axis: int, at: int, n: int) -> None:
+    sheet.validations = _shifted(sheet.validations, axis, at, n)
+    sheet.formats = _shifted(sheet.formats, axis, at, n)
+    if axis == 1:
+        widths = _shifted({(0, c): w for c, w in sheet.col_widths.items()}, 1, at, n)
+        sheet.col_widths = {c: w for (_, c), w in widths.items()}
+
+
 def insert_dim(sheet: Sheet, dim: str, at: int, n: int) -> None:
     axis = 0 if dim == "ROWS" else 1
     sheet.cells = {
         ((k[0] + n, k[1]) if axis == 0 else (k[0], k[1] + n)) if k[axis] >= at else k: v
         for k, v in sheet.cells.items()
     }
+    _shift_settings(sheet, axis, at, n)
     if axis == 0:
         sheet.row_count += n
     else:
@@ -174,6 +209,7 @@ def delete_dim(sheet: Sheet, dim: str, start: int, end: int) -> None:
             k = (k[0] - n, k[1]) if axis == 0 else (k[0], k[1] - n)
         moved[k] = v
     sheet.cells = moved
+    _shift_settings(sheet, axis, start, -n)
     if axis == 0:
         sheet.row_count -= n
         sheet.frozen_rows = min(sheet.frozen_rows, max(sheet.row_count - 1, 0))
@@ -184,9 +220,14 @@ def delete_dim(sheet: Sheet, dim: str, start: int, end: int) -> None:
 
 def truncate(sheet: Sheet) -> None:
     """Drop the cells a smaller grid no longer holds."""
-    sheet.cells = {
-        k: v for k, v in sheet.cells.items() if k[0] < sheet.row_count and k[1] < sheet.col_count
-    }
+
+    def inside(k: tuple[int, int]) -> bool:
+        return k[0] < sheet.row_count and k[1] < sheet.col_count
+
+    sheet.cells = {k: v for k, v in sheet.cells.items() if inside(k)}
+    sheet.validations = {k: v for k, v in sheet.validations.items() if inside(k)}
+    sheet.formats = {k: v for k, v in sheet.formats.items() if inside(k)}
+    sheet.col_widths = {c: w for c, w in sheet.col_widths.items() if c < sheet.col_count}
 
 
 def sort_rows(
