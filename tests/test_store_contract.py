@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 
-from alumni.contract import TABS
+from alumni.contract import TABS, Decision, Kind, Status
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.workbook import load_workbook
@@ -325,12 +328,9 @@ class TestInit:
     def test_init_creates_every_tab_and_header_and_a_second_init_adds_nothing(
         self, harness: Harness
     ) -> None:
-        if isinstance(harness, XlsxHarness):
-            first = harness.store.initialize(None, force=False)
-        else:
-            first = harness.store.initialize(None, force=False)
+        first = harness.store.initialize(None, force=False)
         assert [harness.values(t.name)[0] for t in TABS] == [t.header for t in TABS]
-        assert len(first.formatting_added) == 5
+        assert len([x for x in first.formatting_added if x.startswith("colour: ")]) == 6
         second = harness.store.initialize(None, force=False)
         assert (second.tabs_added, second.headers_added, second.formatting_added) == ([], [], [])
 
@@ -519,3 +519,233 @@ class TestDeleting:
         requests = store._requests(Plan(deletions={title: [1, 2, 3]}))
         kinds = [next(iter(r)) for r in requests]
         assert kinds == ["appendDimension", "deleteDimension"]
+
+
+# --- the sheet helps the people typing into it (issue 14) ------------------------------------
+
+
+@dataclass
+class Look:
+    """What people see of a tab's settings, read back from the file or the API."""
+
+    frozen_rows: int
+    dropdowns: dict[str, tuple[tuple[str, ...], bool, bool]]
+    """header → (choices, shows an arrow, refuses other values)."""
+    formats: dict[str, str]
+    """header → the number format of its cells below the header."""
+    widths: dict[str, float]
+    """header → width in characters (Google's pixels / 7)."""
+    colours: dict[str, str]
+    """condition formula → background colour as RRGGBB."""
+
+
+def look(h: Harness, title: str) -> Look:
+    if isinstance(h, XlsxHarness):
+        return _look_xlsx(h, title)
+    return _look_google(h, title)
+
+
+def _look_xlsx(h: XlsxHarness, title: str) -> Look:
+    ws = openpyxl.load_workbook(h.path)[title]
+    header = [c.value for c in ws[1]]
+    frozen = int(ws.freeze_panes[1:]) - 1 if ws.freeze_panes else 0
+    dropdowns, formats, widths = {}, {}, {}
+    for index, name in enumerate(header):
+        letter = get_column_letter(index + 1)
+        for dv in ws.data_validations.dataValidation:
+            if f"{letter}2" in dv.sqref:
+                choices = tuple(dv.formula1.strip('"').split(","))
+                dropdowns[name] = (choices, not dv.showDropDown, dv.errorStyle in (None, "stop"))
+        number_format = ws.column_dimensions[letter].number_format
+        if number_format != "General":
+            formats[name] = number_format
+        widths[name] = float(ws.column_dimensions[letter].width or 0)
+    colours = {
+        rule.formula[0]: rule.dxf.fill.fgColor.rgb[-6:]
+        for cf in ws.conditional_formatting
+        for rule in cf.rules
+    }
+    return Look(frozen, dropdowns, formats, widths, colours)
+
+
+def _look_google(h: Harness, title: str) -> Look:
+    store: Any = h.store
+    meta = store.http.fetch_sheet_metadata(
+        store.key,
+        params={
+            "ranges": f"'{title}'!1:2",
+            "fields": "sheets(properties(gridProperties),conditionalFormats,data(rowData(values("
+            "userEnteredValue,dataValidation,userEnteredFormat(numberFormat))),"
+            "columnMetadata(pixelSize)))",
+        },
+    )
+    sheet = meta["sheets"][0]
+    data = sheet["data"][0]
+    rows = [r.get("values", []) for r in data.get("rowData", [])] + [[], []]
+    header = [c.get("userEnteredValue", {}).get("stringValue") for c in rows[0]]
+    below = rows[1] + [{}] * len(header)
+    dropdowns, formats, widths = {}, {}, {}
+    for index, name in enumerate(header):
+        rule = below[index].get("dataValidation")
+        if rule:
+            choices = tuple(v["userEnteredValue"] for v in rule["condition"]["values"])
+            dropdowns[name] = (choices, bool(rule.get("showCustomUi")), bool(rule.get("strict")))
+        number_format = below[index].get("userEnteredFormat", {}).get("numberFormat")
+        if number_format:
+            formats[name] = number_format["pattern"]
+        widths[name] = data["columnMetadata"][index]["pixelSize"] / 7
+    colours = {}
+    for rule in sheet.get("conditionalFormats", []):
+        condition = rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
+        bg = rule["booleanRule"]["format"]["backgroundColor"]
+        rgb = "".join(f"{round(bg.get(c, 0) * 255):02X}" for c in ("red", "green", "blue"))
+        colours[condition.lstrip("=")] = rgb
+    frozen = sheet["properties"]["gridProperties"].get("frozenRowCount", 0)
+    return Look(frozen, dropdowns, formats, widths, colours)
+
+
+def settle_like_a_person(h: Harness, title: str) -> None:
+    """A person widens column A (Namn) and C (their own), and freezes two rows."""
+    if isinstance(h, XlsxHarness):
+        book = openpyxl.load_workbook(h.path)
+        ws = book[title]
+        ws.column_dimensions["A"].width = 33
+        ws.column_dimensions["C"].width = 44
+        ws.freeze_panes = "A3"
+        book.save(h.path)
+        return
+    store: Any = h.store
+    meta = store.http.fetch_sheet_metadata(store.key)
+    sheet_id = next(
+        s["properties"]["sheetId"] for s in meta["sheets"] if s["properties"]["title"] == title
+    )
+
+    def width(index: int, pixels: int) -> dict[str, Any]:
+        dimension = {"sheetId": sheet_id, "dimension": "COLUMNS"}
+        return {
+            "updateDimensionProperties": {
+                "range": {**dimension, "startIndex": index, "endIndex": index + 1},
+                "properties": {"pixelSize": pixels},
+                "fields": "pixelSize",
+            }
+        }
+
+    freeze = {
+        "updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 2}},
+            "fields": "gridProperties.frozenRowCount",
+        }
+    }
+    store.http.batch_update(store.key, {"requests": [width(0, 33 * 7), width(2, 44 * 7), freeze]})
+
+
+TIME_COLUMNS = [(t.name, c.name) for t in TABS for c in t.columns if c.kind is Kind.TIME]
+DATE_COLUMNS = [(t.name, c.name) for t in TABS for c in t.columns if c.kind is Kind.DATE]
+YES_NO = ("Ja", "Nej")
+
+
+class TestSheetHelp:
+    """`alumni init` gives every backend the same dropdowns, formats, header, widths, colours."""
+
+    @pytest.mark.parametrize(
+        ("title", "column", "choices", "arrow"),
+        [
+            ("Utskott", "Aktiv", YES_NO, True),
+            ("Röster", "Röst", YES_NO, True),
+            ("Ansökningar", "Beslut", Decision.CHAIR, True),
+            # The tool's own columns: no arrow to pick from, but a hand-typed word is marked.
+            ("Ansökningar", "Bedömning", Decision.ASSESSMENTS, False),
+            ("Kontaktlogg", "Status", Status.ALL, False),
+        ],
+    )
+    def test_dropdowns_warn_but_never_refuse(
+        self, harness: Harness, title: str, column: str, choices: tuple[str, ...], arrow: bool
+    ) -> None:
+        harness.store.initialize(None, force=False)
+        assert look(harness, title).dropdowns[column] == (tuple(choices), arrow, False)
+
+    def test_only_those_columns_have_dropdowns(self, harness: Harness) -> None:
+        harness.store.initialize(None, force=False)
+        having = {(t.name, c) for t in TABS for c in look(harness, t.name).dropdowns}
+        assert having == {
+            ("Utskott", "Aktiv"),
+            ("Röster", "Röst"),
+            ("Ansökningar", "Beslut"),
+            ("Ansökningar", "Bedömning"),
+            ("Kontaktlogg", "Status"),
+        }
+
+    def test_time_and_date_columns_are_formatted_as_such_and_no_other(
+        self, harness: Harness
+    ) -> None:
+        harness.store.initialize(None, force=False)
+        formats = {(t.name, c): f for t in TABS for c, f in look(harness, t.name).formats.items()}
+        assert formats == {
+            **{where: "yyyy-mm-dd hh:mm" for where in TIME_COLUMNS},
+            **{where: "yyyy-mm-dd" for where in DATE_COLUMNS},
+        }
+
+    def test_every_tab_has_a_frozen_header_and_columns_wide_enough(self, harness: Harness) -> None:
+        harness.store.initialize(None, force=False)
+        for tab in TABS:
+            seen = look(harness, tab.name)
+            assert seen.frozen_rows == 1, tab.name
+            for column in tab.columns:
+                need = 16 if column.kind is Kind.TIME else len(column.name)
+                assert need <= seen.widths[column.name] <= 45, (tab.name, column.name)
+
+    def test_widths_fit_the_content_init_writes(self, harness: Harness) -> None:
+        harness.store.initialize(SAMPLE, force=False)
+        assert look(harness, "Alumner").widths["Namn"] >= len("Maximiliana Fredriksdotter")
+
+    def test_a_row_answered_late_has_its_own_colour(self, harness: Harness) -> None:
+        harness.store.initialize(None, force=False)
+        colours = look(harness, "Kontaktlogg").colours
+        late, due, answered_late = (
+            colours[f'$I2="{s}"'] for s in (Status.LATE, Status.DUE_SOON, Status.ANSWERED_LATE)
+        )
+        assert len({late, due, answered_late}) == 3
+        assert f'$I2="{Status.ANSWERED_IN_TIME}"' not in colours
+
+    def test_a_second_init_adds_nothing_and_doubles_nothing(self, harness: Harness) -> None:
+        harness.store.initialize(None, force=False)
+        before = {t.name: look(harness, t.name) for t in TABS}
+        again = harness.store.initialize(None, force=False)
+        assert again.formatting_added == []
+        assert {t.name: look(harness, t.name) for t in TABS} == before
+
+    def test_on_an_existing_sheet_only_what_is_missing_is_added_and_people_settings_stay(
+        self, harness: Harness
+    ) -> None:
+        harness.seed(
+            {
+                "Utskott": [
+                    ["Namn", "Aktiv", "Anteckning"],
+                    ["Ebba Lundström", "Ja", "ordförande sedan 2025"],
+                    ["Nils Berg", "Yes", ""],
+                ]
+            }
+        )
+        settle_like_a_person(harness, "Utskott")
+        added = harness.store.initialize(None, force=False).formatting_added
+        seen = look(harness, "Utskott")
+        assert harness.values("Utskott")[1:3] == [
+            ["Ebba Lundström", "Ja", "ordförande sedan 2025", *[""] * 5],
+            ["Nils Berg", "Yes", "", *[""] * 5],
+        ]
+        assert seen.frozen_rows == 2  # theirs
+        assert seen.widths["Namn"] == 33 and seen.widths["Anteckning"] == 44  # theirs
+        assert "Anteckning" not in seen.formats and "Anteckning" not in seen.dropdowns
+        assert seen.dropdowns["Aktiv"] == (YES_NO, True, False)
+        assert seen.formats["Utbildad"] == "yyyy-mm-dd"
+        assert "frozen header: Utskott" not in added
+        assert {"dropdown: Utskott!Aktiv", "date format: Utskott!Utbildad"} <= set(added)
+        assert "frozen header: Avgångsklass" in added  # a tab init created
+
+
+SAMPLE = {
+    "Alumner": [
+        {"ID": "AL-0001", "Namn": "Maximiliana Fredriksdotter", "Examensår": 2020},
+        {"ID": "AL-0002", "Namn": "Bo Ek", "Examensår": 2021},
+    ]
+}
