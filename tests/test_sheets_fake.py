@@ -594,3 +594,203 @@ def test_intercept_serves_clients_the_product_builds_itself(fake):
 
     assert values == [["Namn"]]
     assert fake.token_requests == 1
+
+
+# ----------------------------------------------------------------------------- formats people see
+
+HELP_FIELDS = (
+    "sheets(properties(gridProperties),data(rowData(values(formattedValue,dataValidation,"
+    "userEnteredFormat(numberFormat))),columnMetadata(pixelSize)))"
+)
+COLUMN_B = {"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 1, "endColumnIndex": 2}
+LIST_RULE = {
+    "condition": {
+        "type": "ONE_OF_LIST",
+        "values": [{"userEnteredValue": "Ja"}, {"userEnteredValue": "Nej"}],
+    },
+    "strict": False,
+    "showCustomUi": True,
+}
+DATE_TIME = {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}
+
+
+def help_requests() -> list[dict[str, Any]]:
+    return [
+        {"setDataValidation": {"range": COLUMN_B, "rule": LIST_RULE}},
+        {
+            "repeatCell": {
+                "range": {**COLUMN_B, "startColumnIndex": 2, "endColumnIndex": 3},
+                "cell": {"userEnteredFormat": {"numberFormat": DATE_TIME}},
+                "fields": "userEnteredFormat.numberFormat",
+            }
+        },
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
+                "properties": {"pixelSize": 180},
+                "fields": "pixelSize",
+            }
+        },
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": 0, "gridProperties": {"frozenRowCount": 1}},
+                "fields": "gridProperties.frozenRowCount",
+            }
+        },
+    ]
+
+
+def test_validation_number_format_width_and_freeze_read_back_on_empty_cells_too(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn", "Aktiv", "Utbildad"], ["Anna"]]})
+    sh = client.open_by_key(key)
+    sh.batch_update({"requests": help_requests()})
+    # A person types a date-time later: the column's format makes it a date, not a number.
+    sh.batch_update(
+        {
+            "requests": [
+                {
+                    "updateCells": {
+                        "start": {"sheetId": 0, "rowIndex": 2, "columnIndex": 2},
+                        "rows": [{"values": [{"userEnteredValue": {"numberValue": 46354.5}}]}],
+                        "fields": "userEnteredValue",
+                    }
+                }
+            ]
+        }
+    )
+
+    meta = client.http_client.fetch_sheet_metadata(
+        key, params={"ranges": "'T'!1:3", "fields": HELP_FIELDS}
+    )
+
+    sheet = meta["sheets"][0]
+    assert sheet["properties"]["gridProperties"]["frozenRowCount"] == 1
+    data = sheet["data"][0]
+    assert [m["pixelSize"] for m in data["columnMetadata"][:3]] == [180, 100, 100]
+    header, anna, typed = (r["values"] for r in data["rowData"])
+    assert "dataValidation" not in header[1] and "userEnteredFormat" not in header[2]
+    assert anna[1] == {"dataValidation": LIST_RULE}  # empty, yet validated
+    assert anna[2] == {"userEnteredFormat": {"numberFormat": DATE_TIME}}
+    assert typed[1]["dataValidation"] == LIST_RULE
+    assert typed[2]["formattedValue"] != "46354.5"
+    assert "2026" in typed[2]["formattedValue"]
+
+
+def test_settings_move_with_their_rows(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn", "Aktiv"], ["Anna"], ["Bo"]]})
+    sh = client.open_by_key(key)
+    sh.batch_update(
+        {
+            "requests": [
+                {"setDataValidation": {"range": {**COLUMN_B, "endRowIndex": 2}, "rule": LIST_RULE}}
+            ]
+        }
+    )
+    fake.delete_rows(key, "T", 2)  # Anna's row, the one validated, goes: the rule goes with it
+    meta = client.http_client.fetch_sheet_metadata(
+        key, params={"ranges": "'T'!1:3", "fields": HELP_FIELDS}
+    )
+    rows = meta["sheets"][0]["data"][0]["rowData"]
+    assert all("dataValidation" not in cell for row in rows for cell in row.get("values", []))
+
+
+def test_a_validation_without_a_rule_clears_it(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn", "Aktiv"], ["Anna", "Ja"]]})
+    sh = client.open_by_key(key)
+    sh.batch_update({"requests": [{"setDataValidation": {"range": COLUMN_B, "rule": LIST_RULE}}]})
+    sh.batch_update({"requests": [{"setDataValidation": {"range": COLUMN_B}}]})
+    meta = client.http_client.fetch_sheet_metadata(
+        key, params={"ranges": "'T'!2:2", "fields": HELP_FIELDS}
+    )
+    assert "dataValidation" not in meta["sheets"][0]["data"][0]["rowData"][0]["values"][1]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (
+            {"setDataValidation": {"range": COLUMN_B, "rule": {**LIST_RULE, "showDropdown": True}}},
+            "Unknown name \"showDropdown\" at 'requests[0].set_data_validation.rule'",
+        ),
+        (
+            {
+                "setDataValidation": {
+                    "range": COLUMN_B,
+                    "rule": {"condition": {"type": "ONE_OF_LIST"}},
+                }
+            },
+            "requires at least one value",
+        ),
+        (
+            {
+                "setDataValidation": {
+                    "range": COLUMN_B,
+                    "rule": {"condition": {"type": "LIST", "values": [{"userEnteredValue": "Ja"}]}},
+                }
+            },
+            "Invalid value at 'requests[0].set_data_validation.rule.condition.type'",
+        ),
+        (
+            {
+                "repeatCell": {
+                    "range": COLUMN_B,
+                    "cell": {"userEnteredFormat": {"numberFormat": {"type": "DATETIME"}}},
+                    "fields": "userEnteredFormat.numberFormat",
+                }
+            },
+            "Invalid value at 'requests[0].repeat_cell.cell.user_entered_format.number_format.type'",
+        ),
+        (
+            {
+                "repeatCell": {
+                    "range": COLUMN_B,
+                    "cell": {"userEnteredFormat": {"numberFormat": {"pattern": "yyyy"}}},
+                    "fields": "userEnteredFormat.numberFormat",
+                }
+            },
+            "numberFormat.type is required",
+        ),
+        (
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": 0, "gridProperties": {"frozenRows": 1}},
+                    "fields": "gridProperties.frozenRows",
+                }
+            },
+            'Unknown name "frozenRows" at \'requests[0].update_sheet_properties.properties'
+            ".grid_properties'",
+        ),
+        (
+            {
+                "updateDimensionProperties": {
+                    "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
+                    "properties": {"width": 120},
+                    "fields": "width",
+                }
+            },
+            "Unknown name \"width\" at 'requests[0].update_dimension_properties.properties'",
+        ),
+        (
+            {
+                "updateDimensionProperties": {
+                    "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
+                    "properties": {"pixelSize": 120},
+                }
+            },
+            "At least one field must be specified",
+        ),
+    ],
+)
+def test_format_requests_with_wrong_names_are_refused_like_google_does(fake, client, bad, message):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn", "Aktiv"], ["Anna", "Ja"]]})
+    sh = client.open_by_key(key)
+    with pytest.raises(gspread.exceptions.APIError) as info:
+        sh.batch_update({"requests": [bad, *help_requests()]})
+    assert info.value.code == 400
+    assert message in info.value.error["message"]
+    meta = client.http_client.fetch_sheet_metadata(
+        key, params={"ranges": "'T'!1:2", "fields": HELP_FIELDS}
+    )
+    sheet = meta["sheets"][0]
+    assert "frozenRowCount" not in sheet["properties"]["gridProperties"]  # nothing applied
+    assert sheet["data"][0]["columnMetadata"][0] == {"pixelSize": 100}
