@@ -743,7 +743,7 @@ class TestSheetHelp:
         assert "frozen header: Avgångsklass" in added  # a tab init created
 
 
-SAMPLE = {
+SAMPLE: dict[str, list[dict[str, str | int | float | None]]] = {
     "Alumner": [
         {"ID": "AL-0001", "Namn": "Maximiliana Fredriksdotter", "Examensår": 2020},
         {"ID": "AL-0002", "Namn": "Bo Ek", "Examensår": 2021},
