@@ -38,10 +38,8 @@ def test_init_demo_then_daily_is_clean(folder: Path, capsys: pytest.CaptureFixtu
     assert code == 0
     assert rows[0] == f"Created {folder / 'alumni.xlsx'} with 9 tabs."
     assert rows[1].startswith("  Sample rows: ")
-    assert (
-        rows[2] == "  Colours set: 5 rules (late red, due soon amber, assessments green/red/yellow)"
-    )
-    assert rows[3] == (
+    assert rows[2:7] == INIT_FORMATTING_LINES
+    assert rows[7] == (
         "Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet."
     )
 
@@ -60,6 +58,15 @@ def test_init_demo_then_daily_is_clean(folder: Path, capsys: pytest.CaptureFixtu
 
 
 NEXT = "Next: `alumni daily` runs the daily job; `alumni check` lists problems in the sheet.\n"
+INIT_FORMATTING_LINES = [
+    "  Colours set: 6 rules (late red, due soon amber, answered late purple, "
+    "assessments green/red/yellow)",
+    "  Dropdowns set: Ansökningar!Beslut, Ansökningar!Bedömning, Utskott!Aktiv, Röster!Röst, "
+    "Kontaktlogg!Status",
+    "  Date formats set: 15 columns",
+    "  Header row frozen: 9 tabs",
+    "  Column widths fitted: 9 tabs",
+]
 
 
 def test_init_adds_only_what_is_missing_and_says_what(
@@ -68,8 +75,7 @@ def test_init_adds_only_what_is_missing_and_says_what(
     book_path = folder / "alumni.xlsx"
     assert alumni(capsys, "init") == (
         0,
-        f"Created {book_path} with 9 tabs.\n"
-        "  Colours set: 5 rules (late red, due soon amber, assessments green/red/yellow)\n" + NEXT,
+        f"Created {book_path} with 9 tabs.\n" + "\n".join(INIT_FORMATTING_LINES) + "\n" + NEXT,
         "",
     )
     assert alumni(capsys, "init") == (
@@ -85,7 +91,11 @@ def test_init_adds_only_what_is_missing_and_says_what(
         0,
         f"Updated {book_path}; no existing cell was changed.\n"
         "  Tabs added: Röster\n"
-        "  Headers added: Alumner!Språk\n" + NEXT,
+        "  Headers added: Alumner!Språk\n"
+        "  Dropdowns set: Röster!Röst\n"
+        "  Date formats set: Röster!Tidstämpel\n"
+        "  Header row frozen: Röster\n"
+        "  Column widths fitted: Röster\n" + NEXT,
         "",
     )
 

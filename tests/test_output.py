@@ -86,13 +86,14 @@ def test_render_init_on_a_sheet_that_lacked_tabs_and_headers() -> None:
         created=False,
         tabs_added=["Röster", "Översikt"],
         headers_added=["Alumner!Språk"],
-        formatting_added=["a", "b"],
+        formatting_added=["colour: Kontaktlogg!Status = Besvarad sent", "frozen header: Röster"],
     )
     assert render_init(InitResult("Sheet 'x'", added)) == (
         "Updated Sheet 'x'; no existing cell was changed.\n"
         "  Tabs added: Röster, Översikt\n"
         "  Headers added: Alumner!Språk\n"
-        "  Colours set: 2 rules (late red, due soon amber, assessments green/red/yellow)\n" + NEXT
+        "  Colours set: Kontaktlogg!Status = Besvarad sent\n"
+        "  Header row frozen: Röster\n" + NEXT
     )
 
 

@@ -76,6 +76,10 @@ def _formatting_lines(labels: Sequence[str]) -> list[str]:
             lines.append(f"  {title}: {plural(len(places), noun)}")
         elif places:
             lines.append(f"  {title}: {', '.join(places)}")
+    known = {kind for kind, _, _ in _FORMATTING}
+    other = [label for label in labels if label.partition(": ")[0] not in known]
+    if other:
+        lines.append(f"  Formatting set: {', '.join(other)}")
     return lines
 
 
