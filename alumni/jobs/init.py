@@ -1,4 +1,5 @@
-"""The `init` job: create the sheet's tabs, headers and colours, optionally with demo data."""
+"""The `init` job: create the sheet's tabs and headers, add its dropdowns, formats and colours,
+optionally with demo data."""
 
 from __future__ import annotations
 
