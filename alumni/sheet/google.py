@@ -441,6 +441,8 @@ class GoogleStore(Store):
             for title in headers
         }
         help_ = place_help(headers, body)
+        # A grid of one row has nothing below its header to set (and no row 2 to ask about).
+        help_ = [h for h in help_ if self._rows(h.title) > 1]
         present = self._present(
             [h.title for h in help_ if h.title in fresh and h.title not in plan.new_sheets]
         )
@@ -458,6 +460,9 @@ class GoogleStore(Store):
         if requests_:
             self._once(lambda: self.http.batch_update(self.key, {"requests": requests_}), "init")
         return result
+
+    def _rows(self, title: str) -> int:
+        return int(self._sheets[title].get("gridProperties", {}).get("rowCount", 1000))
 
     def _present(self, titles: Sequence[str]) -> dict[str, _Present]:
         """What each tab already has: the settings of row 2 (the first below the header), which
@@ -501,7 +506,7 @@ class GoogleStore(Store):
         out: list[dict[str, Any]] = []
         if present is None and grid.get("frozenRowCount"):
             result.formatting_added.append(help_.frozen_label)  # a new tab, made frozen
-        elif not grid.get("frozenRowCount") and int(grid.get("rowCount", 1000)) > 1:
+        elif not grid.get("frozenRowCount"):
             out.append(
                 {
                     "updateSheetProperties": {
