@@ -113,7 +113,8 @@ def test_check_lists_problems_sorted_and_exits_1(
     assert code == 1
     assert out.splitlines() == [
         "Avgångsklass!D2: 'tjugo' is not a year — write four digits, e.g. 2026",
-        "Kontaktlogg!F3: 'igår kväll' is not a date/time — write it as 2026-11-28 14:05",
+        "Kontaktlogg!F3: 'igår kväll' is not a date/time (names a day relative to today) — "
+        "write it as 2026-11-28 14:05",
         f"2 problems in {folder / 'alumni.xlsx'}.",
     ]
     assert (folder / "alumni.xlsx").read_bytes() == before  # check writes nothing

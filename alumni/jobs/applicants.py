@@ -74,7 +74,7 @@ class ApplicantsResult:
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> ApplicantsResult:
     """Give new rows their IDs, assess every undecided request and write the assessments."""
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     changes = ChangeSet()
     give_missing_ids(wb, changes)
     checklist = assess(wb, config, now, changes)

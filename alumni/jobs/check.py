@@ -27,5 +27,5 @@ class CheckResult:
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> CheckResult:
     """Read the sheet and list every problem in it; writes nothing."""
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     return CheckResult(store.location, check_workbook(wb, now))

@@ -75,7 +75,7 @@ def run(
     a dry run without `sending`, one sample with a sample `sending`, else each sent once and
     `Kontaktad` written. `announce` hears what was prepared before anything is sent; informal
     language stops a send or a sample unless `allow_informal`."""
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     result = prepare_contacts(wb, config, now, project)
     announce(result)
     if result.informal and not allow_informal and sending is not None:
@@ -194,6 +194,7 @@ def prepare_contacts(
             html=rendered.html,
             reply_to=(member["Namn"], member["E-post"]),
             now=now,
+            tz=config.timezone,
             key=key,
         )
         result.outgoing.append(Prepared(key, alumnus["Namn"], build, row["ID"]))

@@ -74,7 +74,7 @@ def run(
     The Översikt figures describe the sheet as this run leaves it, not as it found it.
     """
     raw = store.read()
-    wb = load_workbook(raw, config.timezone)
+    wb = load_workbook(raw, config.timezone, now)
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
@@ -85,7 +85,7 @@ def run(
         result.votes = select_alumni(wb, config, now, changes)
         deadlines = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
         result.deadlines = deadlines
-    after = load_workbook(apply_plan(plan_changes(changes, raw), raw), config.timezone)
+    after = load_workbook(apply_plan(plan_changes(changes, raw), raw), config.timezone, now)
     if steps:
         for name, value in status_figures(after, config, now).items():
             changes.set(OVERVIEW.name, name, "Värde", value)

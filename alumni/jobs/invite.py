@@ -81,7 +81,7 @@ def run(
     stops the run with a DataError. `announce` hears the plan just before sending starts.
     """
     real = sending is not None and not sending.sample
-    wb = _load(store, config, write_ids=real)
+    wb = _load(store, config, now, write_ids=real)
     known = sending.known() if sending is not None else Journal(config.mail.journal).entries()
     result, rows, problems = prepare(wb, config, year or now.year, known, now, resend_uncertain)
     stop_on_problems(problems)
@@ -233,6 +233,7 @@ def prepare(
             text=rendered.text,
             html=rendered.html,
             now=now,
+            tz=config.timezone,
             key=key,
         )
         result.outgoing.append(Prepared(key, row["Namn"], build, row["ID"]))
@@ -274,10 +275,10 @@ def reconcile(rows: pd.DataFrame, changes: ChangeSet, tz: str) -> None:
             changes.set(TAB, row["ID"], "Inbjuden", format_time(row["new_at"], tz))
 
 
-def _load(store: Store, config: Config, write_ids: bool) -> Workbook:
+def _load(store: Store, config: Config, now: pd.Timestamp, write_ids: bool) -> Workbook:
     """Read the sheet; give graduates without an ID one (written first when sending, since the
     journal knows each graduate by ID)."""
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     changes = ChangeSet()
     give_missing_ids(wb, changes)
     if changes.new_ids.get(TAB) and write_ids:
@@ -299,6 +300,7 @@ def _made_up(config: Config, result: InviteResult, now: pd.Timestamp) -> EmailMe
         text=rendered.text,
         html=rendered.html,
         now=now,
+        tz=config.timezone,
     )
 
 

@@ -38,7 +38,7 @@ def run(config: Config, store: Store, now: pd.Timestamp, *, apply: bool = False)
     A row with a cell the purge reads but cannot read is kept, and a tab without a header the
     purge reads (or with it twice) keeps every row; both are the result's problems.
     """
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     apps = wb.judge(APPLICATIONS.name, NEEDS[APPLICATIONS.name], RULE)
     grads = wb.judge(GRADUATES.name, NEEDS[GRADUATES.name], RULE)
     items = select_purge(

@@ -37,7 +37,7 @@ def run(
     """Build the page for `year` (default: `now`'s) and write it to `out` (default:
     report-YYYY.html in the working folder); ConfigError when it cannot be written."""
     year = year or now.year
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     page = build_report(wb, now, year, config.deadlines.reply_hours)
     path = Path(out or f"report-{year}.html")
     try:

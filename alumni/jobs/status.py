@@ -63,7 +63,7 @@ class Compliance:
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> StatusResult:
     """Compute the key figures and the policy gaps, and write the figures to Översikt."""
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     figures = status_figures(wb, config, now)
     found = compliance(wb, config, now)
     changes = ChangeSet()

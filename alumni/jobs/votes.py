@@ -50,7 +50,7 @@ class VotesResult:
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> VotesResult:
     """Tally the votes and append a Kontaktlogg row for each newly selected alumnus."""
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     changes = ChangeSet()
     report = select_alumni(wb, config, now, changes)
     store.apply(changes)

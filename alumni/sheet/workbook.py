@@ -234,11 +234,19 @@ class Sheet:
         if blocked:
             found = []
             for name, what in blocked:
-                col = self.layout.columns.get(name)
-                hint = next(
-                    (f.hint for f in self.layout.findings if f"'{name}'" in f.message and f.hint),
-                    f"put the header '{name}' in row 1 once (`alumni init` adds missing headers)",
+                said = next(
+                    (f for f in self.layout.findings if f"'{name}'" in f.message and f.hint), None
                 )
+                hint = (
+                    said.hint
+                    if said is not None
+                    else f"put the header '{name}' in row 1 once "
+                    "(`alumni init` adds missing headers)"
+                )
+                # Point at the header itself, or where the reader found its renamed column.
+                col = self.layout.columns.get(name)
+                if col is None and said is not None and said.row == 1:
+                    col = said.col
                 found.append(
                     Finding(
                         shown,
@@ -345,10 +353,10 @@ def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers.astype("Float64"), numbers.isna() & (text != "")
 
 
-def _parser(kind: Kind, tz: str) -> Parser:
+def _parser(kind: Kind, tz: str, now: pd.Timestamp | None) -> Parser:
     parsers: dict[Kind, Parser] = {
-        Kind.TIME: lambda v: timeparse.parse_times(v, tz),
-        Kind.DATE: lambda v: timeparse.parse_times(v, tz),
+        Kind.TIME: lambda v: timeparse.parse_times(v, tz, today=now),
+        Kind.DATE: lambda v: timeparse.parse_times(v, tz, today=now),
         Kind.YEAR: cells.parse_years,
         Kind.EMAIL: cells.parse_emails,
         Kind.YESNO: cells.parse_yes_no,
@@ -374,10 +382,13 @@ def _empty_column(column: Column, tz: str, index: pd.Index) -> pd.Series:
 
 
 def build_frame(
-    layout: Layout, sheet: RawSheet | None, tz: str
+    layout: Layout, sheet: RawSheet | None, tz: str, now: pd.Timestamp | None = None
 ) -> tuple[pd.DataFrame, list[Finding], dict[str, dict[int, Finding]]]:
     """One typed DataFrame for a tab: contract columns, extra columns as text, and `_row`;
-    with the findings for cells that could not be read, also by column and frame position."""
+    with the findings for cells that could not be read, also by column and frame position.
+
+    `now` lets a date typed without a year ("30/11 16.02") be read as the latest such day;
+    without it such a date is unreadable."""
     findings: list[Finding] = []
     unreadable: dict[str, dict[int, Finding]] = {}
     rows: list[list[Cell]] = []
@@ -402,7 +413,7 @@ def build_frame(
         if column.kind is Kind.TEXT:
             data[column.name] = raw.map(cells.clean_text).astype(object)
             continue
-        parsed, bad = _parser(column.kind, tz)(raw)
+        parsed, bad = _parser(column.kind, tz, now)(raw)
         if column.kind is Kind.EMAIL:
             # Like every text column: "" for a blank cell, never NaN.
             parsed = parsed.astype(object).where(parsed.notna(), "")
@@ -412,7 +423,10 @@ def build_frame(
             for pos in bad[bad].index:
                 text = cells.clean_text(raw[pos])
                 shown = text if len(text) <= 60 else text[:57] + "..."
-                message = f"'{shown}' {what}"
+                reason = None
+                if column.kind in (Kind.TIME, Kind.DATE):
+                    reason = timeparse.explain(raw[pos], today=now)
+                message = f"'{shown}' {what}" + (f" ({reason})" if reason else "")
                 key = _row_key(layout, rows[pos])
                 finding = Finding(layout.shown, numbers[pos], i, message, hint, column.name, key)
                 findings.append(finding)
@@ -431,15 +445,17 @@ def _row_key(layout: Layout, row: list[Cell]) -> str | None:
     return cells.clean_text(row[i]) or None
 
 
-def load_workbook(raw: RawWorkbook, tz: str) -> Workbook:
-    """Turn a backend's raw tabs into typed frames, collecting every finding on the way."""
+def load_workbook(raw: RawWorkbook, tz: str, now: pd.Timestamp | None = None) -> Workbook:
+    """Turn a backend's raw tabs into typed frames, collecting every finding on the way.
+
+    Pass the run's `now` so that dates typed without a year can be read (see build_frame)."""
     titles, findings = locate_tabs(raw)
     sheets: dict[str, Sheet] = {}
     for tab in TABS:
         title = titles[tab.name]
         sheet = raw.get(title) if title else None
         layout = resolve_layout(tab, sheet)
-        frame, parse_findings, unreadable = build_frame(layout, sheet, tz)
+        frame, parse_findings, unreadable = build_frame(layout, sheet, tz, now)
         findings.extend(layout.findings)
         findings.extend(parse_findings)
         sheets[tab.name] = Sheet(layout, frame, sheet, unreadable)
