@@ -78,7 +78,7 @@ def test_send_delivers_each_notice_once_however_often_it_runs(
     assert code == 0
     assert "  Notices: sent 6, sent before 0, failed 0, later 0, uncertain 0." in out
     assert mail(smtp_server) == [
-        ("Björn Ångström", "Påminnelse: svara Emma Sundqvist senast 2026-11-28 18:05"),
+        ("Björn Ångström", "Påminnelse: svara Emma Sundqvist senast 2026-11-28 18:05 CET"),
         ("Elin Sjöström", "Försenat svar till Sofia Bergström (KL-0003)"),
         ("Märta Ek", "Överträdelser av svarstiden att förklara (2)"),
         ("Oskar Nyström", "Försenat svar till Anders Öhrn (KL-0004)"),
@@ -160,7 +160,7 @@ def test_the_summary_says_when_the_daily_run_had_stopped(
     assert run(["--now", "2026-11-28 19:00", "--for-real", "daily", "--send"]) == 0
     text = smtp_server.messages[-1].message.get_body(("plain",)).get_content()
     assert (
-        "OBS: Den dagliga körningen hade stannat: förra lyckade körningen var 2026-11-25 07:00."
+        "OBS: Den dagliga körningen hade stannat: förra lyckade körningen var 2026-11-25 07:00 CET."
         in text
     )
     capsys.readouterr()
@@ -183,5 +183,5 @@ def test_a_contact_person_without_an_address_is_a_problem_to_fix(
     )
     assert (
         "Björn Ångström",
-        "Påminnelse: svara Emma Sundqvist senast 2026-11-28 18:05",
+        "Påminnelse: svara Emma Sundqvist senast 2026-11-28 18:05 CET",
     ) not in mail(smtp_server)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from alumni.addresses import is_email
-from alumni.clock import heartbeat
+from alumni.clock import heartbeat, shown
 from alumni.config import Config
 from alumni.contract import (
     COMMITTEE,
@@ -106,7 +106,7 @@ def run(
 ) -> OverdueResult:
     """The deadline check on its own, as run every hour: flag, record, notify (with
     `sending`; else a dry run that reads no journal), write."""
-    wb = load_workbook(store.read(), config.timezone)
+    wb = load_workbook(store.read(), config.timezone, now)
     changes = ChangeSet()
     report = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
     if sending is not None:
@@ -180,7 +180,11 @@ def check_deadlines(
     tz = config.timezone
     flags = flag_overdue(log, now, config.deadlines.reply_hours, config.deadlines.warn_hours)
     # A row the rule may not judge is left exactly as it is: no status, colour, breach or notice.
-    flags.loc[~judged.mask, [STATUS, DELAY, DUE, FLAGGED]] = [NOT_FLAGGED, pd.NA, pd.NaT, False]
+    unjudged = ~pd.Series(judged.mask, index=flags.index)
+    flags.loc[unjudged, STATUS] = NOT_FLAGGED
+    flags.loc[unjudged, DELAY] = pd.NA
+    flags.loc[unjudged, DUE] = pd.NaT
+    flags.loc[unjudged, FLAGGED] = False
     report.flags = flags
     report.unflagged = int((~flags["flagged"] & judged.mask).sum())
     committee = Committee(wb, config)
@@ -196,12 +200,14 @@ def check_deadlines(
     rows = log[flagged].to_dict("records")
     # Formatted for the whole column at once: a Python call per row costs seconds at 20,000.
     due_times = flags.loc[flagged, "Svara senast"].dt.tz_convert(tz)
+    # The sheet keeps plain local time (its contract); a mail names the zone, as clock.shown does.
     due_texts = due_times.dt.strftime("%Y-%m-%d %H:%M").fillna("").tolist()
+    due_shown = due_times.dt.strftime("%Y-%m-%d %H:%M %Z").fillna("").tolist()
     lates = flags.loc[flagged, "Försening (h)"].astype(object).tolist()
     statuses = flags.loc[flagged, "Status"].tolist()
     report.statuses.update(statuses)
-    for row, status, due, late, due_time in zip(
-        rows, statuses, due_texts, lates, due_times.tolist(), strict=True
+    for row, status, due, shown_due, late, due_time in zip(
+        rows, statuses, due_texts, due_shown, lates, due_times.tolist(), strict=True
     ):
         contact_id = str(row["ID"])
         late_value: Value = None if late is None or pd.isna(late) else round(float(late), 1)
@@ -216,7 +222,7 @@ def check_deadlines(
             "alumnus": row["Alumn"],
             "project": row["Projekt"],
             "person": row["Kontaktperson"] or "(ingen kontaktperson)",
-            "due": due,
+            "due": shown_due,
             "signature": config.mail.signature,
         }
         if status == Status.DUE_SOON and pd.isna(row["Påmind"]):
@@ -395,6 +401,7 @@ def _message(
         text=rendered.text,
         html=rendered.html,
         now=now,
+        tz=config.timezone,
         key=notice.key,
     )
 
@@ -421,7 +428,7 @@ def summary_notice(
             "contact_id": log.at[i, "ID"],
             "person": log.at[i, "Kontaktperson"],
             "alumnus": log.at[i, "Alumn"],
-            "due": format_time(due, tz),
+            "due": shown(due, tz),
             "status": status,
         }
         for i, due, status in zip(
@@ -460,7 +467,7 @@ def summary_notice(
             hours=config.deadlines.stale_hours
         ):
             stopped.append(
-                f"{what} hade stannat: förra lyckade körningen var {format_time(previous, tz)}."
+                f"{what} hade stannat: förra lyckade körningen var {shown(previous, tz)}."
             )
     today = now.tz_convert(tz).strftime("%Y-%m-%d")
     context = {
