@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +158,27 @@ def test_an_unreadable_handled_date_holds_back_that_breachs_notices(
     assert f"Överträdelser!{cell}: the 24-hour rule did not judge this row" in out
     subjects = " ".join(str(m.message["Subject"]) for m in smtp_server.messages)
     assert "KL-0003" not in subjects and "Sofia Bergström" not in subjects
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2026-11-28 13.05",
+        "2026-11-28 kl. 13.05",
+        "28/11 13.05",
+        "28.11.2026 13:05",
+        "28 nov 2026 13.05",
+        "28 november 2026 kl 13.05",
+        dt.datetime(2026, 11, 28, 13, 5),  # a real date-time cell
+    ],
+)
+def test_an_answer_time_typed_the_swedish_way_is_judged(
+    folder: Path, capsys: pytest.CaptureFixture[str], typed: object
+) -> None:
+    # KL-0004 was due 2026-11-28 08:05: answered at 13:05 it is five hours late, not unjudged.
+    edit(folder, "Kontaktlogg", "KL-0004", "Vi svarade", typed)
+    code, out, _ = alumni(capsys, "overdue")
+    assert "did not judge" not in out
+    assert code == 0, out
+    row = {r["ID"]: r for r in rows(folder, "Kontaktlogg")}["KL-0004"]
+    assert (row["Status"], row["Försening (h)"]) == ("Besvarad sent", 5)
