@@ -103,7 +103,10 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
     ),
     "unreadable date": (
         set_cell("Kontaktlogg", "F3", "igår kväll"),
-        ["Kontaktlogg!F3: 'igår kväll' is not a date/time — write it as 2026-11-28 14:05"],
+        [
+            "Kontaktlogg!F3: 'igår kväll' is not a date/time (names a day relative to today) — "
+            "write it as 2026-11-28 14:05"
+        ],
     ),
     "future date": (set_cell("Kontaktlogg", "E3", "2027-01-05 10:00"), ["Kontaktlogg!E3: "]),
     "wrong types": (

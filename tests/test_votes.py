@@ -944,7 +944,13 @@ def _log(path: Path) -> list[tuple[object, ...]]:
         # Åsa's yes on Johan Åkerlund (Mentorskap): Elin said no and Linnéa yes, so hers decides.
         (35, "Röst", "kanske", "E35", "'kanske' is not yes or no — write Ja or Nej"),
         (35, "Röst", "Ja?", "E35", "'Ja?' is not yes or no — write Ja or Nej"),
-        (35, "Tidstämpel", "igår kväll", "A35", "'igår kväll' is not a date/time"),
+        (
+            35,
+            "Tidstämpel",
+            "igår kväll",
+            "A35",
+            "'igår kväll' is not a date/time (names a day relative to today)",
+        ),
     ],
 )
 def test_alumni_votes_decides_nobody_on_a_vote_it_cannot_read(

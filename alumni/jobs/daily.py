@@ -41,8 +41,8 @@ class DailyResult:
     def found_problems(self) -> bool:
         steps = (
             self.deadlines is not None and bool(self.deadlines.problems),
-            self.votes is not None and bool(self.votes.findings),
-            bool(getattr(self.applicants, "problems", None)),
+            self.votes is not None and bool(self.votes.findings or self.votes.problems),
+            self.applicants is not None and bool(self.applicants.problems),
         )
         return bool(self.problems) or any(steps)
 
