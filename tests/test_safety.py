@@ -225,6 +225,8 @@ def test_now_is_a_trial_that_writes_nothing_and_says_so_first_and_last(
         r"\d+ cells(, \d+ new rows?)?\) and nothing was sent\.",
         lines[-1],
     ), lines[-1]
+    assert "  Översikt: not written (trial run)." in lines
+    assert "  Översikt: heartbeat written." not in lines
     assert (folder / "alumni.xlsx").read_bytes() == before
     assert not (folder / "sent-journal.jsonl").exists() and smtp_server.messages == []
 
@@ -235,6 +237,7 @@ def test_for_real_writes_as_if_it_were_that_time(
     before = (folder / "alumni.xlsx").read_bytes()
     code, out, _ = alumni(capsys, "--now", "2027-01-10 10:00", "--for-real", "daily")
     assert code in (0, 1) and "Trial" not in out
+    assert "  Översikt: heartbeat written." in out.splitlines()
     assert (folder / "alumni.xlsx").read_bytes() != before
 
 

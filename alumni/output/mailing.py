@@ -195,7 +195,11 @@ def render_daily(result: DailyResult) -> str:
         lines.append(render_checklist(result.applicants))
     if result.deadlines is not None:
         lines.append(render_deadlines(result.deadlines))
-    lines.append("  Översikt: heartbeat written.")
+    lines.append(
+        "  Översikt: not written (trial run)."
+        if result.written.trial
+        else "  Översikt: heartbeat written."
+    )
     if result.problems:
         lines.append(f"{plural(len(result.problems), 'problem')} in the sheet:")
         lines.append(problems(result.problems, SHOWN_PROBLEMS))

@@ -22,6 +22,8 @@ class ApplyResult:
     ids_given: int = 0
     tabs_created: list[str] = field(default_factory=list)
     skipped: list[Finding] = field(default_factory=list)
+    trial: bool = False
+    """True when the writes went to a trial's copy in memory, not to the sheet."""
 
 
 @dataclass

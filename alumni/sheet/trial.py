@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from alumni.errors import StoreError
+from alumni.sheet.changes import ChangeSet
 from alumni.sheet.plan import Plan, apply_plan
-from alumni.sheet.store import InitResult, Store
+from alumni.sheet.store import ApplyResult, InitResult, Store
 from alumni.sheet.workbook import RawSheet, RawWorkbook, Value
 
 
@@ -30,6 +31,11 @@ class TrialStore(Store):
         if self._copy is None:
             self._copy = self.real.read()
         return _clone(self._copy)
+
+    def apply(self, changes: ChangeSet) -> ApplyResult:
+        result = super().apply(changes)
+        result.trial = True
+        return result
 
     def reread(self, tabs: Sequence[str]) -> RawWorkbook:
         return self.read()
