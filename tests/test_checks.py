@@ -343,7 +343,10 @@ CASES: list[tuple[str, list[Edit], list[str]]] = [
     (
         "an unreadable contact time is reported as unreadable only",
         [("Kontaktlogg", 3, "Kontaktad", "igår kväll")],
-        ["Kontaktlogg!E3: 'igår kväll' is not a date/time — write it as 2026-11-28 14:05"],
+        [
+            "Kontaktlogg!E3: 'igår kväll' is not a date/time (names a day relative to today) — "
+            "write it as 2026-11-28 14:05"
+        ],
     ),
     # the committee
     (

@@ -264,9 +264,9 @@ def type_into(folder: Path, tab: str, name: str, column: str, value: object) -> 
         (
             "Märta Ek",
             "Policy signerad",
-            "4/9",
+            "4/9/26",
             "the signature rule (§6)",
-            "'4/9' is not a date",
+            "'4/9/26' is not a date",
             "Märta Ek har inte signerat",
         ),
         # Whether Linnéa is still active is a guess: she is neither reported nor forgotten.

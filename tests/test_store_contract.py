@@ -130,8 +130,8 @@ class TestReading:
         messages = sorted(str(f) for f in wb.findings)
         assert "Avgångsklass!D2: 'tjugo' is not a year — write four digits, e.g. 2026" in messages
         assert (
-            "Avgångsklass!F2: 'igår kväll' is not a date/time — write it as 2026-11-28 14:05"
-            in messages
+            "Avgångsklass!F2: 'igår kväll' is not a date/time (names a day relative to today) — "
+            "write it as 2026-11-28 14:05" in messages
         )
 
     def test_every_contract_tab_is_a_frame_even_when_missing(self, harness: Harness) -> None:
