@@ -249,7 +249,11 @@ def _sending(
         yield None
         return
     with Sending.open(config, Clock(now, real=not args.now), test_to) as sending:
-        yield sending
+        try:
+            yield sending
+        finally:
+            for damage in sending.journal.damaged:
+                print(f"alumni: {damage}", file=sys.stderr)
 
 
 def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:

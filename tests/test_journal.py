@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,10 +12,14 @@ from alumni.mail.journal import (
     FAILED,
     SENDING,
     SENT,
+    UNCERTAIN,
     Journal,
     JournalBusy,
+    JournalError,
     address_tag,
 )
+from tests.fakes.smtp_server import FakeSmtpServer
+from tests.helpers import alumni, demo_folder, write_config
 
 T0 = datetime(2026, 11, 28, 13, 5, tzinfo=UTC)
 
@@ -35,13 +40,84 @@ def test_the_latest_entry_per_key_wins(tmp_path: Path) -> None:
     assert entries["invite:AK-3:z"].unknown and not entries["invite:AK-1:x"].unknown
 
 
-def test_a_line_torn_by_a_crash_is_passed_over(tmp_path: Path) -> None:
+def test_a_line_torn_by_a_crash_makes_its_message_uncertain_and_is_reported(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.jsonl"
+    with Journal(path) as journal:
+        journal.mark("invite:AK-1:x", SENDING, T0)
+        journal.mark("invite:AK-1:x", SENT, T0)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write('{"at": "2026-11-28T13:05:00+00:00", "key": "invite:AK-2:y", "sta')
+    journal = Journal(path)
+    entries = journal.entries()
+    assert entries["invite:AK-2:y"].state == UNCERTAIN  # never sent again on a guess
+    assert entries["invite:AK-1:x"].state == SENT
+    assert journal.damaged == [
+        f"the send journal {path} has a torn line 3: its message is taken as uncertain "
+        "(see --resend-uncertain)"
+    ]
+
+
+def test_a_line_torn_before_its_key_is_reported_and_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
     with Journal(path) as journal:
         journal.mark("invite:AK-1:x", SENDING, T0)
     with open(path, "a", encoding="utf-8") as f:
-        f.write('{"at": "2026-11-28T13:05:00+00:00", "key": "invite:AK-1:x", "sta')
-    assert Journal(path).entries()["invite:AK-1:x"].state == SENDING
+        f.write('{"at": "2026-11-28T13:0')
+    journal = Journal(path)
+    assert {k: e.state for k, e in journal.entries().items()} == {"invite:AK-1:x": SENDING}
+    assert journal.damaged == [
+        f"the send journal {path} has a torn line 2 that names no message; nothing depends on it"
+    ]
+
+
+def test_the_entry_after_a_torn_line_starts_a_line_of_its_own(tmp_path: Path) -> None:
+    # Appended to the torn text, the next entry would be unreadable: its message sent twice.
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"at": "2026-11-28T13:05:00+00:00", "key": "invite:AK-1:x", "st')
+    with Journal(path) as journal:
+        journal.mark("invite:AK-2:y", SENDING, T0)
+        journal.mark("invite:AK-2:y", SENT, T0)
+    assert Journal(path).entries()["invite:AK-2:y"].state == SENT
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['{"key": "invite:AK-1:x", "state": "sent"}', "sent invite:AK-1:x", "<html>"],
+)
+def test_a_journal_of_another_format_stops_the_run(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(JournalError, match=r"has a line this version does not write \(line 1\)"):
+        Journal(path).entries()
+
+
+def test_the_journal_is_private(tmp_path: Path) -> None:
+    with Journal(tmp_path / "new" / "j.jsonl") as journal:
+        journal.mark("invite:AK-1:x", SENDING, T0)
+    assert stat.S_IMODE((tmp_path / "new" / "j.jsonl").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+    old = tmp_path / "old.jsonl"
+    old.write_text("")
+    old.chmod(0o644)  # as earlier versions left it
+    with Journal(old):
+        pass
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600
+
+
+def test_a_journal_that_cannot_be_opened_says_which_file(tmp_path: Path) -> None:
+    (tmp_path / "j.jsonl").mkdir()  # a folder where the file should be
+    with pytest.raises(
+        JournalError, match=r"cannot be opened \(Is a directory\) — nothing was sent"
+    ):
+        Journal(tmp_path / "j.jsonl").open()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_stops_before_the_send_with_the_file_named() -> None:
+    with Journal(Path("/dev/full")) as journal, pytest.raises(JournalError, match="No space left"):
+        journal.mark("invite:AK-1:x", SENDING, T0)
 
 
 def test_a_second_run_at_once_is_refused(tmp_path: Path) -> None:
@@ -67,3 +143,48 @@ def test_attempts_in_the_last_day_count_for_the_cap(tmp_path: Path) -> None:
 def test_address_tags_notice_a_changed_address_but_not_case(a: str, b: str, same: bool) -> None:
     assert (address_tag(a) == address_tag(b)) is same
     assert "@" not in address_tag(a)
+
+
+def test_invite_send_with_an_unusable_journal_sends_nothing_and_exits_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    smtp_server: FakeSmtpServer,
+) -> None:
+    demo_folder(tmp_path, monkeypatch, smtp_server)
+    (tmp_path / "sent-journal.jsonl").mkdir()
+    capsys.readouterr()
+    code, _, err = alumni(capsys, "invite", "--send")
+    assert code == 2
+    assert err.splitlines() == [
+        f"alumni: the send journal {tmp_path / 'sent-journal.jsonl'} cannot be opened (Is a "
+        "directory) — nothing was sent. Check that it is a file this user may read and write "
+        "and that the disk is not full, or set [mail] journal to another file."
+    ]
+    assert smtp_server.messages == []
+
+
+def test_a_torn_journal_line_is_reported_by_the_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    smtp_server: FakeSmtpServer,
+) -> None:
+    demo_folder(tmp_path, monkeypatch, smtp_server)
+    (tmp_path / "sent-journal.jsonl").write_text('{"at": "2026-11-28T13:0')
+    capsys.readouterr()
+    code, _, err = alumni(capsys, "invite", "--send")
+    assert code == 0
+    assert "has a torn line 1 that names no message" in err
+
+
+def test_the_outbox_is_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo_folder(tmp_path, monkeypatch)
+    write_config(tmp_path)
+    code, _, _ = alumni(capsys, "invite", "--send")
+    assert code == 0
+    outbox = tmp_path / "outbox"
+    assert stat.S_IMODE(outbox.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in outbox.iterdir()} == {0o600}

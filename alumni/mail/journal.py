@@ -4,6 +4,12 @@ A message is noted as `sending` (flushed to disk) before it is handed to the mai
 as `sent`, `failed`, `deferred` or `uncertain` afterwards. A run that was killed in between
 leaves `sending` as the last word on that message: its outcome is unknown, so it is never
 sent again without the chair's say-so. The sheet is only a view of this record.
+
+The file is private (mode 0600): it knows who was written to. A line torn by a crash or a full
+disk is never silently dropped: if it names its message, that message is taken as uncertain
+(never sent again on a guess), and the torn line is reported; the next entry starts on a line
+of its own. A journal that cannot be opened or read, or that holds lines of another format,
+stops the run before anything is sent.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +37,15 @@ except ImportError:  # pragma: no cover
 
 class JournalBusy(AlumniError):
     """Another run is sending right now."""
+
+
+class JournalError(AlumniError):
+    """The journal cannot be used: sending without a record could mail someone twice."""
+
+
+# A line this tool began to write: json.dumps puts "at" first and "key" second.
+_OURS = re.compile(r'\{"at": "')
+_TORN_KEY = re.compile(r'"key": "((?:[^"\\]|\\.)*)"')
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,8 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._file: IO[str] | None = None
+        self.damaged: list[str] = []
+        """What reading found torn, one line each for the run's output."""
 
     def __enter__(self) -> Journal:
         self.open()
@@ -73,8 +92,15 @@ class Journal:
         self.close()
 
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISREG(mode) and stat.S_IMODE(mode) & 0o077:
+                os.fchmod(fd, 0o600)  # an older journal made readable by everyone
+            self._file = os.fdopen(fd, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise self._unusable("opened", exc) from exc
         if fcntl is not None:
             try:
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -85,6 +111,33 @@ class Journal:
                     f"another run is sending e-mail right now (it holds {self.path}) — wait "
                     "until it has finished, then run again."
                 ) from exc
+        try:
+            self._end_torn_line()
+        except OSError as exc:
+            self.close()
+            raise self._unusable("written", exc) from exc
+
+    def _end_torn_line(self) -> None:
+        """Start the next entry on a line of its own after a line torn by a crash; appended
+        to the torn text, it would be unreadable and its message could go out twice."""
+        assert self._file is not None
+        size = os.fstat(self._file.fileno()).st_size
+        if size == 0:
+            return
+        with open(self.path, "rb") as f:
+            f.seek(size - 1)
+            if f.read(1) == b"\n":
+                return
+        self._file.write("\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def _unusable(self, done: str, exc: OSError) -> JournalError:
+        return JournalError(
+            f"the send journal {self.path} cannot be {done} ({exc.strerror or exc}) — nothing "
+            "was sent. Check that it is a file this user may read and write and that the disk "
+            "is not full, or set [mail] journal to another file."
+        )
 
     def close(self) -> None:
         if self._file is not None:
@@ -93,27 +146,61 @@ class Journal:
             self._file = None
 
     def entries(self) -> dict[str, Entry]:
-        """The latest entry for every key (a line torn by a crash is passed over)."""
+        """The latest entry for every key.
+
+        A line torn by a crash or a full disk makes its message uncertain when the line
+        names it (and is listed in `damaged`); a line of another format stops the run.
+        """
         latest: dict[str, Entry] = {}
-        if not self.path.exists():
-            return latest
-        with open(self.path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                entry = _parse(line)
-                if entry is not None:
-                    latest[entry.key] = entry
+        self.damaged = []
+        for number, line in self._lines():
+            entry = _parse(line)
+            if entry is not None:
+                latest[entry.key] = entry
+                continue
+            if not line.strip():
+                continue
+            if not _OURS.match(line):
+                raise JournalError(
+                    f"the send journal {self.path} has a line this version does not write "
+                    f"(line {number}) — it may be another program's file or an older format. "
+                    "Nothing was sent. Move it aside and set [mail] journal, or restore the "
+                    "journal from a backup."
+                )
+            torn = _TORN_KEY.search(line)
+            if torn is None:
+                # Cut before its key: if it was a "sending" entry it never reached the disk
+                # whole, so the send after it never began; an outcome leaves "sending" last.
+                self.damaged.append(
+                    f"the send journal {self.path} has a torn line {number} that names no "
+                    "message; nothing depends on it"
+                )
+                continue
+            key = json.loads(f'"{torn[1]}"')
+            at = latest[key].at if key in latest else datetime.fromtimestamp(0).astimezone()
+            latest[key] = Entry(key, UNCERTAIN, at, "a torn line in the send journal")
+            self.damaged.append(
+                f"the send journal {self.path} has a torn line {number}: its message is "
+                "taken as uncertain (see --resend-uncertain)"
+            )
         return latest
+
+    def _lines(self) -> list[tuple[int, str]]:
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as f:
+                return list(enumerate(f, start=1))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise self._unusable("read", exc) from exc
 
     def attempts_since(self, since: datetime) -> int:
         """How many messages were handed to the server since `since` (for the daily cap)."""
         count = 0
-        if not self.path.exists():
-            return 0
-        with open(self.path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                entry = _parse(line)
-                if entry is not None and entry.state == SENDING and entry.at >= since:
-                    count += 1
+        for _, line in self._lines():
+            entry = _parse(line)
+            if entry is not None and entry.state == SENDING and entry.at >= since:
+                count += 1
         return count
 
     def mark(self, key: str, state: str, at: datetime, reason: str = "") -> None:
@@ -123,12 +210,17 @@ class Journal:
         record: dict[str, Any] = {"at": at.isoformat(), "key": key, "state": state}
         if reason:
             record["reason"] = reason
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
-        if state == SENDING:
-            # On disk before the hand-over. A later entry lost to a power cut only leaves the
-            # message looking uncertain, which never sends it twice.
-            os.fsync(self._file.fileno())
+        try:
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._file.flush()
+            if state == SENDING:
+                # On disk before the hand-over. A later entry lost to a power cut only leaves
+                # the message looking uncertain, which never sends it twice.
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            # Before a send: it does not happen. After one: "sending" stays its last word,
+            # so the message counts as uncertain and is never sent again on a guess.
+            raise self._unusable("written", exc) from exc
 
 
 def _parse(line: str) -> Entry | None:

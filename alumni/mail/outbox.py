@@ -40,7 +40,8 @@ class OutboxMailer(Mailer):
         stamp = _sent_at(message).strftime("%Y%m%d-%H%M%S")
         slug = _slug(message)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # Private: the messages name people and their addresses.
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             temp = self._write_temp(data)
             try:
                 while True:
