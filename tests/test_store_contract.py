@@ -68,8 +68,8 @@ class TestReading:
     def test_text_stays_text(self, harness: Harness) -> None:
         harness.seed(
             graduates(
-                ["AK-1", "Nan", "nan@example.org", 2026, "sv"],
-                ["AK-2", "0123", "x@example.org", 2026, "en"],
+                ["AK-0001", "Nan", "nan@example.org", 2026, "sv"],
+                ["AK-0002", "0123", "x@example.org", 2026, "en"],
             )
         )
         frame = read(harness)["Avgångsklass"]
@@ -82,12 +82,12 @@ class TestReading:
     ) -> None:
         header = ["  EMAIL ", "Comment", "NAME", "graduation YEAR", "id"]
         harness.seed(
-            {"graduates": [header, ["a@example.org", "kept", "Åsa Öberg", "2026", "AK-7"]]}
+            {"graduates": [header, ["a@example.org", "kept", "Åsa Öberg", "2026", "AK-0007"]]}
         )
         wb = read(harness)
         frame = wb["Avgångsklass"]
         assert frame.loc[0, ["ID", "Namn", "E-post", "Examensår"]].tolist() == [
-            "AK-7",
+            "AK-0007",
             "Åsa Öberg",
             "a@example.org",
             2026,
@@ -100,10 +100,10 @@ class TestReading:
     ) -> None:
         harness.seed(
             graduates(
-                ["AK-1", "Anna", "a@example.org", 2026],
+                ["AK-0001", "Anna", "a@example.org", 2026],
                 [None, None, None],
                 [],
-                ["AK-2", "Bo", "b@example.org", 2026],
+                ["AK-0002", "Bo", "b@example.org", 2026],
             )
         )
         frame = read(harness)["Avgångsklass"]
@@ -120,12 +120,12 @@ class TestReading:
         ],
     )
     def test_times_parse_from_date_cells_and_text(self, harness: Harness, cell: Any) -> None:
-        harness.seed(graduates(["AK-1", "Anna", "a@example.org", 2026, "sv", cell, "skickad"]))
+        harness.seed(graduates(["AK-0001", "Anna", "a@example.org", 2026, "sv", cell, "skickad"]))
         got = read(harness)["Avgångsklass"].loc[0, "Inbjuden"]
         assert got == pd.Timestamp("2026-11-28 14:05", tz=TZ)
 
     def test_unreadable_cells_become_findings_not_crashes(self, harness: Harness) -> None:
-        harness.seed(graduates(["AK-1", "Anna", "a@example.org", "tjugo", "sv", "igår kväll"]))
+        harness.seed(graduates(["AK-0001", "Anna", "a@example.org", "tjugo", "sv", "igår kväll"]))
         wb = read(harness)
         messages = sorted(str(f) for f in wb.findings)
         assert "Avgångsklass!D2: 'tjugo' is not a year — write four digits, e.g. 2026" in messages
@@ -154,15 +154,15 @@ class TestWriting:
     def seed_three(self, h: Harness) -> None:
         h.seed(
             graduates(
-                ["AK-1", "Anna", "a@example.org", 2026],
-                ["AK-2", "Bo", "b@example.org", 2026],
-                ["AK-3", "Cecilia", "c@example.org", 2026],
+                ["AK-0001", "Anna", "a@example.org", 2026],
+                ["AK-0002", "Bo", "b@example.org", 2026],
+                ["AK-0003", "Cecilia", "c@example.org", 2026],
             )
         )
 
     def test_writes_go_to_the_row_with_the_id(self, harness: Harness) -> None:
         self.seed_three(harness)
-        result = self.write_status(harness, {"AK-2": "skickad"})
+        result = self.write_status(harness, {"AK-0002": "skickad"})
         assert status_by_name(harness) == {"Anna": "", "Bo": "skickad", "Cecilia": ""}
         assert result.cells == 1
 
@@ -188,17 +188,19 @@ class TestWriting:
         self, harness: Harness, edit: Any, expected: dict[str, str]
     ) -> None:
         self.seed_three(harness)
-        self.write_status(harness, {"AK-1": "skickad", "AK-3": "misslyckad: 550"}, between=edit)
+        self.write_status(
+            harness, {"AK-0001": "skickad", "AK-0003": "misslyckad: 550"}, between=edit
+        )
         assert status_by_name(harness) == expected
 
     def test_a_row_deleted_before_the_write_is_reported_and_skipped(self, harness: Harness) -> None:
         self.seed_three(harness)
         result = self.write_status(
-            harness, {"AK-2": "skickad"}, between=lambda h: h.delete_rows("Avgångsklass", 3)
+            harness, {"AK-0002": "skickad"}, between=lambda h: h.delete_rows("Avgångsklass", 3)
         )
         assert status_by_name(harness) == {"Anna": "", "Cecilia": ""}
         assert [str(f) for f in result.skipped] == [
-            "Avgångsklass: the row AK-2 was removed before the tool could write it: skipped"
+            "Avgångsklass: the row AK-0002 was removed before the tool could write it: skipped"
             " — nothing to do if that was intended"
         ]
 
@@ -208,38 +210,38 @@ class TestWriting:
         self.seed_three(harness)
         self.write_status(
             harness,
-            {"AK-2": "skickad"},
+            {"AK-0002": "skickad"},
             between=lambda h: h.set_cell("Avgångsklass", 3, 2, "bo@example.org"),
         )
         row = harness.values("Avgångsklass")[2]
-        assert row[:3] == ["AK-2", "Bo", "bo@example.org"] and row[6] == "skickad"
+        assert row[:3] == ["AK-0002", "Bo", "bo@example.org"] and row[6] == "skickad"
 
     def test_unchanged_values_are_not_written_again(self, harness: Harness) -> None:
         self.seed_three(harness)
-        self.write_status(harness, {"AK-1": "skickad"})
-        assert self.write_status(harness, {"AK-1": "skickad"}).cells == 0
+        self.write_status(harness, {"AK-0001": "skickad"})
+        assert self.write_status(harness, {"AK-0001": "skickad"}).cells == 0
 
     def test_a_human_owned_column_is_refused(self) -> None:
         with pytest.raises(ValueError, match="belongs to the committee"):
-            ChangeSet().set("Avgångsklass", "AK-1", "E-post", "x@example.org")
+            ChangeSet().set("Avgångsklass", "AK-0001", "E-post", "x@example.org")
 
     @pytest.mark.parametrize(
         "text", ['=HYPERLINK("http://evil","klicka")', "+46 70 123 45 67", "-1", "@x", "0123"]
     )
     def test_values_are_written_as_plain_text(self, harness: Harness, text: str) -> None:
         self.seed_three(harness)
-        self.write_status(harness, {"AK-1": text})
+        self.write_status(harness, {"AK-0001": text})
         assert status_by_name(harness)["Anna"] == text
         assert read(harness)["Avgångsklass"].loc[0, "Inbjudningsstatus"] == text
 
     def test_duplicate_ids_are_not_written(self, harness: Harness) -> None:
         harness.seed(
             graduates(
-                ["AK-1", "Anna", "a@example.org", 2026],
-                ["AK-1", "Anna kopia", "a@example.org", 2026],
+                ["AK-0001", "Anna", "a@example.org", 2026],
+                ["AK-0001", "Anna kopia", "a@example.org", 2026],
             )
         )
-        result = self.write_status(harness, {"AK-1": "skickad"})
+        result = self.write_status(harness, {"AK-0001": "skickad"})
         assert status_by_name(harness) == {"Anna": "", "Anna kopia": ""}
         assert "stands in several rows (2, 3)" in str(result.skipped[0])
 
@@ -247,18 +249,18 @@ class TestWriting:
         header = [*GRAD_HEADER, "Anteckning"]
         harness.seed(
             graduates(
-                ["AK-1", "Anna", "a@example.org", 2026, "", "", "", "ring först"], header=header
+                ["AK-0001", "Anna", "a@example.org", 2026, "", "", "", "ring först"], header=header
             )
         )
-        self.write_status(harness, {"AK-1": "skickad"})
+        self.write_status(harness, {"AK-0001": "skickad"})
         assert harness.values("Avgångsklass") == [
             header,
-            ["AK-1", "Anna", "a@example.org", 2026, "", "", "skickad", "ring först"],
+            ["AK-0001", "Anna", "a@example.org", 2026, "", "", "skickad", "ring först"],
         ]
 
     def test_missing_script_column_is_reported_not_created(self, harness: Harness) -> None:
-        harness.seed(graduates(["AK-1", "Anna", "a@example.org", 2026], header=GRAD_HEADER[:4]))
-        result = self.write_status(harness, {"AK-1": "skickad"})
+        harness.seed(graduates(["AK-0001", "Anna", "a@example.org", 2026], header=GRAD_HEADER[:4]))
+        result = self.write_status(harness, {"AK-0001": "skickad"})
         assert harness.values("Avgångsklass")[0] == GRAD_HEADER[:4]
         assert "the header 'Inbjudningsstatus' is missing" in str(result.skipped[0])
 
@@ -336,13 +338,15 @@ class TestInit:
 
     def test_init_adds_missing_headers_without_touching_data(self, harness: Harness) -> None:
         harness.seed(
-            graduates(["AK-1", "Anna", "a@example.org", 2026], header=["Namn", "ID", "Anteckning"])
+            graduates(
+                ["AK-0001", "Anna", "a@example.org", 2026], header=["Namn", "ID", "Anteckning"]
+            )
         )
         result = harness.store.initialize(None, force=False)
         rows = harness.values("Avgångsklass")
         assert rows[0][:3] == ["Namn", "ID", "Anteckning"]
         assert set(rows[0][3:]) == set(GRAD_HEADER) - {"Namn", "ID"}
-        assert rows[1][:3] == ["AK-1", "Anna", "a@example.org"]
+        assert rows[1][:3] == ["AK-0001", "Anna", "a@example.org"]
         assert "Avgångsklass!E-post" in result.headers_added
 
 
@@ -355,9 +359,9 @@ class TestDeleting:
             {
                 "Kontaktlogg": [
                     LOG_HEADER,
-                    ["KL-1", "P", "Alva", "x"],
-                    ["KL-2", "P", "Bert", "y"],
-                    ["KL-3", "P", "Cleo", "z"],
+                    ["KL-0001", "P", "Alva", "x"],
+                    ["KL-0002", "P", "Bert", "y"],
+                    ["KL-0003", "P", "Cleo", "z"],
                 ]
             }
         )
@@ -375,17 +379,17 @@ class TestDeleting:
         header = [*GRAD_HEADER, "Anteckning"]
         harness.seed(
             graduates(
-                ["AK-1", "Anna", "a@example.org", 2026, "sv", "", "skickad", "ring"],
-                ["AK-2", "Bo", "b@example.org", 2026, "en", "", "", "mejla"],
-                ["AK-3", "Cecilia", "c@example.org", 2026, "sv", "", "", ""],
+                ["AK-0001", "Anna", "a@example.org", 2026, "sv", "", "skickad", "ring"],
+                ["AK-0002", "Bo", "b@example.org", 2026, "en", "", "", "mejla"],
+                ["AK-0003", "Cecilia", "c@example.org", 2026, "sv", "", "", ""],
                 header=header,
             )
         )
-        result = self.delete(harness, "Avgångsklass", "AK-2")
+        result = self.delete(harness, "Avgångsklass", "AK-0002")
         assert harness.values("Avgångsklass") == [
             header,
-            ["AK-1", "Anna", "a@example.org", 2026, "sv", "", "skickad", "ring"],
-            ["AK-3", "Cecilia", "c@example.org", 2026, "sv", "", "", ""],
+            ["AK-0001", "Anna", "a@example.org", 2026, "sv", "", "skickad", "ring"],
+            ["AK-0003", "Cecilia", "c@example.org", 2026, "sv", "", "", ""],
         ]
         assert result.skipped == []
 
@@ -405,35 +409,35 @@ class TestDeleting:
         self, harness: Harness, edit: Any, expected: list[str]
     ) -> None:
         TestWriting().seed_three(harness)
-        self.delete(harness, "Avgångsklass", "AK-2", between=edit)
+        self.delete(harness, "Avgångsklass", "AK-0002", between=edit)
         assert list(status_by_name(harness)) == expected
 
     def test_several_rows_apart_and_adjacent_go_in_one_write(self, harness: Harness) -> None:
         harness.seed(
             graduates(*([f"AK-{i}", f"P{i}", f"p{i}@example.org", 2026] for i in range(1, 8)))
         )
-        self.delete(harness, "Avgångsklass", "AK-2", "AK-3", "AK-5", "AK-7")
+        self.delete(harness, "Avgångsklass", "AK-0002", "AK-0003", "AK-0005", "AK-0007")
         assert list(status_by_name(harness)) == ["P1", "P4", "P6"]
 
     def test_a_duplicated_id_is_not_deleted(self, harness: Harness) -> None:
         harness.seed(
             graduates(
-                ["AK-1", "Anna", "a@example.org", 2026],
-                ["AK-1", "Anna kopia", "a@example.org", 2026],
-                ["AK-2", "Bo", "b@example.org", 2026],
+                ["AK-0001", "Anna", "a@example.org", 2026],
+                ["AK-0001", "Anna kopia", "a@example.org", 2026],
+                ["AK-0002", "Bo", "b@example.org", 2026],
             )
         )
-        result = self.delete(harness, "Avgångsklass", "AK-1", "AK-2")
+        result = self.delete(harness, "Avgångsklass", "AK-0001", "AK-0002")
         assert list(status_by_name(harness)) == ["Anna", "Anna kopia"]
         assert [str(f) for f in result.skipped] == [
-            "Avgångsklass!A2: the ID AK-1 stands in several rows (2, 3): not deleted"
+            "Avgångsklass!A2: the ID AK-0001 stands in several rows (2, 3): not deleted"
             " — give each row its own ID (empty the copy's ID cell)"
         ]
 
     def test_a_row_already_gone_is_skipped_silently(self, harness: Harness) -> None:
         TestWriting().seed_three(harness)
         result = self.delete(
-            harness, "Avgångsklass", "AK-2", between=lambda h: h.delete_rows("Avgångsklass", 3)
+            harness, "Avgångsklass", "AK-0002", between=lambda h: h.delete_rows("Avgångsklass", 3)
         )
         assert list(status_by_name(harness)) == ["Anna", "Cecilia"]
         assert result.skipped == [] and result.cells == 0
@@ -442,19 +446,19 @@ class TestDeleting:
         self.seed_log(harness)
         harness.store.read()
         # A person inserts a row above meanwhile: every change must follow its own ID.
-        harness.insert_rows("Kontaktlogg", 2, [["KL-0", "P", "Noa", "w"]])
+        harness.insert_rows("Kontaktlogg", 2, [["KL-0000", "P", "Noa", "w"]])
         changes = ChangeSet()
-        changes.delete("Kontaktlogg", "KL-3")  # the last row: the append must not leave a gap
-        changes.set("Kontaktlogg", "KL-1", "Status", "Försenad")
-        changes.set("Kontaktlogg", "KL-3", "Status", "Besvarad i tid")  # dropped with its row
-        changes.append("Kontaktlogg", {"ID": "KL-4", "Projekt": "P", "Alumn": "Dora"})
+        changes.delete("Kontaktlogg", "KL-0003")  # the last row: the append must not leave a gap
+        changes.set("Kontaktlogg", "KL-0001", "Status", "Försenad")
+        changes.set("Kontaktlogg", "KL-0003", "Status", "Besvarad i tid")  # dropped with its row
+        changes.append("Kontaktlogg", {"ID": "KL-0004", "Projekt": "P", "Alumn": "Dora"})
         result = harness.store.apply(changes)
         assert harness.values("Kontaktlogg") == [
             LOG_HEADER,
-            ["KL-0", "P", "Noa", "w"],
-            ["KL-1", "P", "Alva", "Försenad"],
-            ["KL-2", "P", "Bert", "y"],
-            ["KL-4", "P", "Dora", ""],
+            ["KL-0000", "P", "Noa", "w"],
+            ["KL-0001", "P", "Alva", "Försenad"],
+            ["KL-0002", "P", "Bert", "y"],
+            ["KL-0004", "P", "Dora", ""],
         ]
         assert (result.cells, result.rows_added, result.skipped) == (4, 1, [])
         # A retry of the same change set changes nothing more.
@@ -464,7 +468,7 @@ class TestDeleting:
 
     def test_every_data_row_can_go(self, harness: Harness) -> None:
         self.seed_log(harness)
-        self.delete(harness, "Kontaktlogg", "KL-1", "KL-2", "KL-3")
+        self.delete(harness, "Kontaktlogg", "KL-0001", "KL-0002", "KL-0003")
         assert harness.values("Kontaktlogg") == [LOG_HEADER]
 
     def test_a_tab_without_a_key_refuses_deletion(self) -> None:
@@ -482,10 +486,10 @@ class TestDeleting:
         store.read()
         h.fake.reset_counts()
         changes = ChangeSet()
-        changes.delete("Kontaktlogg", "KL-1")
-        changes.delete("Kontaktlogg", "KL-3")
-        changes.set("Kontaktlogg", "KL-2", "Status", "Försenad")
-        changes.append("Kontaktlogg", {"ID": "KL-4", "Projekt": "P", "Alumn": "Dora"})
+        changes.delete("Kontaktlogg", "KL-0001")
+        changes.delete("Kontaktlogg", "KL-0003")
+        changes.set("Kontaktlogg", "KL-0002", "Status", "Försenad")
+        changes.append("Kontaktlogg", {"ID": "KL-0004", "Projekt": "P", "Alumn": "Dora"})
         plan = plan_changes(changes, h.store.reread(changes.tabs()))
         requests = store._requests(plan)
         assert [next(iter(r)) for r in requests] == [
@@ -501,8 +505,8 @@ class TestDeleting:
         assert [op for op in h.fake.ops() if "batchUpdate" in op] == ["spreadsheets.batchUpdate"]
         assert h.values("Kontaktlogg") == [
             LOG_HEADER,
-            ["KL-2", "P", "Bert", "Försenad"],
-            ["KL-4", "P", "Dora", ""],
+            ["KL-0002", "P", "Bert", "Försenad"],
+            ["KL-0004", "P", "Dora", ""],
         ]
 
     def test_google_keeps_a_row_below_the_frozen_header_when_every_row_goes(self) -> None:

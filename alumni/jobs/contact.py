@@ -20,6 +20,7 @@ from alumni.mail.lint import LintFinding, lint_rendered, load_word_lists
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.sheet.changes import ChangeSet
+from alumni.sheet.ids import doubled_ids
 from alumni.sheet.store import Store
 from alumni.sheet.workbook import ROW, Workbook, load_workbook
 from alumni.timeparse import format_time
@@ -135,6 +136,7 @@ def prepare_contacts(
     templates = Templates(config.mail.templates)
     lists = load_word_lists(config.mail.templates / "lint")
     todo = log[log["Kontaktad"].isna() & (log["ID"] != "")]
+    doubled = doubled_ids(log["ID"])
     if project:
         todo = todo[todo["Projekt"].map(fold) == fold(project)]
     for row in todo.to_dict("records"):
@@ -145,6 +147,13 @@ def prepare_contacts(
                 Finding(sheet.layout.shown, int(row[ROW]), col, message, hint, column, row["ID"])
             )
 
+        if row["ID"] in doubled:
+            problem(
+                "ID",
+                f"the ID {row['ID']} stands in several rows, so neither alumnus is contacted",
+                "empty the ID cell of the copy (the tool gives it a new one)",
+            )
+            continue
         alumnus = alumni.get(fold(str(row["Alumn"])))
         member = members.get(fold(str(row["Kontaktperson"]))) if row["Kontaktperson"] else None
         if alumnus is None or not is_email(str(alumnus.get("E-post", ""))):

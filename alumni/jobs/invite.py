@@ -20,7 +20,7 @@ from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
 from alumni.sheet.changes import ChangeSet
-from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.ids import doubled_ids, give_missing_ids
 from alumni.sheet.store import Store
 from alumni.sheet.workbook import ROW, Sheet, Workbook, load_workbook
 from alumni.timeparse import format_time
@@ -193,7 +193,22 @@ def prepare(
     result.uncertain_before = rows.loc[rows["action"] == rules.UNCERTAIN, "Namn"].tolist()
     templates = Templates(config.mail.templates)
     problems = _unread(sheet, graduates, judged.mask, judged.problems, year)
+    doubled = doubled_ids(graduates["ID"])
     for row in rows[rows["action"] == rules.SEND].to_dict("records"):
+        if row["ID"] in doubled:
+            problems.append(
+                Finding(
+                    sheet.layout.shown,
+                    row[ROW],
+                    sheet.layout.columns.get("ID"),
+                    f"{row['Namn'] or 'this graduate'}: the ID {row['ID']} stands in several "
+                    "rows, so neither is invited",
+                    "empty the ID cell of the copy (the tool gives it a new one)",
+                    "ID",
+                    row["ID"],
+                )
+            )
+            continue
         if row["problem"]:
             column = "Språk" if "language" in row["problem"] else "E-post"
             problems.append(

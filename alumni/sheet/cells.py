@@ -32,6 +32,22 @@ def _format_clock(value: dt.datetime | dt.time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
 
 
+_ID = re.compile(r"([A-Za-z]{2})\s*[-\u2010-\u2015\u2212]?\s*0*(\d{1,9})")
+
+
+def canonical_id(value: object, prefix: str | None) -> str:
+    """The ID a person meant, as the tool writes it: `KL-3`, `kl-03`, `KL 0003` and `KL0003`
+    are all `KL-0003` when the tab's prefix is `KL`. Anything else is its clean text, so two
+    rows the tool cannot tell apart are found as one ID twice, never as two IDs."""
+    text = clean_text(value)
+    if prefix is None:
+        return text
+    match = _ID.fullmatch(text)
+    if match is None or match.group(1).upper() != prefix:
+        return text
+    return f"{prefix}-{int(match.group(2)):04d}"
+
+
 def clean_text(value: object) -> str:
     """Give the canonical text of one cell in a text column.
 

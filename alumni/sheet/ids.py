@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from alumni.contract import ROW, TABS
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.workbook import Workbook
@@ -39,3 +41,13 @@ def give_missing_ids(wb: Workbook, changes: ChangeSet) -> dict[str, int]:
             frame.at[index, "ID"] = new_id
         given[tab.name] = len(empty)
     return given
+
+
+def doubled_ids(ids: pd.Series) -> set[str]:
+    """The IDs that stand in more than one row (as read, so `KL-3` and `KL-0003` are one).
+
+    Such rows cannot be told apart: whatever the tool records for one it would record for
+    both, so no message goes to either until a person gives each its own ID.
+    """
+    filled = ids[ids != ""]
+    return set(filled[filled.duplicated(keep=False)].tolist())

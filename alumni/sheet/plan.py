@@ -121,7 +121,9 @@ class _TabPlanner:
             for r, row in enumerate(sheet.rows[1:], start=1):
                 if blank_row(row):
                     continue
-                key = cells.clean_text(row[key_col] if key_col < len(row) else None)
+                key = cells.canonical_id(
+                    row[key_col] if key_col < len(row) else None, tab_.id_prefix
+                )
                 if key:
                     self.rows.setdefault(key, []).append(r)
                 else:
@@ -206,6 +208,7 @@ class _TabPlanner:
         # did land neither re-creates the row by an upsert nor appends it again.
         if not keys:
             return
+        keys = [self._key(k) for k in keys]
         self.deleting.update(keys)
         if self.key_col is None:
             self._column(self.tab.key or "ID")
@@ -229,7 +232,12 @@ class _TabPlanner:
                 w for w in self.plan.writes if not (w.title == title and w.row in gone)
             ]
 
+    def _key(self, key: str) -> str:
+        # A change may name a row as it was typed ("KL-3"); rows are indexed as read.
+        return cells.canonical_id(key, self.tab.id_prefix)
+
     def update(self, key: str, values: dict[str, Value]) -> None:
+        key = self._key(key)
         if key in self.deleting:
             return  # the row is going away: writing it first would be wasted
         found = self.rows.get(key, [])
@@ -250,7 +258,7 @@ class _TabPlanner:
             self._write(found[0], name, value)
 
     def append(self, values: dict[str, Value]) -> None:
-        key = cells.clean_text(values.get(self.tab.key or "")) if self.tab.key else ""
+        key = self._key(cells.clean_text(values.get(self.tab.key or ""))) if self.tab.key else ""
         if key and (key in self.rows or key in self.deleting):
             return  # already there, e.g. written by an earlier attempt of this same run
         row: list[Value] = []

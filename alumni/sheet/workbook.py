@@ -410,6 +410,10 @@ def build_frame(
             data[column.name] = _empty_column(column, tz, index)
             continue
         raw = raw_column(i)
+        if column.name == layout.tab.key and layout.tab.id_prefix:
+            ids = [cells.canonical_id(v, layout.tab.id_prefix) for v in raw.tolist()]
+            data[column.name] = pd.Series(ids, index=index, dtype=object)
+            continue
         if column.kind is Kind.TEXT:
             data[column.name] = raw.map(cells.clean_text).astype(object)
             continue
@@ -442,7 +446,7 @@ def _row_key(layout: Layout, row: list[Cell]) -> str | None:
     i = layout.columns.get(layout.tab.key) if layout.tab.key else None
     if i is None or i >= len(row):
         return None
-    return cells.clean_text(row[i]) or None
+    return cells.canonical_id(row[i], layout.tab.id_prefix) or None
 
 
 def load_workbook(raw: RawWorkbook, tz: str, now: pd.Timestamp | None = None) -> Workbook:
