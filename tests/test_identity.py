@@ -130,3 +130,22 @@ def test_a_copied_graduate_row_is_invited_by_neither_row(
     assert "the ID AK-0004 stands in several rows, so neither is invited" in out + err
     invited = {str(m.message["To"]) for m in smtp_server.messages}
     assert not [t for t in invited if "klara" in t]
+
+
+def test_editing_projekt_of_a_contacted_row_does_not_contact_again(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    code, out, err = alumni(capsys, "contact", "--send")
+    assert code == 0, out + err
+    first = len(smtp_server.messages)
+    assert first == 1
+
+    def edit(ws: Any) -> None:
+        header = [c.value for c in ws[1]]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "KL-0008")
+        row[header.index("Projekt")].value = "Branschdag 2027"
+        row[header.index("Kontaktad")].value = None  # as if the sheet had not kept the mark
+
+    change(folder, "Kontaktlogg", edit)
+    code, out, err = alumni(capsys, "contact", "--send")
+    assert len(smtp_server.messages) == first, out + err
