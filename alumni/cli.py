@@ -82,6 +82,11 @@ COMMON = (
     _switch("--for-real",
             "with --now: write and send as if it were that time (e.g. to catch up a missed day)"),
 )
+RESEND = _switch(
+    "--resend-uncertain",
+    "with --send: also send again the messages that may or may not have gone out "
+    "(listed by `alumni uncertain`)",
+)
 COMMAND_LINE = (
     _command("init",
         "create the sheet's tabs, headers and colours",
@@ -102,13 +107,15 @@ COMMAND_LINE = (
         requests (`alumni applicants`), runs the deadline check (`alumni overdue`) and writes the
         time of the run to the Översikt tab. With --send it also sends the reminders, breach
         notices and the chair's daily summary that are due.""",
-        _switch("--send", "send the notices that are due")),
+        _switch("--send", "send the notices that are due"),
+        RESEND),
     _command("overdue",
         "§3.2/§4: the 24-hour rule on Kontaktlogg (reminders and breaches with --send)",
         """Flag every Kontaktlogg row (Svara senast, Status, Försening), record new breaches in
         Överträdelser, and list the reminders and breach notices that are due. With --send they
         go out, each exactly once (recorded in Påmind and Rapporterad).""",
-        _switch("--send", "send the notices that are due")),
+        _switch("--send", "send the notices that are due"),
+        RESEND),
     _command("applicants",
         "§3.1: assess LinkedIn-group requests and print the chair's checklist",
         """Assess every Ansökningar row without the chair's Beslut against the graduate roster
@@ -131,7 +138,18 @@ COMMAND_LINE = (
         _switch("--send", "really send the messages"),
         _value("--limit", "N", "send at most N messages", type=int),
         _value("--test-to", "ADDRESS", "send one sample to ADDRESS only"),
-        _switch("--allow-informal", "send even if the language check objects")),
+        _switch("--allow-informal", "send even if the language check objects"),
+        RESEND),
+    _command("uncertain",
+        "list the messages that may or may not have gone out; confirm those that arrived",
+        """A message is uncertain when a run stopped after handing it to the mail server and
+        before the server's answer was recorded (killed, a lost connection, a torn line in the
+        send journal). None is sent again on a guess. This lists each one with a reference,
+        the person and when it was tried. Ask the person; if it arrived, `--arrived REF`
+        records it as sent; if it did not, the sending command with --resend-uncertain sends
+        it again.""",
+        _value("--arrived", "REF",
+               "record these uncertain messages as arrived (e.g. invite:AK-0007)", nargs="+")),
     _command("lint",
         "check e-mail templates for informal language",
         """Check templates (default: every template in the templates folder) for informal greetings
@@ -172,8 +190,7 @@ COMMAND_LINE = (
         _switch("--send", "really send the messages"),
         _value("--limit", "N", "send at most N messages in this run", type=int),
         _value("--test-to", "ADDRESS", "send one sample message to ADDRESS only (e.g. yourself)"),
-        _switch("--resend-uncertain",
-                "also send to those whose earlier message may or may not have gone out (osäker)")),
+        RESEND),
 )
 # fmt: on
 
@@ -248,7 +265,8 @@ def _sending(
     if not (args.send or test_to):
         yield None
         return
-    with Sending.open(config, Clock(now, real=not args.now), test_to) as sending:
+    resend = getattr(args, "resend_uncertain", False)
+    with Sending.open(config, Clock(now, real=not args.now), test_to, resend) as sending:
         try:
             yield sending
         finally:
@@ -269,9 +287,19 @@ def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.
             sending=sending,
             limit=args.limit,
             allow_informal=args.allow_informal,
+            resend_uncertain=args.resend_uncertain,
             announce=lambda plan: _say(render_contact_plan(plan)),
         )
     _say(render_contact(result))
+    return PROBLEMS if result.found_problems else OK
+
+
+def cmd_uncertain(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs import uncertain
+    from alumni.output.mailing import render_uncertain
+
+    result = uncertain.run(config, store, now, arrived=args.arrived)
+    _say(render_uncertain(result))
     return PROBLEMS if result.found_problems else OK
 
 
@@ -459,6 +487,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], 
     "invite": cmd_invite,
     "overdue": cmd_notices,
     "contact": cmd_contact,
+    "uncertain": cmd_uncertain,
 }
 
 

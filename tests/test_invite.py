@@ -208,7 +208,7 @@ def test_an_outcome_that_is_unknown_is_marked_uncertain_and_not_sent_again(
     code, out, _ = alumni(capsys, "invite", "--send")
     assert code == 1
     assert (
-        "  Uncertain: Viktor Strömberg — the message may have gone out; ask them, then use --resend-uncertain if it did not."
+        "  Uncertain: Viktor Strömberg — the message may have gone out; ask them, then use --resend-uncertain if it did not (see `alumni uncertain`)."
         in out
     )
     assert statuses(folder)["Viktor Strömberg"][1] == "osäker"

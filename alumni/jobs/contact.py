@@ -15,7 +15,7 @@ from alumni.config import Config
 from alumni.contract import ALUMNI, COMMITTEE, CONTACT_LOG, fold
 from alumni.findings import Finding
 from alumni.mail.batch import ALREADY, Batch, Outcome, Prepared, Sending
-from alumni.mail.journal import FAILED, SENT, UNCERTAIN, person_key
+from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Journal, person_key
 from alumni.mail.lint import LintFinding, lint_rendered, load_word_lists
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
@@ -51,6 +51,9 @@ class ContactResult:
     uncertain: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
+    uncertain_before: list[str] = field(default_factory=list)
+    """Rows whose first contact may have gone out in an earlier run; held back unless resent."""
+    resend_uncertain: bool = False
 
     @property
     def found_problems(self) -> bool:
@@ -70,14 +73,24 @@ def run(
     sending: Sending | None = None,
     limit: int | None = None,
     allow_informal: bool = False,
+    resend_uncertain: bool = False,
     announce: Callable[[ContactResult], None] = lambda result: None,
 ) -> ContactResult:
     """First contacts for the contact-log rows not yet contacted (only `project`'s, if given):
     a dry run without `sending`, one sample with a sample `sending`, else each sent once and
     `Kontaktad` written. `announce` hears what was prepared before anything is sent; informal
-    language stops a send or a sample unless `allow_informal`."""
+    language stops a send or a sample unless `allow_informal`. A first contact whose fate an
+    earlier run could not learn goes out again only with `resend_uncertain`."""
     wb = load_workbook(store.read(), config.timezone, now)
     result = prepare_contacts(wb, config, now, project)
+    if sending is None:
+        known = Journal(config.mail.journal).entries()
+    else:
+        known = {} if sending.sample else sending.known()
+    result.resend_uncertain = resend_uncertain
+    result.uncertain_before = [
+        item.name for item in result.outgoing if item.key in known and known[item.key].unknown
+    ]
     announce(result)
     if result.informal and not allow_informal and sending is not None:
         result.blocked = True
@@ -106,7 +119,9 @@ def run(
         else:
             result.deferred.append(name)
 
-    result.batch = sending.send(result.outgoing, limit=limit, on_outcome=record)
+    result.batch = sending.send(
+        result.outgoing, limit=limit, resend_unknown=resend_uncertain, on_outcome=record
+    )
     store.apply(changes)
     return result
 

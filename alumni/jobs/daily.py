@@ -40,7 +40,8 @@ class DailyResult:
     @property
     def found_problems(self) -> bool:
         steps = (
-            self.deadlines is not None and bool(self.deadlines.problems),
+            self.deadlines is not None
+            and bool(self.deadlines.problems or self.deadlines.uncertain),
             self.votes is not None and bool(self.votes.findings or self.votes.problems),
             self.applicants is not None and bool(self.applicants.problems),
         )

@@ -29,9 +29,9 @@ from alumni.contract import (
 )
 from alumni.findings import Finding
 from alumni.mail.batch import ALREADY, Outcome, Prepared, Sending
-from alumni.mail.journal import SENT
+from alumni.mail.journal import SENT, UNCERTAIN
 from alumni.mail.message import from_committee
-from alumni.mail.render import Templates
+from alumni.mail.render import Rendered, TemplateProblem, Templates
 from alumni.rules.deadlines import (
     DELAY,
     DUE,
@@ -69,6 +69,15 @@ class Notice:
     settles: tuple[str, ...] = ()  # further journal keys it answers for once sent
 
 
+NOUNS = {
+    "reminder": "reminder",
+    "breach": "breach notice",
+    "report": "breach report",
+    "summary": "daily summary",
+}
+"""What each kind of notice is called in the run's output."""
+
+
 @dataclass
 class DeadlineReport:
     """What a deadline check saw and did; names people, never their addresses.
@@ -85,6 +94,8 @@ class DeadlineReport:
     problems: list[Finding] = field(default_factory=list)
     unflagged: int = 0
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)
+    uncertain: list[str] = field(default_factory=list)
+    """Notices that may or may not have gone out (this run or an earlier one), for the chair."""
 
 
 @dataclass
@@ -98,7 +109,7 @@ class OverdueResult:
 
     @property
     def found_problems(self) -> bool:
-        return bool(self.report.problems or self.report.unflagged)
+        return bool(self.report.problems or self.report.unflagged or self.report.uncertain)
 
 
 def run(
@@ -366,33 +377,57 @@ def send_notices(
     now: pd.Timestamp,
 ) -> None:
     """Send each due notice once, and record it in Påmind or Rapporterad once it went (or an
-    earlier run sent it)."""
+    earlier run sent it).
+
+    Every notice is rendered before the first goes: one whose template cannot be rendered is
+    a problem and is not sent, the rest are. A mark is written once every notice that carries
+    it went (a breach is Rapporterad when both the contact person and the chair have theirs),
+    so a notice of unknown fate is still due, and can be sent again with --resend-uncertain.
+    """
     templates = Templates(config.mail.templates)
     by_key = {notice.key: notice for notice in report.notices}
-    items = [
-        Prepared(
-            notice.key,
-            notice.to_name,
-            functools.partial(_message, config, templates, notice, now),
-            settles=notice.settles,
-        )
-        for notice in report.notices
-    ]
+    items = []
+    waiting: dict[tuple[str, str, str], set[str]] = {}
+    for notice in report.notices:
+        for mark in notice.marks:
+            waiting.setdefault(mark, set()).add(notice.key)
+        try:
+            rendered = templates.render(notice.template, "sv", notice.context)
+        except TemplateProblem as exc:
+            report.problems.append(
+                Finding(
+                    notice.marks[0][0] if notice.marks else LOG,
+                    None,
+                    None,
+                    f"the {NOUNS[notice.kind]} to {notice.to_name} was not sent: {exc}",
+                    "fix the template (see README, 'E-mail templates'); the next run sends it",
+                )
+            )
+            continue
+        build = functools.partial(_message, config, notice, rendered, now)
+        items.append(Prepared(notice.key, notice.to_name, build, settles=notice.settles))
 
     def record(outcome: Outcome) -> None:
+        notice = by_key[outcome.item.key]
+        if outcome.state == UNCERTAIN or (outcome.state == ALREADY and not outcome.sent_before):
+            report.uncertain.append(f"{NOUNS[notice.kind]} to {notice.to_name}")
+            return
         if outcome.state in (SENT, ALREADY):
             when = format_time(outcome.at, config.timezone)
-            for tab, row_id, column in by_key[outcome.item.key].marks:
-                changes.set(tab, row_id, column, when)
+            for mark in notice.marks:
+                waiting[mark].discard(notice.key)
+                if not waiting[mark]:
+                    changes.set(*mark, when)
 
-    report.outcomes = sending.send(items, on_outcome=record).counts()
+    batch = sending.send(items, on_outcome=record)
+    # One of unknown fate from an earlier run is counted as uncertain, not as sent before.
+    report.outcomes = Counter(
+        UNCERTAIN if o.state == ALREADY and not o.sent_before else o.state for o in batch.outcomes
+    )
     report.sent = True
 
 
-def _message(
-    config: Config, templates: Templates, notice: Notice, now: pd.Timestamp
-) -> EmailMessage:
-    rendered = templates.render(notice.template, "sv", notice.context)
+def _message(config: Config, notice: Notice, rendered: Rendered, now: pd.Timestamp) -> EmailMessage:
     return from_committee(
         config.mail,
         to_name=notice.to_name,

@@ -104,8 +104,11 @@ class Sending:
         mailer: Mailer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        resend_unknown: bool = False,
     ) -> None:
         self.config, self.clock, self.test_to = config, clock, test_to
+        self.resend_unknown = resend_unknown
+        """Whether messages of unknown fate go out again (`--resend-uncertain`), in every batch."""
         self.sleep, self.monotonic = sleep, monotonic
         self.journal = Journal(config.mail.journal)
         self._mailer = mailer
@@ -115,10 +118,14 @@ class Sending:
     @classmethod
     @contextmanager
     def open(
-        cls, config: Config, clock: Callable[[], pd.Timestamp], test_to: str | None = None
+        cls,
+        config: Config,
+        clock: Callable[[], pd.Timestamp],
+        test_to: str | None = None,
+        resend_unknown: bool = False,
     ) -> Iterator[Sending]:
         """The send side for `--send` (journal held until the end), or for a sample to `test_to`."""
-        sending = cls(config, clock, test_to=test_to)
+        sending = cls(config, clock, test_to=test_to, resend_unknown=resend_unknown)
         try:
             if test_to is None:
                 sending.journal.open()
@@ -208,7 +215,7 @@ class Sending:
         current: Prepared | None = None
         try:
             for done, item in enumerate(queue):
-                outcome = self._known_outcome(item, resend_unknown)
+                outcome = self._known_outcome(item, resend_unknown or self.resend_unknown)
                 message = None
                 if outcome is None:
                     try:

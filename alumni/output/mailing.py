@@ -9,6 +9,7 @@ from collections import Counter
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from alumni.clock import shown
 from alumni.config import Config
 from alumni.contract import InviteStatus, Status
 from alumni.mail.journal import DEFERRED, FAILED, SENT, UNCERTAIN
@@ -21,9 +22,14 @@ if TYPE_CHECKING:
     from alumni.jobs.daily import DailyResult
     from alumni.jobs.invite import InviteResult
     from alumni.jobs.overdue import DeadlineReport, OverdueResult
+    from alumni.jobs.uncertain import UncertainResult
 
 RULE = "-" * 72
 NOTICE_KINDS = ("reminder", "breach", "report", "summary")
+UNCERTAIN_HINT = (
+    "the message may have gone out; ask them, then use --resend-uncertain if it did not "
+    "(see `alumni uncertain`)."
+)
 
 
 def mail_target(config: Config) -> str:
@@ -90,11 +96,7 @@ def render_invite(result: InviteResult, config: Config) -> str:
         "tries it again."
         for name, reason in failed
     ]
-    lines += [
-        f"  Uncertain: {name} — the message may have gone out; ask them, then use "
-        "--resend-uncertain if it did not."
-        for name in uncertain
-    ]
+    lines += [f"  Uncertain: {name} — {UNCERTAIN_HINT}" for name in uncertain]
     lines += [
         f"  Later: {name}: the server said {reason}; the next run tries again."
         for name, reason in deferred
@@ -114,10 +116,16 @@ def render_invite(result: InviteResult, config: Config) -> str:
 
 def render_contact_plan(result: ContactResult) -> str:
     """How many first contacts are ready, and what keeps the others back; shown before sending."""
+    held = [] if result.resend_uncertain else result.uncertain_before
     return join(
-        f"First contacts: {len(result.outgoing)} to send.",
+        f"First contacts: {len(result.outgoing) - len(held)} to send.",
         *(f"  Problem: {problem}" for problem in result.problems),
         *(f"  Informal: {finding}" for finding in result.informal),
+        *(
+            [f"  Uncertain (not sent again without --resend-uncertain): {', '.join(held)}"]
+            if held
+            else []
+        ),
     )
 
 
@@ -138,6 +146,7 @@ def render_contact(result: ContactResult) -> str:
             f"  Failed: {name}: {reason} — correct the address in Alumner."
             for name, reason in result.failed
         ),
+        *(f"  Uncertain: {name} — {UNCERTAIN_HINT}" for name in result.uncertain),
     )
 
 
@@ -166,6 +175,7 @@ def render_deadlines(report: DeadlineReport) -> str:
             f"  Notices: sent {done['sent']}, sent before {done['already']}, "
             f"failed {done['failed']}, later {done['deferred']}, uncertain {done['uncertain']}."
         )
+        lines += [f"  Uncertain: {what} — {UNCERTAIN_HINT}" for what in report.uncertain]
     lines += [f"  Problem: {problem}" for problem in report.problems]
     return "\n".join(lines)
 
@@ -206,3 +216,37 @@ def render_daily(result: DailyResult) -> str:
     else:
         lines.append("No problems in the sheet.")
     return join(*lines)
+
+
+def render_uncertain(result: UncertainResult) -> str:
+    """`alumni uncertain`: what the chair just confirmed, then each message of unknown fate
+    with its reference, and what to do."""
+    lines = [
+        f"Recorded as arrived (never sent again): {item.ref} {item.kind.noun}"
+        + (f" to {item.who}" if item.who else "")
+        for item in result.confirmed
+    ]
+    lines += [f"Note: {damage}" for damage in result.damaged]
+    if not result.unsure:
+        lines.append(
+            "No message of unknown fate: every message in the send journal was sent, failed, "
+            "or waits for the next run."
+        )
+        return "\n".join(lines)
+    lines.append(
+        f"Uncertain: {plural(len(result.unsure), 'message')} may or may not have gone out "
+        "(none is sent again on a guess):"
+    )
+    for item in result.unsure:
+        who = f" to {item.who}" if item.who else ""
+        lines.append(
+            f"  {item.ref}  {item.kind.noun}{who}, tried {shown(item.at, result.tz)} "
+            f"({item.reason})"
+        )
+        lines.append(f"      if it did not arrive: {item.kind.resend}")
+    lines.append(
+        "Ask the person, or look in the sending account's Sent folder. If it arrived: "
+        "`alumni uncertain --arrived REF` (e.g. "
+        f"{result.unsure[0].ref}); if it did not: the command shown sends it again."
+    )
+    return "\n".join(lines)
