@@ -87,6 +87,11 @@ RESEND = _switch(
     "with --send: also send again the messages that may or may not have gone out "
     "(listed by `alumni uncertain`)",
 )
+NEW_JOURNAL = _switch(
+    "--new-journal",
+    "with --send: the send journal is lost for good; start a new one and trust the sheet's "
+    "marks of what was sent",
+)
 COMMAND_LINE = (
     _command("init",
         "create the sheet's tabs, headers and colours",
@@ -108,14 +113,16 @@ COMMAND_LINE = (
         time of the run to the Översikt tab. With --send it also sends the reminders, breach
         notices and the chair's daily summary that are due.""",
         _switch("--send", "send the notices that are due"),
-        RESEND),
+        RESEND,
+        NEW_JOURNAL),
     _command("overdue",
         "§3.2/§4: the 24-hour rule on Kontaktlogg (reminders and breaches with --send)",
         """Flag every Kontaktlogg row (Svara senast, Status, Försening), record new breaches in
         Överträdelser, and list the reminders and breach notices that are due. With --send they
         go out, each exactly once (recorded in Påmind and Rapporterad).""",
         _switch("--send", "send the notices that are due"),
-        RESEND),
+        RESEND,
+        NEW_JOURNAL),
     _command("applicants",
         "§3.1: assess LinkedIn-group requests and print the chair's checklist",
         """Assess every Ansökningar row without the chair's Beslut against the graduate roster
@@ -139,7 +146,8 @@ COMMAND_LINE = (
         _value("--limit", "N", "send at most N messages", type=int),
         _value("--test-to", "ADDRESS", "send one sample to ADDRESS only"),
         _switch("--allow-informal", "send even if the language check objects"),
-        RESEND),
+        RESEND,
+        NEW_JOURNAL),
     _command("uncertain",
         "list the messages that may or may not have gone out; confirm those that arrived",
         """A message is uncertain when a run stopped after handing it to the mail server and
@@ -190,7 +198,8 @@ COMMAND_LINE = (
         _switch("--send", "really send the messages"),
         _value("--limit", "N", "send at most N messages in this run", type=int),
         _value("--test-to", "ADDRESS", "send one sample message to ADDRESS only (e.g. yourself)"),
-        RESEND),
+        RESEND,
+        NEW_JOURNAL),
 )
 # fmt: on
 
@@ -266,7 +275,8 @@ def _sending(
         yield None
         return
     resend = getattr(args, "resend_uncertain", False)
-    with Sending.open(config, Clock(now, real=not args.now), test_to, resend) as sending:
+    new = getattr(args, "new_journal", False)
+    with Sending.open(config, Clock(now, real=not args.now), test_to, resend, new) as sending:
         try:
             yield sending
         finally:

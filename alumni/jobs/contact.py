@@ -19,6 +19,7 @@ from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Journal, person_key
 from alumni.mail.lint import LintFinding, lint_rendered, load_word_lists
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
+from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import doubled_ids
 from alumni.sheet.store import Store
@@ -85,8 +86,11 @@ def run(
     result = prepare_contacts(wb, config, now, project)
     if sending is None:
         known = Journal(config.mail.journal).entries()
+    elif sending.sample:
+        known = {}
     else:
-        known = {} if sending.sample else sending.known()
+        sending.check_kept(marks_of_sending(wb))
+        known = sending.known()
     result.resend_uncertain = resend_uncertain
     result.uncertain_before = [
         item.name for item in result.outgoing if item.key in known and known[item.key].unknown

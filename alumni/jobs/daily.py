@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from alumni.checks import check_workbook
+from alumni.clock import heartbeat
 from alumni.config import Config
 from alumni.contract import COMMITTEE, OVERVIEW, TABS, Figure, Role
 from alumni.findings import Finding
@@ -15,6 +16,7 @@ from alumni.jobs.overdue import DeadlineReport, check_deadlines, send_notices, s
 from alumni.jobs.status import compliance_gaps, status_figures
 from alumni.jobs.votes import VotesReport, select_alumni
 from alumni.mail.batch import Sending
+from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.plan import apply_plan, plan_changes
@@ -48,6 +50,13 @@ class DailyResult:
         return bool(self.problems) or any(steps)
 
 
+def _summary_sent_today(wb: Workbook, tz: str, now: pd.Timestamp) -> bool:
+    """Whether Översikt says today's summary went: the journal says so too, unless it was
+    lost, and then the sheet keeps the chair from a second summary the same day."""
+    last = heartbeat(wb[OVERVIEW.name], Figure.LAST_SUMMARY, tz)
+    return last is not None and last.tz_convert(tz).date() == now.tz_convert(tz).date()
+
+
 def overview_figures(wb: Workbook, problems: list[Finding], now: pd.Timestamp) -> dict[str, Value]:
     """The key figures for the Översikt tab, by their Swedish names."""
     figures: dict[str, Value] = {
@@ -76,6 +85,8 @@ def run(
     """
     raw = store.read()
     wb = load_workbook(raw, config.timezone, now)
+    if sending is not None:
+        sending.check_kept(marks_of_sending(wb))
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
@@ -100,7 +111,8 @@ def run(
         ]
         summary = summary_notice(wb, config, now, deadlines, sections, problems)
         if summary is not None:
-            deadlines.notices.append(summary)
+            if not _summary_sent_today(wb, config.timezone, now):
+                deadlines.notices.append(summary)
         else:
             deadlines.problems.append(
                 Finding(

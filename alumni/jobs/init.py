@@ -9,6 +9,7 @@ import pandas as pd
 
 from alumni.config import Config
 from alumni.demo import demo_rows
+from alumni.mail.journal import NEW_JOURNAL, STARTED, Journal
 from alumni.sheet import store as stores
 from alumni.sheet.store import Store
 
@@ -31,4 +32,11 @@ def run(
     """Add what the sheet lacks (with `force`, start a new local workbook); with `demo`, sample
     rows dated relative to `now`."""
     rows = demo_rows(now.to_pydatetime()) if demo else None
-    return InitResult(store.location, store.initialize(rows, force))
+    result = InitResult(store.location, store.initialize(rows, force))
+    if demo:
+        # The demo's rows say mail went out (`skickad`, Påmind): they were typed, not sent, so
+        # its journal starts here, or the first --send would take the journal for lost.
+        with Journal(config.mail.journal) as journal:
+            if journal.fresh:
+                journal.mark(NEW_JOURNAL, STARTED, now.to_pydatetime(), "the demo's sample data")
+    return result

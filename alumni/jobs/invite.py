@@ -19,6 +19,7 @@ from alumni.mail.journal import FAILED, SENDING, SENT, UNCERTAIN, Entry, Journal
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
+from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import doubled_ids, give_missing_ids
 from alumni.sheet.store import Store
@@ -81,7 +82,7 @@ def run(
     stops the run with a DataError. `announce` hears the plan just before sending starts.
     """
     real = sending is not None and not sending.sample
-    wb = _load(store, config, now, write_ids=real)
+    wb = _load(store, config, now, sending if real else None)
     known = sending.known() if sending is not None else Journal(config.mail.journal).entries()
     result, rows, problems = prepare(wb, config, year or now.year, known, now, resend_uncertain)
     stop_on_problems(problems)
@@ -290,13 +291,15 @@ def reconcile(rows: pd.DataFrame, changes: ChangeSet, tz: str) -> None:
             changes.set(TAB, row["ID"], "Inbjuden", format_time(row["new_at"], tz))
 
 
-def _load(store: Store, config: Config, now: pd.Timestamp, write_ids: bool) -> Workbook:
-    """Read the sheet; give graduates without an ID one (written first when sending, since the
-    journal knows each graduate by ID)."""
+def _load(store: Store, config: Config, now: pd.Timestamp, sending: Sending | None) -> Workbook:
+    """Read the sheet; give graduates without an ID one (written first when `sending`, since
+    the journal knows each graduate by ID, once the journal is known to be the one kept)."""
     wb = load_workbook(store.read(), config.timezone, now)
+    if sending is not None:
+        sending.check_kept(marks_of_sending(wb))
     changes = ChangeSet()
     give_missing_ids(wb, changes)
-    if changes.new_ids.get(TAB) and write_ids:
+    if changes.new_ids.get(TAB) and sending is not None:
         store.apply(changes)
     return wb
 

@@ -42,6 +42,7 @@ from alumni.rules.deadlines import (
     STATUS,
     flag_overdue,
 )
+from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids, next_number
 from alumni.sheet.store import ApplyResult, Store
@@ -118,6 +119,8 @@ def run(
     """The deadline check on its own, as run every hour: flag, record, notify (with
     `sending`; else a dry run that reads no journal), write."""
     wb = load_workbook(store.read(), config.timezone, now)
+    if sending is not None:
+        sending.check_kept(marks_of_sending(wb))
     changes = ChangeSet()
     report = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
     if sending is not None:

@@ -23,7 +23,18 @@ from alumni.addresses import check_address
 from alumni.config import Config
 from alumni.errors import ConfigError
 from alumni.mail.base import Mailer, MailError, PermanentFailure, TemporaryFailure, UncertainOutcome
-from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Entry, Journal
+from alumni.mail.journal import (
+    DEFERRED,
+    FAILED,
+    NEW_JOURNAL,
+    SENDING,
+    SENT,
+    STARTED,
+    UNCERTAIN,
+    Entry,
+    Journal,
+    JournalLost,
+)
 from alumni.mail.message import KEY_HEADER
 from alumni.mail.open import open_mailer
 
@@ -105,10 +116,13 @@ class Sending:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         resend_unknown: bool = False,
+        new_journal: bool = False,
     ) -> None:
         self.config, self.clock, self.test_to = config, clock, test_to
         self.resend_unknown = resend_unknown
         """Whether messages of unknown fate go out again (`--resend-uncertain`), in every batch."""
+        self.new_journal = new_journal
+        """Whether the chair confirmed that the journal is lost (`--new-journal`)."""
         self.sleep, self.monotonic = sleep, monotonic
         self.journal = Journal(config.mail.journal)
         self._mailer = mailer
@@ -123,9 +137,12 @@ class Sending:
         clock: Callable[[], pd.Timestamp],
         test_to: str | None = None,
         resend_unknown: bool = False,
+        new_journal: bool = False,
     ) -> Iterator[Sending]:
         """The send side for `--send` (journal held until the end), or for a sample to `test_to`."""
-        sending = cls(config, clock, test_to=test_to, resend_unknown=resend_unknown)
+        sending = cls(
+            config, clock, test_to=test_to, resend_unknown=resend_unknown, new_journal=new_journal
+        )
         try:
             if test_to is None:
                 sending.journal.open()
@@ -150,6 +167,30 @@ class Sending:
             self._mailer = open_mailer(self.config)
             self._own_mailer = True
         return self._mailer
+
+    def check_kept(self, marks: Sequence[str]) -> None:
+        """Stop before the first send when the journal is new but the sheet's `marks` (see
+        `rules.sent.marks_of_sending`) say mail went out: the journal was deleted or moved, and
+        sending on would mail people again. With `new_journal` the chair has confirmed it is
+        lost: the new journal is started (the sheet's marks keep those already mailed from a
+        second message) and the run goes on."""
+        if self.sample or not self.journal.fresh:
+            return
+        if self.new_journal:
+            self.journal.mark(NEW_JOURNAL, STARTED, self.clock(), "started anew (--new-journal)")
+            self.journal.fresh = False
+            return
+        if not marks:
+            return
+        raise JournalLost(
+            f"the send journal {self.journal.path} is new, but the sheet says mail went out ("
+            + "; ".join(marks)
+            + ") — nothing was sent. If the journal was moved or renamed, set [mail] journal "
+            "to where it is now (or put it back). If it is lost for good, run the same command "
+            "with --new-journal: the tool then starts a new journal and trusts the sheet's "
+            "marks (those marked as mailed are not mailed again; an uncertain message in the "
+            "lost journal may go out again)."
+        )
 
     def known(self) -> dict[str, Entry]:
         """The journal's latest word on every key, read once per run and kept up to date."""

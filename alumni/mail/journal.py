@@ -43,6 +43,15 @@ class JournalError(AlumniError):
     """The journal cannot be used: sending without a record could mail someone twice."""
 
 
+class JournalLost(AlumniError):
+    """The journal is new, but the sheet says mail went out: it was deleted or moved."""
+
+
+STARTED = "started"
+NEW_JOURNAL = "journal:new"
+"""The first entry of a journal the chair started anew (`--new-journal`): not a message."""
+
+
 # A line this tool began to write: json.dumps puts "at" first and "key" second.
 _OURS = re.compile(r'\{"at": "')
 _TORN_KEY = re.compile(r'"key": "((?:[^"\\]|\\.)*)"')
@@ -83,6 +92,8 @@ class Journal:
         self._file: IO[str] | None = None
         self.damaged: list[str] = []
         """What reading found torn, one line each for the run's output."""
+        self.fresh = False
+        """Whether the file was missing or empty when this run opened it."""
 
     def __enter__(self) -> Journal:
         self.open()
@@ -96,6 +107,7 @@ class Journal:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             mode = os.fstat(fd).st_mode
+            self.fresh = os.fstat(fd).st_size == 0
             if stat.S_ISREG(mode) and stat.S_IMODE(mode) & 0o077:
                 os.fchmod(fd, 0o600)  # an older journal made readable by everyone
             self._file = os.fdopen(fd, "a+", encoding="utf-8")
