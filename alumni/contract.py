@@ -408,6 +408,7 @@ class Figure:
     REPLY_MEDIAN = "Svarstid median (h)"
     REPLY_P90 = "Svarstid 90:e percentil (h)"
     GAPS = "Brister mot policyn"
+    LAST_ID = "Senast utdelade ID, {prefix}"
 
 
 def fold_all(values: pd.Series) -> pd.Series:

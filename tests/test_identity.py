@@ -149,3 +149,38 @@ def test_editing_projekt_of_a_contacted_row_does_not_contact_again(
     change(folder, "Kontaktlogg", edit)
     code, out, err = alumni(capsys, "contact", "--send")
     assert len(smtp_server.messages) == first, out + err
+
+
+def test_a_deleted_rows_id_is_never_given_again(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The journal knows messages by row ID: a new row given a deleted row's ID could pass for
+    a row already mailed (a reminder or breach notice that never goes)."""
+    alumni(capsys, "daily")
+    highest = max(r["ID"] for r in rows(folder, "Avgångsklass"))
+    change(folder, "Avgångsklass", lambda ws: ws.delete_rows(ws.max_row))
+    assert highest not in [r["ID"] for r in rows(folder, "Avgångsklass")]
+    change(
+        folder,
+        "Avgångsklass",
+        add_row(
+            "Avgångsklass",
+            {"Namn": "Ny Person", "E-post": "ny.person@example.org", "Examensår": 2026},
+        ),
+    )
+    alumni(capsys, "daily")
+    given = [r["ID"] for r in rows(folder, "Avgångsklass") if r["Namn"] == "Ny Person"]
+    assert given == [f"AK-{int(highest[3:]) + 1:04d}"]
+    figures = {r["Nyckeltal"]: r["Värde"] for r in rows(folder, "Översikt")}
+    assert figures["Senast utdelade ID, AK"] == given[0]
+
+
+def test_a_selected_alumnus_never_gets_a_deleted_contact_rows_id(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alumni(capsys, "daily")  # the highest KL the demo has, kept in Översikt
+    highest = max(r["ID"] for r in rows(folder, "Kontaktlogg"))
+    change(folder, "Kontaktlogg", lambda ws: ws.delete_rows(ws.max_row))
+    code, out, _ = alumni(capsys, "votes")
+    added = [r["ID"] for r in rows(folder, "Kontaktlogg")][-1]
+    assert added == f"KL-{int(highest[3:]) + 1:04d}", out

@@ -63,6 +63,7 @@ def test_a_dry_run_shows_the_first_message_and_sends_nothing(
 ) -> None:
     write_config(folder, smtp_server)
     before = (folder / "alumni.xlsx").read_bytes()
+    journal = (folder / "sent-journal.jsonl").read_bytes()  # the demo's, started by init
     code, out, _ = alumni(capsys, "invite")
     lines = out.splitlines()
     assert code == 0
@@ -80,7 +81,7 @@ def test_a_dry_run_shows_the_first_message_and_sends_nothing(
     assert lines[-1] == "Dry run: nothing was sent. Run `alumni invite --send` to send them."
     assert smtp_server.messages == [] and smtp_server.connections == 0
     assert (folder / "alumni.xlsx").read_bytes() == before
-    assert not (folder / "sent-journal.jsonl").exists()
+    assert (folder / "sent-journal.jsonl").read_bytes() == journal
 
 
 def test_send_delivers_each_invitation_once_and_records_it(
@@ -249,6 +250,7 @@ def test_test_to_sends_one_sample_and_changes_nothing(
 ) -> None:
     write_config(folder, smtp_server)
     before = (folder / "alumni.xlsx").read_bytes()
+    journal = (folder / "sent-journal.jsonl").read_bytes()  # the demo's, started by init
     code, out, _ = alumni(capsys, "invite", "--test-to", "ordforande@example.org")
     assert code == 0 and out.startswith("Sent one sample invitation to o…@example.org")
     [received] = smtp_server.messages
@@ -257,7 +259,7 @@ def test_test_to_sends_one_sample_and_changes_nothing(
         received.message["Subject"] == "[Test] Inbjudan till I-sektionens alumnnätverk på LinkedIn"
     )
     assert (folder / "alumni.xlsx").read_bytes() == before
-    assert not (folder / "sent-journal.jsonl").exists()
+    assert (folder / "sent-journal.jsonl").read_bytes() == journal
 
 
 def test_starttls_with_login(

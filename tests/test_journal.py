@@ -152,6 +152,7 @@ def test_invite_send_with_an_unusable_journal_sends_nothing_and_exits_2(
     smtp_server: FakeSmtpServer,
 ) -> None:
     demo_folder(tmp_path, monkeypatch, smtp_server)
+    (tmp_path / "sent-journal.jsonl").unlink()
     (tmp_path / "sent-journal.jsonl").mkdir()
     capsys.readouterr()
     code, _, err = alumni(capsys, "invite", "--send")

@@ -44,7 +44,7 @@ from alumni.rules.deadlines import (
 )
 from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
-from alumni.sheet.ids import give_missing_ids, next_number
+from alumni.sheet.ids import first_free, give_missing_ids, note_issued
 from alumni.sheet.store import ApplyResult, Store
 from alumni.sheet.workbook import ROW, Judged, Value, Workbook, load_workbook
 from alumni.timeparse import format_time
@@ -208,7 +208,7 @@ def check_deadlines(
     handled = set(
         breaches.loc[(breaches["Förklaring"] != "") | breaches["Behandlad"].notna(), "Kontakt-ID"]
     )
-    number = next_number(breaches["ID"].tolist(), "OV")
+    number = first_free(wb, breaches["ID"].tolist(), "OV")
     unreported: list[dict[str, Any]] = []
     flagged = flags["flagged"].to_numpy(dtype=bool)
     rows = log[flagged].to_dict("records")
@@ -258,6 +258,7 @@ def check_deadlines(
             breach_id = recorded.get(contact_id)
             if breach_id is None:
                 breach_id = f"OV-{number:04d}"
+                note_issued(changes, "OV", number)
                 number += 1
                 recorded[contact_id] = breach_id
                 changes.append(

@@ -12,7 +12,7 @@ from alumni.contract import CONTACT_LOG, Status, mandate_start
 from alumni.findings import Finding
 from alumni.rules.votes import NEEDS, RULE, not_logged, propose_contacts, tally_votes
 from alumni.sheet.changes import ChangeSet
-from alumni.sheet.ids import next_number
+from alumni.sheet.ids import first_free, note_issued
 from alumni.sheet.store import Store
 from alumni.sheet.workbook import Workbook, load_workbook
 
@@ -104,7 +104,7 @@ def select_alumni(
         start,
         judged=judged["Utskott"].mask,
     )
-    number = next_number(wb[LOG]["ID"].tolist(), "KL")
+    number = first_free(wb, wb[LOG]["ID"].tolist(), "KL")
     for row in proposals.to_dict("records"):
         new = {
             "ID": f"KL-{number:04d}",
@@ -116,4 +116,5 @@ def select_alumni(
         number += 1
         changes.append(LOG, new)
         report.added.append(new)
+        note_issued(changes, "KL", number - 1)
     return report

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from alumni.contract import ROW, TABS
+from alumni.contract import OVERVIEW, ROW, TABS, Figure
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.workbook import Workbook
 
@@ -18,11 +18,44 @@ def next_number(ids: list[str], prefix: str) -> int:
     return max(numbers, default=0) + 1
 
 
+def first_free(wb: Workbook, ids: list[str], prefix: str) -> int:
+    """The number of the next new `PREFIX-n`: after the highest in use and after the highest
+    the tool ever gave (kept in Översikt), so a deleted row's ID is never given again — the
+    journal knows messages by row ID, and a reused one could pass for a row already mailed."""
+    return max(next_number(ids, prefix), issued_before(wb, prefix) + 1)
+
+
+def issued_before(wb: Workbook, prefix: str) -> int:
+    """The highest `PREFIX-n` number the tool has given, as Översikt keeps it (0 if unknown)."""
+    overview = wb[OVERVIEW.name]
+    if not {"Nyckeltal", "Värde"} <= set(overview.columns):
+        return 0
+    values = overview.loc[overview["Nyckeltal"] == last_id_figure(prefix), "Värde"].tolist()
+    match = re.fullmatch(rf"{re.escape(prefix)}-(\d+)", str(values[0] if values else "").strip())
+    return int(match.group(1)) if match else 0
+
+
+def note_issued(changes: ChangeSet, prefix: str, number: int) -> None:
+    """Keep in Översikt that `PREFIX-number` was given (never lowering a higher one noted in
+    the same run)."""
+    figure = last_id_figure(prefix)
+    pending = changes.updates.get(OVERVIEW.name, {}).get(figure, {}).get("Värde")
+    match = re.fullmatch(rf"{re.escape(prefix)}-(\d+)", str(pending or ""))
+    if match is None or int(match.group(1)) < number:
+        changes.set(OVERVIEW.name, figure, "Värde", f"{prefix}-{number:04d}")
+
+
+def last_id_figure(prefix: str) -> str:
+    return Figure.LAST_ID.format(prefix=prefix)
+
+
 def give_missing_ids(wb: Workbook, changes: ChangeSet) -> dict[str, int]:
     """Give each row with an empty ID cell the next free ID, in the frame and in `changes`.
 
     Returns how many IDs each tab got. The rows are found again at write time by what people
-    typed in them, so a row that moved in the meantime still gets its own ID.
+    typed in them, so a row that moved in the meantime still gets its own ID. The highest ID
+    of each tab, given now or found, is kept in Översikt, so that it is never given again
+    after its row is deleted.
     """
     given: dict[str, int] = {}
     for tab in TABS:
@@ -31,14 +64,17 @@ def give_missing_ids(wb: Workbook, changes: ChangeSet) -> dict[str, int]:
             continue
         frame = sheet.frame
         empty = frame.index[frame["ID"] == ""]
+        number = first_free(wb, frame["ID"].tolist(), tab.id_prefix)
+        if number - 1 > issued_before(wb, tab.id_prefix):
+            note_issued(changes, tab.id_prefix, number - 1)
         if not len(empty):
             continue
-        number = next_number(frame["ID"].tolist(), tab.id_prefix)
         for index, sheet_row in zip(empty, frame.loc[empty, ROW].tolist(), strict=True):
             new_id = f"{tab.id_prefix}-{number:04d}"
             number += 1
             changes.give_id(tab.name, new_id, sheet.fingerprint(int(sheet_row)))
             frame.at[index, "ID"] = new_id
+        note_issued(changes, tab.id_prefix, number - 1)
         given[tab.name] = len(empty)
     return given
 
