@@ -59,6 +59,7 @@ def test_a_deleted_journal_stops_every_sending_command_before_anything_is_writte
     assert "run the same command with --new-journal" in err
     assert smtp_server.messages == []
     assert (folder / "alumni.xlsx").read_bytes() == workbook  # not even an ID written
+    assert not (folder / JOURNAL).exists()  # nothing in the way of putting it back
     assert alumni(capsys, *command)[0] == 2  # and again, until someone decides
 
 

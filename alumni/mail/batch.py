@@ -182,6 +182,7 @@ class Sending:
             return
         if not marks:
             return
+        self.journal.forget_created()
         raise JournalLost(
             f"the send journal {self.journal.path} is new, but the sheet says mail went out ("
             + "; ".join(marks)

@@ -94,6 +94,7 @@ class Journal:
         """What reading found torn, one line each for the run's output."""
         self.fresh = False
         """Whether the file was missing or empty when this run opened it."""
+        self._created = False
 
     def __enter__(self) -> Journal:
         self.open()
@@ -105,6 +106,7 @@ class Journal:
     def open(self) -> None:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._created = not os.path.lexists(self.path)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             mode = os.fstat(fd).st_mode
             self.fresh = os.fstat(fd).st_size == 0
@@ -150,6 +152,14 @@ class Journal:
             "was sent. Check that it is a file this user may read and write and that the disk "
             "is not full, or set [mail] journal to another file."
         )
+
+    def forget_created(self) -> None:
+        """Remove the empty file this run's `open` made, so that a refused run leaves no journal
+        in the place where the lost one is to be put back."""
+        if self._created and self._file is not None and os.fstat(self._file.fileno()).st_size == 0:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+        self.close()
 
     def close(self) -> None:
         if self._file is not None:
