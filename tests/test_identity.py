@@ -181,6 +181,6 @@ def test_a_selected_alumnus_never_gets_a_deleted_contact_rows_id(
     alumni(capsys, "daily")  # the highest KL the demo has, kept in Översikt
     highest = max(r["ID"] for r in rows(folder, "Kontaktlogg"))
     change(folder, "Kontaktlogg", lambda ws: ws.delete_rows(ws.max_row))
-    code, out, _ = alumni(capsys, "votes")
+    _, out, _ = alumni(capsys, "votes")
     added = [r["ID"] for r in rows(folder, "Kontaktlogg")][-1]
     assert added == f"KL-{int(highest[3:]) + 1:04d}", out

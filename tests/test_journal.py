@@ -93,6 +93,20 @@ def test_a_journal_of_another_format_stops_the_run(tmp_path: Path, line: str) ->
         Journal(path).entries()
 
 
+@pytest.mark.parametrize("torn", ["{", '{"a', '{"at": ', '{"at": "2026-11-28T1'])
+def test_a_line_torn_before_it_names_anything_is_torn_not_foreign(
+    tmp_path: Path, torn: str
+) -> None:
+    """However early a crash cut the only line, it is this tool's line, not another format."""
+    path = tmp_path / "j.jsonl"
+    path.write_text(torn)
+    journal = Journal(path)
+    assert journal.entries() == {}
+    assert journal.damaged == [
+        f"the send journal {path} has a torn line 1 that names no message; nothing depends on it"
+    ]
+
+
 def test_the_journal_is_private(tmp_path: Path) -> None:
     with Journal(tmp_path / "new" / "j.jsonl") as journal:
         journal.mark("invite:AK-1:x", SENDING, T0)

@@ -43,7 +43,7 @@ class DailyResult:
     def found_problems(self) -> bool:
         steps = (
             self.deadlines is not None
-            and bool(self.deadlines.problems or self.deadlines.uncertain),
+            and bool(self.deadlines.problems or self.deadlines.uncertain or self.deadlines.failed),
             self.votes is not None and bool(self.votes.findings or self.votes.problems),
             self.applicants is not None and bool(self.applicants.problems),
         )
@@ -95,7 +95,14 @@ def run(
     if steps:
         result.applicants = assess(wb, config, now, changes)
         result.votes = select_alumni(wb, config, now, changes)
-        deadlines = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
+        deadlines = check_deadlines(
+            wb,
+            config,
+            now,
+            changes,
+            sending.known() if sending else {},
+            resend=sending is not None and sending.resend_unknown,
+        )
         result.deadlines = deadlines
     after = load_workbook(apply_plan(plan_changes(changes, raw), raw), config.timezone, now)
     if steps:

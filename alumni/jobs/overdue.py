@@ -29,7 +29,7 @@ from alumni.contract import (
 )
 from alumni.findings import Finding
 from alumni.mail.batch import ALREADY, Outcome, Prepared, Sending
-from alumni.mail.journal import SENT, UNCERTAIN
+from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Entry
 from alumni.mail.message import from_committee
 from alumni.mail.render import Rendered, TemplateProblem, Templates
 from alumni.rules.deadlines import (
@@ -97,6 +97,8 @@ class DeadlineReport:
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)
     uncertain: list[str] = field(default_factory=list)
     """Notices that may or may not have gone out (this run or an earlier one), for the chair."""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """Notices the server refused, with its reason: an address in Utskott to check."""
 
 
 @dataclass
@@ -110,7 +112,8 @@ class OverdueResult:
 
     @property
     def found_problems(self) -> bool:
-        return bool(self.report.problems or self.report.unflagged or self.report.uncertain)
+        report = self.report
+        return bool(report.problems or report.unflagged or report.uncertain or report.failed)
 
 
 def run(
@@ -122,7 +125,14 @@ def run(
     if sending is not None:
         sending.check_kept(marks_of_sending(wb))
     changes = ChangeSet()
-    report = check_deadlines(wb, config, now, changes, sending.known() if sending else {})
+    report = check_deadlines(
+        wb,
+        config,
+        now,
+        changes,
+        sending.known() if sending else {},
+        resend=sending is not None and sending.resend_unknown,
+    )
     if sending is not None:
         send_notices(report, config, sending, changes, now)
     return OverdueResult(store.location, now, report, store.apply(changes))
@@ -169,11 +179,14 @@ def check_deadlines(
     config: Config,
     now: pd.Timestamp,
     changes: ChangeSet,
-    journal: Mapping[str, Any],
+    journal: Mapping[str, Entry],
+    resend: bool = False,
 ) -> DeadlineReport:
     """Flag every contact-log row, record new breaches, and list the notices that are due.
 
     Writes go into `changes` (script-owned columns only, by ID); nothing is sent here.
+    `journal` says which notices went; with `resend`, a breach report of unknown fate is due
+    again (--resend-uncertain).
     """
     report = DeadlineReport()
     if wb.sheets[MEMBERS].layout.title is None:
@@ -278,10 +291,15 @@ def check_deadlines(
                 )
             else:
                 changes.set(BREACHES, breach_id, "Försening (h)", late_value)
-            if pd.isna(row["Rapporterad"]) and contact_id not in handled:
+            if contact_id in handled:
+                continue
+            if pd.isna(row["Rapporterad"]):
                 _breach_notices(report, committee, sheet, row, base, breach_id, late_value)
+            # Rapporterad says the notices went; the report to Näringslivsansvarig is the
+            # journal's to remember, and one not yet accepted is still due.
+            if pd.isna(row["Rapporterad"]) or _report_pending(journal.get(f"report:{contact_id}")):
                 unreported.append({"id": breach_id, **base, "hours_late": _hours(late_value)})
-    _report_to_nla(report, committee, config, journal, unreported)
+    _report_to_nla(report, committee, config, journal, unreported, resend)
     if not judged.blocked:
         # The heartbeat says the rule ran; a rule that could judge nothing did not.
         changes.set(OVERVIEW.name, Figure.LAST_CHECK, "Värde", format_time(now, tz))
@@ -347,18 +365,33 @@ def _breach_notices(
         )
 
 
+def _report_pending(entry: Entry | None) -> bool:
+    """Whether the journal knows of a report of this breach that was not accepted (yet)."""
+    return entry is not None and entry.state != SENT
+
+
 def _report_to_nla(
     report: DeadlineReport,
     committee: Committee,
     config: Config,
-    journal: Mapping[str, Any],
+    journal: Mapping[str, Entry],
     unreported: list[dict[str, Any]],
+    resend: bool,
 ) -> None:
-    # Each breach is reported once: the journal remembers it by its contact-log ID.
-    fresh = [b for b in unreported if f"report:{b['contact_id']}" not in journal]
-    if not fresh or committee.business is None:
+    # Each breach is reported once: the journal remembers it by its contact-log ID. One the
+    # server refused or put off goes again; one of unknown fate only when the chair says so.
+    def due(entry: Entry | None) -> bool:
+        return entry is None or (entry.state != SENT and (resend or not entry.unknown))
+
+    keys = [f"report:{b['contact_id']}" for b in unreported]
+    fresh = [b for b, key in zip(unreported, keys, strict=True) if due(journal.get(key))]
+    if committee.business is None:
         return
     name, address = committee.business
+    if any(key in journal and journal[key].unknown and not resend for key in keys):
+        report.uncertain.append(f"{NOUNS['report']} to {name}")  # held back, not made anew
+    if not fresh:
+        return
     key = "report:" + ",".join(b["contact_id"] for b in fresh)
     report.notices.append(
         Notice(
@@ -415,6 +448,9 @@ def send_notices(
         notice = by_key[outcome.item.key]
         if outcome.state == UNCERTAIN or (outcome.state == ALREADY and not outcome.sent_before):
             report.uncertain.append(f"{NOUNS[notice.kind]} to {notice.to_name}")
+            return
+        if outcome.state == FAILED:
+            report.failed.append((f"{NOUNS[notice.kind]} to {notice.to_name}", outcome.reason))
             return
         if outcome.state in (SENT, ALREADY):
             when = format_time(outcome.at, config.timezone)

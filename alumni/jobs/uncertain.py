@@ -117,20 +117,37 @@ def run(
         unsure = _unsure(journal.entries(), wb)
         chosen = [_one(ref, unsure) for ref in arrived]
         for item in dict.fromkeys(chosen):
-            journal.mark(item.key, SENT, now.to_pydatetime(), ARRIVED)
+            for key in (item.key, *_covered(item.key)):
+                journal.mark(key, SENT, now.to_pydatetime(), ARRIVED)
         result.confirmed = list(dict.fromkeys(chosen))
         result.unsure = [item for item in unsure if item not in result.confirmed]
         result.damaged = journal.damaged
     return result
 
 
+def _covered(key: str) -> list[str]:
+    """The keys a message answers for besides its own: a report names each breach it covers."""
+    kind, _, rest = key.partition(":")
+    if kind != "report" or "," not in rest:
+        return []
+    return [f"report:{contact_id}" for contact_id in rest.split(",")]
+
+
 def _unsure(entries: dict[str, Entry], wb: Workbook) -> list[Unsure]:
+    unknown = [key for key, entry in entries.items() if entry.unknown]
+    # A breach's own report key is uncertain along with the report that covered it: the
+    # report is the one message to ask about.
+    covered = {part for key in unknown for part in _covered(key)}
     found = [
-        Unsure(key, reference(key), *_describe(key, wb), entry.at, entry.reason or entry.state)
-        for key, entry in entries.items()
-        if entry.unknown
+        Unsure(key, reference(key), *_describe(key, wb), entries[key].at, _why(entries[key]))
+        for key in unknown
+        if key not in covered
     ]
     return sorted(found, key=lambda item: (item.at, item.key))
+
+
+def _why(entry: Entry) -> str:
+    return entry.reason or "the run stopped while it was being sent"
 
 
 def _describe(key: str, wb: Workbook) -> tuple[Kind, str]:

@@ -292,10 +292,10 @@ class Sending:
             if not interruptible:
                 raise
             return batch
-        except MailError:
+        except MailError as exc:
             if current is not None:
                 # Raised only before a message was handed over: it was not sent.
-                self._note(current, DEFERRED, "not sent: mail server unreachable")
+                self._note(current, DEFERRED, f"not sent, the run stopped: {exc}")
             flush()
             raise
         flush()
@@ -308,7 +308,9 @@ class Sending:
         return Outcome(item, ALREADY, pd.Timestamp(entry.at), entry.reason, entry)
 
     def _hand_over(self, mailer: Mailer, item: Prepared, message: EmailMessage) -> Outcome:
-        self.journal.mark(item.key, SENDING, self.clock())
+        for key in dict.fromkeys((item.key, *item.settles)):
+            # The keys it answers for too: a report that may have gone is not made anew.
+            self.journal.mark(key, SENDING, self.clock())
         try:
             mailer.send(message)
         except PermanentFailure as exc:
@@ -320,10 +322,9 @@ class Sending:
         return self._note(item, SENT)
 
     def _note(self, item: Prepared, state: str, reason: str = "") -> Outcome:
-        """Record `state` for the item's key (and, once sent, for the keys it settles)."""
+        """Record `state` for the item's key and the keys it settles."""
         at = self.clock()
-        keys = (item.key, *item.settles) if state == SENT else (item.key,)
-        for key in keys:
+        for key in dict.fromkeys((item.key, *item.settles)):
             self.journal.mark(key, state, at, reason)
             self.known()[key] = Entry(key, state, at.to_pydatetime(), reason)
         return Outcome(item, state, at, reason)

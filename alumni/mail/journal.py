@@ -53,7 +53,8 @@ NEW_JOURNAL = "journal:new"
 
 
 # A line this tool began to write: json.dumps puts "at" first and "key" second.
-_OURS = re.compile(r'\{"at": "')
+_START = '{"at": "'
+_OURS = re.compile(re.escape(_START))
 _TORN_KEY = re.compile(r'"key": "((?:[^"\\]|\\.)*)"')
 
 
@@ -182,7 +183,7 @@ class Journal:
                 continue
             if not line.strip():
                 continue
-            if not _OURS.match(line):
+            if not (_OURS.match(line) or _START.startswith(line.rstrip("\n"))):
                 raise JournalError(
                     f"the send journal {self.path} has a line this version does not write "
                     f"(line {number}) — it may be another program's file or an older format. "

@@ -175,6 +175,10 @@ def render_deadlines(report: DeadlineReport) -> str:
             f"  Notices: sent {done['sent']}, sent before {done['already']}, "
             f"failed {done['failed']}, later {done['deferred']}, uncertain {done['uncertain']}."
         )
+        lines += [
+            f"  Failed: {what}: {reason} — check the address in Utskott; the next run tries again."
+            for what, reason in report.failed
+        ]
         lines += [f"  Uncertain: {what} — {UNCERTAIN_HINT}" for what in report.uncertain]
     lines += [f"  Problem: {problem}" for problem in report.problems]
     return "\n".join(lines)

@@ -27,8 +27,8 @@ logging.getLogger("mail.log").setLevel(logging.ERROR)
 HOST = "127.0.0.1"
 USERNAME = "alumni@example.org"
 PASSWORD = "rätt-lösenord-42"  # Swedish letters: the login must carry UTF-8
-STAGES = ("RCPT", "DATA")
-Stage = Literal["RCPT", "DATA"]
+STAGES = ("MAIL", "RCPT", "DATA")
+Stage = Literal["MAIL", "RCPT", "DATA"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ class _State:
     deferrals: list[_Deferral] = field(default_factory=list)
     drops: list[_Drop] = field(default_factory=list)
     callbacks: list[Callable[[Received], None]] = field(default_factory=list)
+    mail_callbacks: list[Callable[[str], None]] = field(default_factory=list)
 
 
 class _Session(SMTP):
@@ -172,7 +173,7 @@ class FakeSmtpServer:
         text: str = "4.3.0 Try again later",
         stage: Stage = "RCPT",
     ) -> None:
-        """Answer `code text` to the next `times` RCPT commands, or messages after DATA."""
+        """Answer `code text` to the next `times` MAIL or RCPT commands, or messages after DATA."""
         _check_stage(stage)
         with self._lock:
             self._state.deferrals.append(_Deferral(times, f"{code} {text}", stage))
@@ -182,9 +183,10 @@ class FakeSmtpServer:
     ) -> None:
         """Close the connection without replying, in the `at_message`-th transaction from now.
 
-        At "RCPT" the server hangs up instead of answering RCPT. At "DATA" it hangs up after
-        receiving the whole message instead of sending the final reply; with `keep` it
-        stores the message first (the client cannot know whether it went through).
+        At "MAIL" the server hangs up instead of answering MAIL FROM, at "RCPT" instead of
+        answering RCPT. At "DATA" it hangs up after receiving the whole message instead of
+        sending the final reply; with `keep` it stores the message first (the client cannot
+        know whether it went through).
         """
         _check_stage(stage)
         with self._lock:
@@ -195,6 +197,12 @@ class FakeSmtpServer:
         """Call `callback` with each received message, in the server thread, before replying."""
         with self._lock:
             self._state.callbacks.append(callback)
+
+    def on_mail(self, callback: Callable[[str], None]) -> None:
+        """Call `callback` with the sender of each MAIL FROM, in the server thread, before
+        replying (the client has not handed over any of that message yet)."""
+        with self._lock:
+            self._state.mail_callbacks.append(callback)
 
     def reset(self) -> None:
         """Forget messages, counters and knobs."""
@@ -283,6 +291,14 @@ class _Handler:
             if reply is None:
                 self.fake._state.transactions += 1
                 cast(_Session, server).transaction = self.fake._state.transactions
+            callbacks = list(self.fake._state.mail_callbacks)
+        for callback in callbacks:
+            callback(address)
+        if reply is not None:
+            return reply
+        reply, drop = self._take("MAIL", cast(_Session, server).transaction)
+        if drop is not None:
+            return _hang_up(server)
         if reply is not None:
             return reply
         envelope.mail_from = address
