@@ -794,3 +794,87 @@ def test_format_requests_with_wrong_names_are_refused_like_google_does(fake, cli
     sheet = meta["sheets"][0]
     assert "frozenRowCount" not in sheet["properties"]["gridProperties"]  # nothing applied
     assert sheet["data"][0]["columnMetadata"][0] == {"pixelSize": 100}
+
+
+# ----------------------------------------------------------------------------- a write's answer
+
+GRID_FIELDS = "updatedSpreadsheet(sheets(properties(title),data(rowData(values(effectiveValue)))))"
+
+
+def _answer(client, key: str, body: dict[str, Any], fields: str | None = None) -> dict[str, Any]:
+    url = f"https://sheets.googleapis.com/v4/spreadsheets/{key}:batchUpdate"
+    params = {"fields": fields} if fields else None
+    return client.http_client.request("post", url, json=body, params=params).json()
+
+
+def test_a_write_answers_with_the_tabs_asked_for_as_it_left_them(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn", "Status"], ["Anna"]], "U": [["x"]]})
+    fake.set_cell(key, "T", "C2", "=1/0")
+    body = {
+        "requests": [GOOD_EDIT],
+        "includeSpreadsheetInResponse": True,
+        "responseRanges": ["'T'"],
+        "responseIncludeGridData": True,
+    }
+
+    answer = _answer(client, key, body, GRID_FIELDS)
+
+    (sheet,) = answer["updatedSpreadsheet"]["sheets"]
+    assert sheet["properties"] == {"title": "T"}
+    header, anna = (row["values"] for row in sheet["data"][0]["rowData"])
+    assert header[0] == {"effectiveValue": {"stringValue": "Namn"}}
+    assert anna[0] == {"effectiveValue": {"stringValue": "ändrad"}}, "as the write left it"
+    # A formula's error is an ErrorValue here, where values.get shows its text.
+    assert anna[2]["effectiveValue"]["errorValue"]["type"] == "DIVIDE_BY_ZERO"
+    assert batch(client.open_by_key(key), ["T!C2"])[0]["values"] == [["#DIV/0!"]]
+
+
+def test_grid_data_comes_with_the_flag_or_with_a_mask_that_names_it(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"], ["Anna"]]})
+    body: dict[str, Any] = {
+        "requests": [GOOD_EDIT],
+        "includeSpreadsheetInResponse": True,
+        "responseRanges": ["T!A1:A2"],
+    }
+
+    without = _answer(client, key, body)["updatedSpreadsheet"]["sheets"][0]
+    flagged = _answer(client, key, {**body, "responseIncludeGridData": True})
+    masked = _answer(client, key, body, GRID_FIELDS)  # the flag "is ignored" with a mask
+
+    assert "data" not in without
+    assert "data" in flagged["updatedSpreadsheet"]["sheets"][0]
+    assert "data" in masked["updatedSpreadsheet"]["sheets"][0]
+    assert set(masked) == {"updatedSpreadsheet"}
+
+
+def test_a_tab_asked_for_twice_comes_once_with_a_grid_per_range_in_tab_order(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"A": [["a1"], ["a2"]], "B": [["b1"], ["b2"]]})
+
+    meta = client.open_by_key(key).fetch_sheet_metadata(
+        params={"includeGridData": "true", "ranges": ["B!A2", "A!A1", "B!A1"]}
+    )
+
+    assert [s["properties"]["title"] for s in meta["sheets"]] == ["A", "B"]
+    grids = meta["sheets"][1]["data"]
+    assert [g.get("startRow", 0) for g in grids] == [1, 0]
+    assert grids[0]["rowData"][0]["values"][0]["formattedValue"] == "b2"
+
+
+def test_a_batch_update_field_the_api_does_not_know_is_refused(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["Namn"], ["Anna"]]})
+
+    with pytest.raises(gspread.exceptions.APIError) as info:
+        client.open_by_key(key).batch_update({"requests": [GOOD_EDIT], "includeGridData": True})
+
+    assert info.value.code == 400
+    assert 'Unknown name "includeGridData"' in info.value.error["message"]
+    assert fake.values(key, "T") == [["Namn"], ["Anna"]]
+
+
+def test_a_person_inserts_and_deletes_columns(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["ID", "Namn"], ["AK-1", "Anna"]]})
+
+    fake.insert_columns(key, "T", "B", ["Telefon"])
+    assert fake.values(key, "T") == [["ID", "Telefon", "Namn"], ["AK-1", "", "Anna"]]
+    fake.delete_columns(key, "T", 0)
+    assert fake.values(key, "T") == [["Telefon", "Namn"], ["", "Anna"]]

@@ -3,6 +3,12 @@
 A run costs four requests whatever the sheet's size: the metadata, one `values:batchGet` of
 every tab, one `values:batchGet` of the changed tabs just before writing, and one
 `spreadsheets:batchUpdate` carrying every write, which Google applies all or nothing.
+
+Google writes "row 7", not "the row whose ID is X": a row a person inserts, deletes or sorts in
+the instant between the re-read and the write moves where a value lands. The write's answer
+holds the tabs it wrote as it left them, so each value is checked where it landed without a
+request more; one that landed in another row is put back and written again in its own row, in
+one more `spreadsheets:batchUpdate` (see `landing.landing`).
 """
 
 from __future__ import annotations
@@ -24,19 +30,41 @@ import gspread
 import requests
 from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from alumni.errors import ConfigError, StoreError
+from alumni.findings import column_letter
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.colours import Placement, place_colours
 from alumni.sheet.helps import TabHelp, place_help
 from alumni.sheet.init_plan import has_data, headers_after, plan_init
-from alumni.sheet.plan import Plan
+from alumni.sheet.landing import Landing, Stray, describe, landing, repair
+from alumni.sheet.plan import CellWrite, Plan, plan_changes
 from alumni.sheet.store import ApplyResult, InitResult, Store
 from alumni.sheet.workbook import RawSheet, RawWorkbook, Value, locate_tabs
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RETRY_STATUS = {429, 500, 502, 503, 504}
 READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+WRITTEN_FIELDS = (
+    "updatedSpreadsheet(sheets(properties(title),data(rowData(values(effectiveValue)))))"
+)
+"""What a write's answer holds: the written tabs' values as the write left them (as read)."""
+REPAIRS = 3
+"""How many times a write whose values landed in other rows is put right before giving up."""
+ERRORS = {
+    "ERROR": "#ERROR!",
+    "NULL_VALUE": "#NULL!",
+    "DIVIDE_BY_ZERO": "#DIV/0!",
+    "VALUE": "#VALUE!",
+    "REF": "#REF!",
+    "NAME": "#NAME?",
+    "NUM": "#NUM!",
+    "N_A": "#N/A",
+    "LOADING": "Loading...",
+}
+"""A formula's error in a write's answer, as `values:batchGet` shows it."""
+HISTORY = "File › Version history › See version history"
 
 T = TypeVar("T")
 
@@ -276,7 +304,7 @@ class GoogleStore(Store):
                 if attempt:
                     # The failed write may have added a tab or not: ask Google which tabs exist.
                     self._metadata(retry=False)
-                return super().apply(changes)
+                return self._apply_once(changes)
             except _Passing as exc:
                 last = exc
                 if attempt == self.retries:
@@ -286,10 +314,86 @@ class GoogleStore(Store):
             "applies all of them or none). Run again later."
         )
 
+    def _apply_once(self, changes: ChangeSet) -> ApplyResult:
+        """Re-read, plan, write; then check where each value landed and put right what a
+        person's moving rows in that instant sent elsewhere."""
+        if not changes:
+            return ApplyResult()
+        fresh = self.reread(changes.tabs())
+        plan = plan_changes(changes, fresh)
+        result = ApplyResult.of(plan)
+        if not plan:
+            return result
+        after = self._send(plan)
+        unsure: list[Stray] = []
+        for rewrites in range(REPAIRS + 1):
+            landed = landing(plan, fresh, after)
+            if landed.kept or landed.lost:
+                # A row removed in place of another cannot be put back as it was: stop here.
+                problem = _removed_elsewhere(landed)
+                if landed.strays:
+                    problem += "\n" + _strays_text(landed.strays)
+                raise StoreError(problem)
+            if landed.right:
+                break
+            if rewrites == REPAIRS:
+                raise StoreError(_never_settled(landed.strays, rewrites + 1))
+            unsure.extend(s for s in landed.strays if not s.known)
+            before = fresh
+            plan, fresh, lost = repair(changes, plan, fresh, after, landed)
+            if lost:
+                raise StoreError(_not_put_back(lost, before))
+            result.skipped.extend(f for f in plan.skipped if f not in result.skipped)
+            after = self._send_again(plan, landed.strays)
+        if unsure:
+            raise StoreError(_unsure(unsure))
+        return result
+
     def write(self, plan: Plan) -> None:
-        body = {"requests": self._requests(plan)}
-        if body["requests"]:
-            self._once(lambda: self.http.batch_update(self.key, body), "the write")
+        self._send(plan)
+
+    def _send(self, plan: Plan) -> RawWorkbook:
+        """Write `plan` in one request; the tabs it wrote rows of, as it left them."""
+        return self._once(self._sender(plan), "the write")
+
+    def _send_again(self, plan: Plan, strays: list[Stray]) -> RawWorkbook:
+        """`_send` for a repair, retried on its own: the values to put back are in no plan."""
+        send = self._sender(plan)
+        for attempt in self._attempts():
+            try:
+                return self._once(send, "the write")
+            except _Passing as exc:
+                last = exc
+                if attempt == self.retries:
+                    break
+        raise StoreError(
+            f"{last.text}, {self.retries + 1} times — {_strays_text(strays)}"
+            f"\nPut back what each held ({HISTORY} shows it), then run again."
+        )
+
+    def _sender(self, plan: Plan) -> Callable[[], RawWorkbook]:
+        requests_ = self._requests(plan)
+        if not requests_:
+            return dict
+        body: dict[str, Any] = {"requests": requests_}
+        params: dict[str, str | int | bool | float | list[str] | None] | None = None
+        # The tabs whose rows were written (not created now), to see where each value landed.
+        titles = {w.title for w in plan.writes if w.row > 0} | set(plan.deletions)
+        ranges = [quote_title(t) for t in sorted(titles) if t not in plan.new_sheets]
+        if ranges:
+            body.update(
+                includeSpreadsheetInResponse=True,
+                responseRanges=ranges,
+                responseIncludeGridData=True,
+            )
+            params = {"fields": WRITTEN_FIELDS}
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.key
+
+        def send() -> RawWorkbook:
+            answer = self.http.request("post", url, json=body, params=params).json()
+            return _written_tabs(answer)
+
+        return send
 
     def _requests(self, plan: Plan) -> list[dict[str, Any]]:
         requests_: list[dict[str, Any]] = []
@@ -645,6 +749,128 @@ def _cell_data(value: Value) -> dict[str, Any]:
     if isinstance(value, int | float):
         return {"userEnteredValue": {"numberValue": value}}
     return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+def _written_tabs(answer: Mapping[str, Any]) -> RawWorkbook:
+    """The tabs in a write's answer, as `_values` reads them: effective values, rows ragged."""
+    out: RawWorkbook = {}
+    for sheet in (answer.get("updatedSpreadsheet") or {}).get("sheets") or []:
+        title = sheet["properties"]["title"]
+        data = (sheet.get("data") or [{}])[0]
+        rows = [
+            [_effective(c) for c in row.get("values") or []] for row in data.get("rowData") or []
+        ]
+        for row in rows:
+            while row and row[-1] is None:
+                row.pop()
+        while rows and not rows[-1]:
+            rows.pop()
+        out[title] = RawSheet(title, rows)  # type: ignore[arg-type]
+    return out
+
+
+def _effective(cell: Mapping[str, Any]) -> Value | bool:
+    value = cell.get("effectiveValue") or {}
+    if "errorValue" in value:
+        kind = str((value["errorValue"] or {}).get("type", "ERROR"))
+        return ERRORS.get(kind, "#ERROR!")
+    for kind in ("stringValue", "numberValue", "boolValue"):
+        if kind in value:
+            return value[kind]  # type: ignore[no-any-return]
+    return None
+
+
+# -- what people read when a value landed in another row ---------------------------------------
+
+
+def _tabs(titles: Sequence[str]) -> str:
+    return ", ".join(dict.fromkeys(titles))
+
+
+def _in_order(strays: Sequence[Stray]) -> list[Stray]:
+    return sorted(strays, key=lambda s: (s.title, s.row, s.col))
+
+
+def _strays_text(strays: Sequence[Stray]) -> str:
+    lines = []
+    for s in _in_order(strays):
+        held = f"it held {s.before!r}" if s.before is not None else "it was empty"
+        held = held if s.known else "what it held is not known"
+        lines.append(f"  {s.cell} ({s.found}): {s.value!r}, meant for {s.meant} — {held}")
+    return (
+        f"{_tabs([s.title for s in strays])}: these values landed in rows other than their "
+        "own and could not be put back:\n" + "\n".join(lines)
+    )
+
+
+def _never_settled(strays: Sequence[Stray], writes: int) -> str:
+    lines = []
+    for s in _in_order(strays):
+        held = f"it held {s.before!r}" if s.before is not None else "it was empty"
+        held = held if s.known else f"what it held is not known ({HISTORY} shows it)"
+        lines.append(f"  {s.cell} ({s.found}): {s.value!r}, meant for {s.meant} — {held}")
+    if not lines:
+        return (
+            "rows were inserted, deleted or sorted every time the tool wrote "
+            f"({writes} times), so some values did not reach their rows; nothing else was "
+            "changed. Run again when nobody is inserting, deleting or sorting rows."
+        )
+    return (
+        f"{_tabs([s.title for s in strays])}: rows were inserted, deleted or sorted every time "
+        f"the tool wrote ({writes} times), so these values landed in rows other than their "
+        "own:\n" + "\n".join(lines) + "\nPut back what each held, then run again when "
+        "nobody is inserting, deleting or sorting rows."
+    )
+
+
+def _not_put_back(lost: Sequence[CellWrite], before: RawWorkbook) -> str:
+    lines = [
+        f"  {w.title}!{column_letter(w.col)} of {describe(before, w.title, w.row)}: "
+        + (f"put back {w.value!r}" if w.value is not None else "empty it")
+        for w in lost
+    ]
+    return (
+        f"{_tabs([w.title for w in lost])}: rows were inserted, deleted or sorted while the "
+        "tool put back cells its values had landed in, and these rows cannot be found "
+        "now:\n" + "\n".join(lines) + "\nDo that by hand, then run again."
+    )
+
+
+def _unsure(strays: Sequence[Stray]) -> str:
+    lines = [f"  {s.cell} ({s.found}): {s.value!r}, meant for {s.meant}" for s in _in_order(strays)]
+    return (
+        f"{_tabs([s.title for s in strays])}: rows were inserted, deleted or sorted while the "
+        "tool wrote, so values meant for other rows landed in a row it had not read; each was "
+        "written again in its own row, but these cells may have held something else "
+        "before:\n" + "\n".join(lines) + f"\nPut back what they held ({HISTORY} shows "
+        "it), or empty them if they were empty."
+    )
+
+
+def _removed_elsewhere(landed: Landing) -> str:
+    parts = []
+    for title in sorted({*landed.kept, *landed.lost}):
+        kept, lost = landed.kept.get(title, []), landed.lost.get(title, [])
+        rows = ", ".join(lost)
+        if kept and len(lost) == len(kept):
+            parts.append(
+                f"{title}: rows were inserted, deleted or sorted while the tool removed rows, "
+                f"so it removed a row it was not asked to: {rows}. Restore it from {HISTORY}, "
+                f"then run again: {', '.join(kept)} is still there."
+            )
+        elif lost:
+            parts.append(
+                f"{title}: rows were inserted, deleted or sorted while the tool removed rows, "
+                f"so a row it was not asked to remove may be gone: {rows}. If it should still "
+                f"be there, restore it from {HISTORY}."
+            )
+        else:
+            parts.append(
+                f"{title}: rows were inserted, deleted or sorted while the tool removed rows: "
+                f"{', '.join(kept)} is still there and another row may be gone. Look in "
+                f"{HISTORY}, restore what should be there, then run again."
+            )
+    return "\n".join(parts)
 
 
 def _google_message(exc: APIError) -> str:

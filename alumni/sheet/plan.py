@@ -49,6 +49,9 @@ class Plan:
     deletions: dict[str, list[int]] = field(default_factory=dict)
     skipped: list[Finding] = field(default_factory=list)
     ids_given: int = 0
+    restoring: set[tuple[str, int, int]] = field(default_factory=set)
+    """The cells among `writes` (title, row, column) that put back what a value of the tool
+    replaced when it landed in another row (see `repair`)."""
 
     def __bool__(self) -> bool:
         return bool(self.new_sheets or self.writes or self.appends or self.deletions)

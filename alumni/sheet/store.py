@@ -25,6 +25,18 @@ class ApplyResult:
     trial: bool = False
     """True when the writes went to a trial's copy in memory, not to the sheet."""
 
+    @classmethod
+    def of(cls, plan: Plan) -> ApplyResult:
+        """What writing `plan` does."""
+        return cls(
+            cells=plan.cells_written(),
+            rows_added=sum(len(rows) for rows in plan.appends.values()),
+            rows_deleted=plan.rows_deleted(),
+            ids_given=plan.ids_given,
+            tabs_created=list(plan.new_sheets),
+            skipped=plan.skipped,
+        )
+
 
 @dataclass
 class InitResult:
@@ -59,14 +71,7 @@ class Store(ABC):
         plan = plan_changes(changes, fresh)
         if plan:
             self.write(plan)
-        return ApplyResult(
-            cells=plan.cells_written(),
-            rows_added=sum(len(rows) for rows in plan.appends.values()),
-            rows_deleted=plan.rows_deleted(),
-            ids_given=plan.ids_given,
-            tabs_created=list(plan.new_sheets),
-            skipped=plan.skipped,
-        )
+        return ApplyResult.of(plan)
 
     @abstractmethod
     def reread(self, tabs: Sequence[str]) -> RawWorkbook:

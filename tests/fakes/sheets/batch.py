@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.fakes.sheets.cells import DATE_FORMATS, Cell
 from tests.fakes.sheets.fields import covers, parse_mask
-from tests.fakes.sheets.metadata import get_spreadsheet, sheet_properties
+from tests.fakes.sheets.metadata import sheet_properties, spreadsheet
 from tests.fakes.sheets.model import (
     DEFAULT_COLS,
     DEFAULT_ROWS,
@@ -86,9 +86,25 @@ _FORMAT_ONLY_KINDS = {
 }
 
 
-def batch_update(book: Book, body: Any) -> tuple[dict[str, Any], Book]:
-    """Apply every request to a copy of ``book``; the answer and the copy to keep."""
+_BODY = ("requests", "includeSpreadsheetInResponse", "responseRanges", "responseIncludeGridData")
+"""The fields of a BatchUpdateSpreadsheetRequest."""
+
+
+def batch_update(
+    book: Book, body: Any, params: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Book]:
+    """Apply every request to a copy of ``book``; the answer and the copy to keep.
+
+    With ``includeSpreadsheetInResponse`` the answer holds the spreadsheet as the requests
+    left it (``responseRanges`` limit it; grid data comes with ``responseIncludeGridData``,
+    which "is ignored if a field mask was set in the request": then the mask decides).
+    """
     body = body or {}
+    for name in body:
+        if name not in _BODY:
+            raise ApiError(
+                400, f'Invalid JSON payload received. Unknown name "{name}": Cannot find field.'
+            )
     reqs = body.get("requests") or []
     if not reqs:
         raise ApiError(400, "Must specify at least one request.")
@@ -124,8 +140,23 @@ def batch_update(book: Book, body: Any) -> tuple[dict[str, Any], Book]:
             )
     out: dict[str, Any] = {"spreadsheetId": book.key, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
-        out["updatedSpreadsheet"] = get_spreadsheet(work, {})
+        grid = bool(body.get("responseIncludeGridData"))
+        if params and "fields" in params:
+            grid = _mask_has_grid(parse_mask(str(params["fields"])))
+        ranges = body.get("responseRanges") or []
+        out["updatedSpreadsheet"] = spreadsheet(work, list(ranges), grid)
     return out, work
+
+
+def _mask_has_grid(mask: dict[str, Any] | None) -> bool:
+    """Whether a field mask of the answer asks for updatedSpreadsheet.sheets.data."""
+    for name in ("updatedSpreadsheet", "sheets"):
+        if mask is None:
+            return True
+        if name not in mask:
+            return False
+        mask = mask[name]
+    return mask is None or "data" in mask
 
 
 # ----------------------------------------------------------------------------- shared checks

@@ -48,6 +48,25 @@ class PeopleEditing:
             sheet = find_sheet(self._books, key, title)
             delete_dim(sheet, "ROWS", start_row - 1, min(start_row - 1 + count, sheet.row_count))
 
+    def insert_columns(
+        self, key: str, title: str, before: int | str, headers: list[Any] | None = None
+    ) -> None:
+        """Insert columns so that the first becomes ``before`` (0-based index or a letter), one
+        per header, which is typed into row 1 (a blank one without ``headers``)."""
+        with self._lock:
+            sheet = find_sheet(self._books, key, title)
+            col = col_index(before) if isinstance(before, str) else before
+            headers = headers or [None]
+            insert_dim(sheet, "COLUMNS", col, len(headers))
+            for offset, header in enumerate(headers):
+                sheet.put(0, col + offset, from_python(header))
+
+    def delete_columns(self, key: str, title: str, first: int | str, count: int = 1) -> None:
+        with self._lock:
+            sheet = find_sheet(self._books, key, title)
+            col = col_index(first) if isinstance(first, str) else first
+            delete_dim(sheet, "COLUMNS", col, min(col + count, sheet.col_count))
+
     def sort(
         self,
         key: str,

@@ -17,23 +17,26 @@ def get_spreadsheet(book: Book, params: dict[str, Any]) -> dict[str, Any]:
         # The reference: includeGridData "is ignored if a field mask was set in the request".
         sheets_mask = (parse_mask(str(params["fields"])) or {}).get("sheets", {})
         grid = sheets_mask is None or "data" in sheets_mask
-    ranges = ranges_param(params.get("ranges"))
-    wanted: list[tuple[Sheet, Range | None]] = []
+    return spreadsheet(book, ranges_param(params.get("ranges")), grid)
+
+
+def spreadsheet(book: Book, ranges: list[str], grid: bool) -> dict[str, Any]:
+    """The Spreadsheet resource: every tab, or those of ``ranges``, with their grid data if
+    ``grid``. A tab named by several ranges appears once, with one GridData per range in the
+    order asked (the reference's example: Sheet1!A1:C10 and Sheet1!D15:E20)."""
+    wanted: dict[int, tuple[Sheet, list[Range | None]]] = {}
     if ranges:
         for text in ranges:
             rng = parse_range(book, text)
-            wanted.append((rng.sheet, rng))
+            wanted.setdefault(rng.sheet.sheet_id, (rng.sheet, []))[1].append(rng)
     else:
-        wanted = [(s, None) for s in book.sheets]
+        wanted = {s.sheet_id: (s, [None]) for s in book.sheets}
     sheets = []
-    seen: set[int] = set()
-    for sheet, part in wanted:
-        if sheet.sheet_id in seen and not grid:
-            continue
-        seen.add(sheet.sheet_id)
+    # In the spreadsheet's order of tabs, whatever the order of the ranges.
+    for sheet, parts in sorted(wanted.values(), key=lambda w: book.sheets.index(w[0])):
         entry: dict[str, Any] = {"properties": sheet_properties(book, sheet)}
         if grid:
-            entry["data"] = [_grid_data(book, sheet, part)]
+            entry["data"] = [_grid_data(book, sheet, part) for part in parts]
         if sheet.conditional_formats:
             entry["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
         sheets.append(entry)
@@ -52,6 +55,18 @@ def get_spreadsheet(book: Book, params: dict[str, Any]) -> dict[str, Any]:
 
 DEFAULT_PIXELS = 100
 """The width of a column nobody resized."""
+
+ERROR_TYPES = {
+    "#ERROR!": "ERROR",
+    "#NULL!": "NULL_VALUE",
+    "#DIV/0!": "DIVIDE_BY_ZERO",
+    "#VALUE!": "VALUE",
+    "#REF!": "REF",
+    "#NAME?": "NAME",
+    "#NUM!": "NUM",
+    "#N/A": "N_A",
+}
+"""A formula's error as values.get shows it, and its ErrorValue.type in grid data."""
 
 
 def sheet_properties(book: Book, sheet: Sheet) -> dict[str, Any]:
@@ -86,10 +101,13 @@ def _grid_data(book: Book, sheet: Sheet, rng: Range | None) -> dict[str, Any]:
         out["startColumn"] = c0
     rows: list[dict[str, Any]] = []
     # A cell is in the answer when it holds a value, a validation rule or a number format.
-    used = [*sheet.cells, *sheet.validations, *sheet.formats]
-    last = max((r for r, c in used if r0 <= r < r1 and c0 <= c < c1), default=r0 - 1)
+    used: dict[int, set[int]] = {}
+    for r, c in (*sheet.cells, *sheet.validations, *sheet.formats):
+        if r0 <= r < r1 and c0 <= c < c1:
+            used.setdefault(r, set()).add(c)
+    last = max(used, default=r0 - 1)
     for r in range(r0, last + 1):
-        cols = [c for (rr, c) in used if rr == r and c0 <= c < c1]
+        cols = used.get(r, set())
         values: list[dict[str, Any]] = []
         for c in range(c0, (max(cols) + 1) if cols else c0):
             cell = sheet.cells.get((r, c))
@@ -103,7 +121,12 @@ def _grid_data(book: Book, sheet: Sheet, rng: Range | None) -> dict[str, Any]:
                 continue
             data: dict[str, Any] = {"userEnteredValue": cell.user_entered_value(), **settings}
             effective = render(cell, "UNFORMATTED_VALUE", "SERIAL_NUMBER", book.locale)
-            if isinstance(effective, bool):
+            if cell.kind == "formula" and effective in ERROR_TYPES:
+                # A formula's error is an ErrorValue, not text (values.get shows it as text).
+                data["effectiveValue"] = {
+                    "errorValue": {"type": ERROR_TYPES[effective], "message": f"{effective}"}
+                }
+            elif isinstance(effective, bool):
                 data["effectiveValue"] = {"boolValue": effective}
             elif isinstance(effective, int | float):
                 data["effectiveValue"] = {"numberValue": effective}

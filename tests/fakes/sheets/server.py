@@ -91,7 +91,7 @@ def _route(
 
     routes: dict[tuple[str, str], Callable[[], tuple[Any, Book]]] = {
         ("GET", ""): lambda: (get_spreadsheet(book, params), book),
-        ("POST", ":batchUpdate"): lambda: batch.batch_update(book, body),
+        ("POST", ":batchUpdate"): lambda: batch.batch_update(book, body, params),
         ("GET", "/values:batchGet"): lambda: values.batch_get(book, params),
         ("POST", "/values:batchUpdate"): lambda: values.values_batch_update(book, body),
         ("POST", "/values:batchClear"): lambda: values.values_batch_clear(book, body),
