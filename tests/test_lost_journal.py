@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from alumni.contract import TABS
-from alumni.rules.sent import marks_of_sending
+from alumni.mail.marks import marks_of_sending
 from alumni.sheet.workbook import RawSheet, load_workbook
 from tests.fakes.smtp_server import FakeSmtpServer
 from tests.helpers import alumni, demo_folder, write_config

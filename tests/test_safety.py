@@ -123,12 +123,13 @@ def test_send_refuses_example_settings_before_anything_is_read_or_sent(
 ) -> None:
     configure(folder, smtp_server, **sections)
     before = (folder / "alumni.xlsx").read_bytes()
+    journal = (folder / "sent-journal.jsonl").read_bytes()  # the demo's, started by init
     code, out, err = alumni(capsys, "--now", NOW, "--for-real", *command)
     flag = "--send" if "--send" in command else "--test-to"
     assert (code, out, err) == (2, "", f"alumni: {flag} refused: {REFUSED}  {line}\n{SEE}")
     assert smtp_server.messages == []
     assert (folder / "alumni.xlsx").read_bytes() == before
-    assert not (folder / "sent-journal.jsonl").exists()
+    assert (folder / "sent-journal.jsonl").read_bytes() == journal
 
 
 def test_a_template_with_an_example_in_its_own_text_is_refused(
@@ -215,6 +216,7 @@ def test_now_is_a_trial_that_writes_nothing_and_says_so_first_and_last(
     folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
 ) -> None:
     before = (folder / "alumni.xlsx").read_bytes()
+    journal = (folder / "sent-journal.jsonl").read_bytes()  # the demo's, started by init
     code, out, _ = alumni(capsys, "--now", "2027-01-10 10:00", "daily")
     lines = out.splitlines()
     assert code in (0, 1)
@@ -228,7 +230,8 @@ def test_now_is_a_trial_that_writes_nothing_and_says_so_first_and_last(
     assert "  Översikt: not written (trial run)." in lines
     assert "  Översikt: heartbeat written." not in lines
     assert (folder / "alumni.xlsx").read_bytes() == before
-    assert not (folder / "sent-journal.jsonl").exists() and smtp_server.messages == []
+    assert (folder / "sent-journal.jsonl").read_bytes() == journal
+    assert smtp_server.messages == []
 
 
 def test_for_real_writes_as_if_it_were_that_time(

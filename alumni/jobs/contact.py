@@ -17,9 +17,9 @@ from alumni.findings import Finding
 from alumni.mail.batch import ALREADY, Batch, Outcome, Prepared, Sending
 from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Journal, person_key
 from alumni.mail.lint import LintFinding, lint_rendered, load_word_lists
+from alumni.mail.marks import marks_of_sending
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
-from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import doubled_ids
 from alumni.sheet.store import Store

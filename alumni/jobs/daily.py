@@ -16,7 +16,7 @@ from alumni.jobs.overdue import DeadlineReport, check_deadlines, send_notices, s
 from alumni.jobs.status import compliance_gaps, status_figures
 from alumni.jobs.votes import VotesReport, select_alumni
 from alumni.mail.batch import Sending
-from alumni.rules.sent import marks_of_sending
+from alumni.mail.marks import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
 from alumni.sheet.plan import apply_plan, plan_changes

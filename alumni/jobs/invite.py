@@ -16,10 +16,10 @@ from alumni.errors import DataError
 from alumni.findings import Finding
 from alumni.mail.batch import Batch, Outcome, Prepared, Sending
 from alumni.mail.journal import FAILED, SENDING, SENT, UNCERTAIN, Entry, Journal, person_key
+from alumni.mail.marks import marks_of_sending
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
-from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import doubled_ids, give_missing_ids
 from alumni.sheet.store import Store

@@ -30,6 +30,7 @@ from alumni.contract import (
 from alumni.findings import Finding
 from alumni.mail.batch import ALREADY, Outcome, Prepared, Sending
 from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Entry
+from alumni.mail.marks import marks_of_sending
 from alumni.mail.message import from_committee
 from alumni.mail.render import Rendered, TemplateProblem, Templates
 from alumni.rules.deadlines import (
@@ -42,7 +43,6 @@ from alumni.rules.deadlines import (
     STATUS,
     flag_overdue,
 )
-from alumni.rules.sent import marks_of_sending
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import first_free, give_missing_ids, note_issued
 from alumni.sheet.store import ApplyResult, Store

@@ -9,8 +9,6 @@ import pandas as pd
 from alumni.clock import heartbeat_text
 from alumni.contract import CONTACT_LOG, GRADUATES, OVERVIEW, Figure, InviteStatus, fold
 
-RULE = "the check that the send journal was kept"
-
 
 class Tabs(Protocol):
     """The sheet's tabs by name, as a workbook gives them."""
