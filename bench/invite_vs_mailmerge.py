@@ -51,6 +51,29 @@ Alumniutskottet
 """
 
 
+# The floor: the same messages (text and HTML, built with the standard email API) over one
+# connection in a plain loop, with no journal, sheet or templates: what the wire itself costs.
+SMTPLIB_LOOP = """
+import smtplib, ssl, sys
+from email.message import EmailMessage
+host, port, rows, tls, user, secret, ca = sys.argv[1:8]
+context = ssl.create_default_context(cafile=ca) if tls == "1" else None
+with smtplib.SMTP(host, int(port)) as conn:
+    if context is not None:
+        conn.starttls(context=context)
+        conn.login(user, secret)
+    for i in range(int(rows)):
+        m = EmailMessage()
+        m["From"] = "Alumniutskottet, I-sektionen <alumni@example.org>"
+        m["To"] = f"Student Nummer{i} Åström <student{i}@example.org>"
+        m["Subject"] = "Inbjudan till I-sektionens alumnnätverk på LinkedIn"
+        text = f"Hej Student Nummer{i} Åström,\\n\\nVi gratulerar dig till din examen 2026."
+        m.set_content(text)
+        m.add_alternative(f"<p>{text}</p>", subtype="html")
+        conn.send_message(m)
+"""
+
+
 def people(rows: int) -> list[tuple[str, str]]:
     return [(f"Student Nummer{i} Åström", f"student{i}@example.org") for i in range(rows)]
 
@@ -69,7 +92,9 @@ def prepare_alumni(folder: Path, server: FakeSmtpServer, rows: int, tls: bool, r
         security = f'security = "starttls"\nusername = "{USER}"\nca_file = "{server.tls.ca_file}"\n'
     (folder / "config.toml").write_text(
         f'[mail]\nbackend = "smtp"\nrate_per_minute = {rate}\ndaily_cap = 0\n'
+        'from_address = "alumniutskottet@isektionen.se"\n'
         f'[smtp]\nhost = "{server.host}"\nport = {server.port}\n{security}'
+        '[invite]\nsignup_link = "https://www.linkedin.com/groups/1234567/"\n'
     )
 
 
@@ -159,7 +184,7 @@ def measure(case: Case) -> dict[str, float]:
                 env["SSL_CERT_FILE"] = str(files.ca_file)  # mailmerge trusts the system's CAs only
 
             server.reset()
-            alumni = [str(BIN / "alumni"), "--now", NOW, "invite", "--send"]
+            alumni = [str(BIN / "alumni"), "--now", NOW, "--for-real", "invite", "--send"]
             figures["alumni_s"] = timed(alumni, ours, env)
             figures["alumni_messages"] = len(server.messages)
             figures["alumni_connections"] = server.connections
@@ -175,6 +200,14 @@ def measure(case: Case) -> dict[str, float]:
             figures["mailmerge_s"] = timed(mailmerge, theirs, env)
             figures["mailmerge_messages"] = len(server.messages)
             figures["mailmerge_connections"] = server.connections
+
+            if not case.rate:
+                server.reset()
+                ca = str(files.ca_file) if files is not None else ""
+                loop = [sys.executable, "-c", SMTPLIB_LOOP, server.host, str(server.port)]
+                loop += [str(rows), "1" if tls else "0", USER, SECRET, ca]
+                figures["smtplib_s"] = timed(loop, theirs, {})
+                figures["smtplib_messages"] = len(server.messages)
         finally:
             server.stop()
     figures["ratio"] = figures["alumni_s"] / figures["mailmerge_s"]
@@ -198,6 +231,17 @@ def table_rows(rows: int = 500) -> list[tuple[str, str, str]]:
             table.append((f"{name}: the pace's own waits (s)", f"{f['pace_s']:.2f}", ""))
             table.append(
                 (f"{name}: alumni beyond the pace (s)", f"{f['alumni_s'] - f['pace_s']:.2f}", "")
+            )
+        if not case.rate:
+            table.append(
+                (f"{name}: plain smtplib loop, one connection (s)", f"{f['smtplib_s']:.2f}", "")
+            )
+            table.append(
+                (
+                    f"{name}: plain smtplib loop / alumni",
+                    f"{f['smtplib_s'] / f['alumni_s']:.2f}x",
+                    "",
+                )
             )
         table.append(
             (f"{name}: alumni / mailmerge", f"{f['ratio']:.2f}x", "" if case.rate else "<= 0.5x")
@@ -234,6 +278,7 @@ def main() -> None:
             )
             print(f"  ratio alumni/mailmerge: {f['ratio']:.2f}x (the pace sets the time)")
         else:
+            print(f"  plain smtplib loop:   {f['smtplib_s']:.2f} s (one connection, no journal)")
             print(f"  ratio alumni/mailmerge: {f['ratio']:.2f}x (target <= 0.5x)")
 
 
