@@ -139,3 +139,29 @@ def test_test_to_sends_one_sample_and_project_filters(
         for key, row in log(folder).items()
         if key in ("KL-0008", "KL-0009")
     )
+
+
+def test_a_refused_address_waits_until_it_is_corrected(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    """As for invitations: mailing a refused address again each run only repeats the refusal."""
+    alumni(capsys, "votes")
+    smtp_server.refuse("james.whitfield@example.org")
+    code, out, _ = alumni(capsys, "contact", "--send")
+    assert code == 1 and "Sent 1, failed 1, uncertain 0, later 0." in out
+    smtp_server.reset()
+    code, out, _ = alumni(capsys, "contact", "--send")
+    assert code == 1 and smtp_server.messages == []
+    assert out.splitlines()[:2] == [
+        "First contacts: 0 to send.",
+        "  Failed before (tried again once the address in Alumner is corrected): James Whitfield",
+    ]
+    book = load_workbook(folder / "alumni.xlsx")
+    ws = book["Alumner"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("Namn")].value == "James Whitfield":
+            row[header.index("E-post")].value = "j.whitfield@example.org"
+    book.save(folder / "alumni.xlsx")
+    code, out, _ = alumni(capsys, "contact", "--send")
+    assert code == 0 and [m.rcpt_tos for m in smtp_server.messages] == [["j.whitfield@example.org"]]

@@ -219,9 +219,9 @@ def retried(kind: str, state: str) -> bool:
     """Whether the healthy run sends a message left in `state` by the first run."""
     if state in (DEFERRED, STOPPED):
         return True
-    # An invitation refused for good waits for a corrected address (a new key); a first
-    # contact or a notice is simply tried again.
-    return state == FAILED and kind != "invite"
+    # An invitation or a first contact refused for good waits for a corrected address (a new
+    # key); a notice is simply tried again.
+    return state == FAILED and kind == "overdue"
 
 
 # -- the test -------------------------------------------------------------------------------------
@@ -318,7 +318,7 @@ def test_only_a_loss_after_the_data_is_uncertain_and_everything_not_sent_goes_ne
     journal = Journal(tmp_path / "sent-journal.jsonl").entries()
     after = {k: SENT if retried(kind, s) else s for k, s in expected.items()}
     assert {m.key: journal[m.key].state for m in plan} == after
-    left_to_ask = f.state == UNCERTAIN or (f.state == FAILED and kind == "invite")
+    left_to_ask = f.state == UNCERTAIN or (f.state == FAILED and kind != "overdue")
     assert code == (1 if left_to_ask else 0), out + err
     if f.state == UNCERTAIN:
         # Still named, and still not sent again on a guess.

@@ -15,7 +15,7 @@ from alumni.config import Config
 from alumni.contract import ALUMNI, COMMITTEE, CONTACT_LOG, fold
 from alumni.findings import Finding
 from alumni.mail.batch import ALREADY, Batch, Outcome, Prepared, Sending
-from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Journal, person_key
+from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Entry, Journal, person_key
 from alumni.mail.lint import LintFinding, lint_rendered, load_word_lists
 from alumni.mail.marks import marks_of_sending
 from alumni.mail.message import from_committee
@@ -54,6 +54,8 @@ class ContactResult:
     already: list[str] = field(default_factory=list)
     uncertain_before: list[str] = field(default_factory=list)
     """Rows whose first contact may have gone out in an earlier run; held back unless resent."""
+    failed_before: list[str] = field(default_factory=list)
+    """Rows whose address the server refused for good: held back until it is corrected."""
     resend_uncertain: bool = False
 
     @property
@@ -62,7 +64,7 @@ class ContactResult:
             return True
         if self.sample:
             return False
-        return bool(self.problems or self.failed or self.uncertain)
+        return bool(self.problems or self.failed or self.uncertain or self.failed_before)
 
 
 def run(
@@ -81,7 +83,8 @@ def run(
     a dry run without `sending`, one sample with a sample `sending`, else each sent once and
     `Kontaktad` written. `announce` hears what was prepared before anything is sent; informal
     language stops a send or a sample unless `allow_informal`. A first contact whose fate an
-    earlier run could not learn goes out again only with `resend_uncertain`."""
+    earlier run could not learn goes out again only with `resend_uncertain`; one the server
+    refused waits until the alumnus's address in Alumner is corrected."""
     wb = load_workbook(store.read(), config.timezone, now)
     result = prepare_contacts(wb, config, now, project)
     if sending is None:
@@ -95,6 +98,11 @@ def run(
     result.uncertain_before = [
         item.name for item in result.outgoing if item.key in known and known[item.key].unknown
     ]
+    # Refused for good at this address: mailing it again each run only repeats the refusal
+    # (and costs the committee's sender reputation); a corrected address is a new key.
+    refused = {k for k in (item.key for item in result.outgoing) if _refused(known.get(k))}
+    result.failed_before = [item.name for item in result.outgoing if item.key in refused]
+    result.outgoing = [item for item in result.outgoing if item.key not in refused]
     announce(result)
     if result.informal and not allow_informal and sending is not None:
         result.blocked = True
@@ -128,6 +136,10 @@ def run(
     )
     store.apply(changes)
     return result
+
+
+def _refused(entry: Entry | None) -> bool:
+    return entry is not None and entry.state == FAILED
 
 
 def _by_name_or_id(frame: pd.DataFrame) -> dict[str, dict[Any, Any]]:

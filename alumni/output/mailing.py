@@ -126,6 +126,14 @@ def render_contact_plan(result: ContactResult) -> str:
             if held
             else []
         ),
+        *(
+            [
+                "  Failed before (tried again once the address in Alumner is corrected): "
+                + ", ".join(result.failed_before)
+            ]
+            if result.failed_before
+            else []
+        ),
     )
 
 
