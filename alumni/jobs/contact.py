@@ -15,7 +15,7 @@ from alumni.config import Config
 from alumni.contract import ALUMNI, COMMITTEE, CONTACT_LOG, fold
 from alumni.findings import Finding
 from alumni.mail.batch import ALREADY, Batch, Outcome, Prepared, Sending
-from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Entry, Journal, person_key
+from alumni.mail.journal import FAILED, SENT, Entry, Journal, person_key
 from alumni.mail.lint import LintFinding, lint_rendered, load_word_lists
 from alumni.mail.marks import marks_of_sending
 from alumni.mail.message import from_committee
@@ -100,7 +100,7 @@ def run(
     ]
     # Refused for good at this address: mailing it again each run only repeats the refusal
     # (and costs the committee's sender reputation); a corrected address is a new key.
-    refused = {k for k in (item.key for item in result.outgoing) if _refused(known.get(k))}
+    refused = {item.key for item in result.outgoing if _refused(known.get(item.key))}
     result.failed_before = [item.name for item in result.outgoing if item.key in refused]
     result.outgoing = [item for item in result.outgoing if item.key not in refused]
     announce(result)
@@ -122,7 +122,7 @@ def run(
         name = outcome.item.name
         if outcome.state == FAILED:
             result.failed.append((name, outcome.reason))
-        elif outcome.state == UNCERTAIN or (outcome.state == ALREADY and not outcome.sent_before):
+        elif outcome.in_doubt:
             result.uncertain.append(name)
         elif outcome.state in (SENT, ALREADY):
             (result.sent if outcome.state == SENT else result.already).append(name)

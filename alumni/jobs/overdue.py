@@ -446,7 +446,7 @@ def send_notices(
 
     def record(outcome: Outcome) -> None:
         notice = by_key[outcome.item.key]
-        if outcome.state == UNCERTAIN or (outcome.state == ALREADY and not outcome.sent_before):
+        if outcome.in_doubt:
             report.uncertain.append(f"{NOUNS[notice.kind]} to {notice.to_name}")
             return
         if outcome.state == FAILED:
@@ -461,9 +461,7 @@ def send_notices(
 
     batch = sending.send(items, on_outcome=record)
     # One of unknown fate from an earlier run is counted as uncertain, not as sent before.
-    report.outcomes = Counter(
-        UNCERTAIN if o.state == ALREADY and not o.sent_before else o.state for o in batch.outcomes
-    )
+    report.outcomes = Counter(UNCERTAIN if o.in_doubt else o.state for o in batch.outcomes)
     report.sent = True
 
 

@@ -115,11 +115,10 @@ def run(
         return result
     with journal:  # held: no run sends while the chair's word is recorded
         unsure = _unsure(journal.entries(), wb)
-        chosen = [_one(ref, unsure) for ref in arrived]
-        for item in dict.fromkeys(chosen):
+        result.confirmed = list(dict.fromkeys(_one(ref, unsure) for ref in arrived))
+        for item in result.confirmed:
             for key in (item.key, *_covered(item.key)):
                 journal.mark(key, SENT, now.to_pydatetime(), ARRIVED)
-        result.confirmed = list(dict.fromkeys(chosen))
         result.unsure = [item for item in unsure if item not in result.confirmed]
         result.damaged = journal.damaged
     return result

@@ -76,6 +76,12 @@ class Outcome:
         """Whether an earlier run sent it (an ALREADY key that is not merely unknown)."""
         return self.earlier is not None and self.earlier.state == SENT
 
+    @property
+    def in_doubt(self) -> bool:
+        """Whether it may or may not have gone out: uncertain now, or held back as uncertain
+        since an earlier run."""
+        return self.state == UNCERTAIN or (self.state == ALREADY and not self.sent_before)
+
 
 @dataclass
 class Batch:
@@ -170,7 +176,7 @@ class Sending:
 
     def check_kept(self, marks: Sequence[str]) -> None:
         """Stop before the first send when the journal is new but the sheet's `marks` (see
-        `rules.sent.marks_of_sending`) say mail went out: the journal was deleted or moved, and
+        `mail.marks.marks_of_sending`) say mail went out: the journal was deleted or moved, and
         sending on would mail people again. With `new_journal` the chair has confirmed it is
         lost: the new journal is started (the sheet's marks keep those already mailed from a
         second message) and the run goes on."""

@@ -31,8 +31,7 @@ def issued_before(wb: Workbook, prefix: str) -> int:
     if not {"Nyckeltal", "Värde"} <= set(overview.columns):
         return 0
     values = overview.loc[overview["Nyckeltal"] == last_id_figure(prefix), "Värde"].tolist()
-    match = re.fullmatch(rf"{re.escape(prefix)}-(\d+)", str(values[0] if values else "").strip())
-    return int(match.group(1)) if match else 0
+    return _kept_number(values[0] if values else "", prefix)
 
 
 def note_issued(changes: ChangeSet, prefix: str, number: int) -> None:
@@ -40,9 +39,14 @@ def note_issued(changes: ChangeSet, prefix: str, number: int) -> None:
     the same run)."""
     figure = last_id_figure(prefix)
     pending = changes.updates.get(OVERVIEW.name, {}).get(figure, {}).get("Värde")
-    match = re.fullmatch(rf"{re.escape(prefix)}-(\d+)", str(pending or ""))
-    if match is None or int(match.group(1)) < number:
+    if _kept_number(pending, prefix) < number:
         changes.set(OVERVIEW.name, figure, "Värde", f"{prefix}-{number:04d}")
+
+
+def _kept_number(value: object, prefix: str) -> int:
+    """The number of the `PREFIX-n` a Översikt figure holds (0 for anything else)."""
+    match = re.fullmatch(rf"{re.escape(prefix)}-(\d+)", str(value or "").strip())
+    return int(match.group(1)) if match else 0
 
 
 def last_id_figure(prefix: str) -> str:
