@@ -1,4 +1,5 @@
-"""Fixtures every test module may use: the real SMTP servers on 127.0.0.1, a headless Chromium."""
+"""Fixtures every test module may use: the real SMTP servers on 127.0.0.1, the demo workbook
+in a folder of its own, a headless Chromium."""
 
 from __future__ import annotations
 
@@ -11,9 +12,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.smtp_server import smtp_server, ssl_smtp_server, tls_smtp_server
+from tests.fakes.smtp_server import FakeSmtpServer, smtp_server, ssl_smtp_server, tls_smtp_server
+from tests.helpers import demo_folder
 
-__all__ = ["Chromium", "chromium", "smtp_server", "ssl_smtp_server", "tls_smtp_server"]
+__all__ = ["Chromium", "chromium", "folder", "smtp_server", "ssl_smtp_server", "tls_smtp_server"]
+
+
+@pytest.fixture
+def folder(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    smtp_server: FakeSmtpServer,
+) -> Path:
+    """The working folder with the demo workbook and a config sending through `smtp_server`
+    (a module may define its own `folder` instead)."""
+    demo_folder(tmp_path, monkeypatch, smtp_server)
+    capsys.readouterr()
+    return tmp_path
+
 
 # The machine may have no network at all: every flag that would make Chromium call home is
 # off, or it waits for timeouts that never come.

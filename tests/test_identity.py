@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from alumni.sheet.cells import canonical_id
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.helpers import alumni, demo_folder
+from tests.helpers import alumni
 
 
 @pytest.mark.parametrize(
@@ -33,18 +33,6 @@ from tests.helpers import alumni, demo_folder
 )
 def test_an_id_is_read_as_the_tool_writes_it(typed: str, prefix: str | None, read: str) -> None:
     assert canonical_id(typed, prefix) == read
-
-
-@pytest.fixture
-def folder(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    smtp_server: FakeSmtpServer,
-) -> Path:
-    demo_folder(tmp_path, monkeypatch, smtp_server)
-    capsys.readouterr()
-    return tmp_path
 
 
 def rows(folder: Path, title: str) -> list[dict[str, Any]]:

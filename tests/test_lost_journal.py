@@ -12,22 +12,10 @@ from alumni.contract import TABS
 from alumni.mail.marks import marks_of_sending
 from alumni.sheet.workbook import RawSheet, load_workbook
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.helpers import alumni, demo_folder, write_config
+from tests.helpers import alumni, write_config
 
 TZ = "Europe/Stockholm"
 JOURNAL = "sent-journal.jsonl"
-
-
-@pytest.fixture
-def folder(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    smtp_server: FakeSmtpServer,
-) -> Path:
-    demo_folder(tmp_path, monkeypatch, smtp_server)
-    capsys.readouterr()
-    return tmp_path
 
 
 @pytest.mark.parametrize(

@@ -10,19 +10,7 @@ from openpyxl import load_workbook
 
 from alumni.cli import run
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.helpers import NOW, alumni, demo_folder
-
-
-@pytest.fixture
-def folder(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    smtp_server: FakeSmtpServer,
-) -> Path:
-    demo_folder(tmp_path, monkeypatch, smtp_server)
-    capsys.readouterr()
-    return tmp_path
+from tests.helpers import NOW, alumni
 
 
 def tab(folder: Path, title: str) -> list[dict[str, Any]]:

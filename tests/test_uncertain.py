@@ -12,24 +12,12 @@ from openpyxl import load_workbook
 from alumni.config import BUNDLED_TEMPLATES
 from alumni.mail.journal import SENT, Journal
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.helpers import alumni, demo_folder, write_config
+from tests.helpers import alumni, write_config
 
 HINT = (
     "the message may have gone out; ask them, then use --resend-uncertain if it did not "
     "(see `alumni uncertain`)."
 )
-
-
-@pytest.fixture
-def folder(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    smtp_server: FakeSmtpServer,
-) -> Path:
-    demo_folder(tmp_path, monkeypatch, smtp_server)
-    capsys.readouterr()
-    return tmp_path
 
 
 def received_by(server: FakeSmtpServer) -> list[str]:
