@@ -24,8 +24,11 @@ from alumni.output.text import Masked
 from alumni.sheet.store import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
-LOCKED = ("daily", "overdue", "invite", "applicants", "votes", "contact", "status", "purge")
-"""Commands that write the sheet and send mail: one at a time, under the run lock."""
+TRIED = ("daily", "overdue", "invite", "applicants", "votes", "contact", "status", "purge")
+"""Commands that write the sheet or send mail, and that --now without --for-real only tries."""
+LOCKED = ("init", *TRIED)
+"""Commands that write the sheet or send mail: one at a time, under the run lock. `init` is
+among them (it saves the sheet like any run) but is never a trial: it creates the sheet."""
 
 
 def _version() -> str:
@@ -456,7 +459,7 @@ def _check_ready(args: argparse.Namespace, config: Config, command: str = "") ->
 
 def _is_trial(args: argparse.Namespace) -> bool:
     """--now without --for-real: a command that writes or sends only tries."""
-    return bool(args.now) and not args.for_real and args.command in LOCKED
+    return bool(args.now) and not args.for_real and args.command in TRIED
 
 
 def _trial(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:

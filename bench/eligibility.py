@@ -1,12 +1,20 @@
 """The eligibility rule on a big intake: `assess_applications` against its target of under 2 s.
 
 Run: .venv/bin/python bench/eligibility.py [applications] [roster]
+     .venv/bin/python bench/eligibility.py --scaling [all|ordinary|varied|shared] [sizes...]
+
+`--scaling` times N applications against N graduates for each N (1,000 to 8,000 by default)
+and prints the growth per doubling. `ordinary` names come from a few hundred first and last
+names (so many people share a name), `varied` ones have compound last names (mostly distinct,
+as in a real class), and `shared` are the varied names with the middle name Maria for
+everyone, as when a whole class shares one word.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -150,8 +158,37 @@ def people(count: int, rng: np.random.Generator) -> list[str]:
     ]
 
 
+# Parts of Swedish compound surnames: with these, a class of thousands has mostly distinct
+# names, as a real one has, where `people` repeats the same few hundred.
+PREFIX = (
+    "Lind Berg Sjö Ek Holm Lund Nord Sund Ström Åker Björk Gran Hed Wall Dahl Mal Fors Sand Ny "
+    "Öster Väster Al Ros Stjärn Hag Lil Rud Falk Vik Kvarn"
+).split()
+SUFFIX = (
+    "berg ström gren qvist lund holm dahl man blad ling stedt by kvist näs fors mark sten bäck "
+    "ander ell"
+).split()
+
+
+def varied(count: int, rng: np.random.Generator) -> list[str]:
+    """Names like `people`, but with compound last names: few namesakes even among 8,000."""
+    first = rng.choice(FIRST, count)
+    second = np.where(rng.random(count) < 1 / 6, rng.choice(FIRST, count), "")
+    last = np.char.add(rng.choice(PREFIX, count), rng.choice(SUFFIX, count))
+    double = np.where(
+        rng.random(count) < 0.2, np.char.add(rng.choice(PREFIX, count), rng.choice(SUFFIX, count)), ""
+    )
+    return [
+        " ".join(filter(None, (f, s, f"{la}-{d}" if d else la)))
+        for f, s, la, d in zip(first, second, last, double, strict=True)
+    ]
+
+
 def data(
-    applications: int, roster_size: int, seed: int = 2026
+    applications: int,
+    roster_size: int,
+    seed: int = 2026,
+    names_of: Callable[[int, np.random.Generator], list[str]] = people,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A roster and an intake as the sheet reader gives them.
 
@@ -159,7 +196,7 @@ def data(
     typed differently), the rest strangers; a few apply twice and a few are pasted requests.
     """
     rng = np.random.default_rng(seed)
-    names = people(roster_size, rng)
+    names = names_of(roster_size, rng)
     years = rng.integers(2000, 2027, roster_size)
     roster = pd.DataFrame(
         {
@@ -175,7 +212,7 @@ def data(
     )
     picks = rng.integers(0, roster_size, applications)
     graduate = rng.random(applications) < 0.5
-    strangers = people(applications, rng)
+    strangers = names_of(applications, rng)
     app_names = [names[p] if g else s for p, g, s in zip(picks, graduate, strangers, strict=True)]
     swapped = rng.random(applications) < 0.2
     app_names = [
@@ -216,6 +253,49 @@ def data(
         }
     )
     return frame, roster
+
+
+def shared_word(frame: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same frames with the middle name Maria in every name: one word everyone shares."""
+
+    def rename(name: object) -> object:
+        words = str(name).split()
+        return " ".join([words[0], "Maria", *words[1:]]) if words else name
+
+    frame, roster = frame.copy(), roster.copy()
+    frame["Namn"] = frame["Namn"].map(rename).astype(object)
+    roster["Namn"] = roster["Namn"].map(rename).astype(object)
+    return frame, roster
+
+
+SIZES = (1_000, 2_000, 4_000, 8_000)
+CASES = ("ordinary", "varied", "shared")
+
+
+def scaling(case: str, sizes: Sequence[int] = SIZES, runs: int = 1) -> list[tuple[int, float]]:
+    """Seconds for N applications against N graduates, best of `runs`, for each N."""
+    figures = []
+    for n in sizes:
+        frame, roster = data(n, n, names_of=people if case == "ordinary" else varied)
+        if case == "shared":
+            frame, roster = shared_word(frame, roster)
+        assess_applications(frame.head(10), roster.head(10))
+        best = float("inf")
+        for _ in range(runs):
+            start = time.perf_counter()
+            assess_applications(frame, roster)
+            best = min(best, time.perf_counter() - start)
+        figures.append((n, best))
+    return figures
+
+
+def print_scaling(case: str, sizes: Sequence[int]) -> None:
+    print(f"assess_applications, N applications against N graduates, {case} names:")
+    previous: float | None = None
+    for n, seconds in scaling(case, sizes):
+        growth = f"  x{seconds / previous:.2f}" if previous else ""
+        print(f"  N = {n:>6,}: {seconds:7.2f} s{growth}")
+        previous = seconds
 
 
 def double_loop(applications: pd.DataFrame, roster: pd.DataFrame, threshold: float = 90.0) -> int:
@@ -263,6 +343,12 @@ def measure(
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--scaling":
+        case = sys.argv[2] if len(sys.argv) > 2 else "all"
+        sizes = [int(a) for a in sys.argv[3:]] or list(SIZES)
+        for one in CASES if case == "all" else (case,):
+            print_scaling(one, sizes)
+        return
     applications = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000
     roster_size = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
     figures = measure(applications, roster_size)

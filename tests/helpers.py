@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,11 @@ def people_cells(path: Path) -> dict[tuple[str, int, int], Any]:
                 cells[(ws.title, r, c)] = row[c]
     book.close()
     return cells
+
+
+def cannot_run(reason: str) -> None:
+    """Skip a test this machine cannot run, saying why; on CI (CI=true) that is a failure, not
+    a skip: .ci/run installs what the tests drive."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} — CI=true, where this test must run", pytrace=False)
+    pytest.skip(reason)

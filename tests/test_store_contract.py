@@ -344,8 +344,9 @@ class TestInit:
         )
         result = harness.store.initialize(None, force=False)
         rows = harness.values("Avgångsklass")
-        assert rows[0][:3] == ["Namn", "ID", "Anteckning"]
-        assert set(rows[0][3:]) == set(GRAD_HEADER) - {"Namn", "ID"}
+        # D holds 2026 without a header: the added headers go right of it, never above it.
+        assert rows[0][:4] == ["Namn", "ID", "Anteckning", ""]
+        assert set(rows[0][4:]) == set(GRAD_HEADER) - {"Namn", "ID"}
         assert rows[1][:3] == ["AK-0001", "Anna", "a@example.org"]
         assert "Avgångsklass!E-post" in result.headers_added
 

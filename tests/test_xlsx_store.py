@@ -10,6 +10,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from alumni.errors import SheetLockedError, StoreError
+from alumni.sheet import xlsx
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.xlsx import XlsxStore
 
@@ -79,16 +80,23 @@ def test_a_lock_that_appears_after_reading_stops_the_write(path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def _fail_saves(monkeypatch: pytest.MonkeyPatch, error: OSError, half: bool = False) -> None:
+    """Make both ways the store saves (its own patch of a tab's XML, openpyxl's save) fail."""
+
+    def fail(destination: object) -> None:
+        if half:
+            Path(str(destination)).write_bytes(b"PK\x03\x04 half a zip")
+        raise error
+
+    monkeypatch.setattr(Workbook, "save", lambda self, filename: fail(filename))
+    monkeypatch.setattr(xlsx, "patch_workbook", lambda src, dst, plan: fail(dst))
+
+
 def test_a_crash_during_save_leaves_the_old_file_whole(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = path.read_bytes()
-
-    def crash(self: Workbook, filename: str) -> None:
-        Path(filename).write_bytes(b"PK\x03\x04 half a zip")
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(Workbook, "save", crash)
+    _fail_saves(monkeypatch, OSError(28, "No space left on device"), half=True)
     with pytest.raises(StoreError, match=r"could not save .*No space left on device"):
         mark_invited(XlsxStore(path))
     assert path.read_bytes() == before
@@ -99,11 +107,10 @@ def test_after_a_failed_save_the_next_write_starts_from_the_file(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = XlsxStore(path)
-    real_save = Workbook.save
-    monkeypatch.setattr(Workbook, "save", lambda self, f: (_ for _ in ()).throw(OSError("disk")))
-    with pytest.raises(StoreError):
-        mark_invited(store, "AK-0001")
-    monkeypatch.setattr(Workbook, "save", real_save)
+    with monkeypatch.context() as failing:
+        _fail_saves(failing, OSError("disk"))
+        with pytest.raises(StoreError):
+            mark_invited(store, "AK-0001")
     mark_invited(store, "AK-0002")
     ws = load_workbook(path)["Avgångsklass"]
     assert (ws["G2"].value, ws["G3"].value) == (None, "skickad")

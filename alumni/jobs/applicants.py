@@ -13,6 +13,7 @@ from alumni.findings import Finding
 from alumni.rules.eligibility import NEEDS, RULE, Aliases, assess_applications
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import give_missing_ids
+from alumni.sheet.plan import too_long
 from alumni.sheet.store import Store
 from alumni.sheet.workbook import Workbook, load_workbook
 from alumni.timeparse import format_time
@@ -68,8 +69,8 @@ class ApplicantsResult:
     @property
     def found_problems(self) -> bool:
         # Requests to look at by hand are the chair's daily work, not problems in the sheet;
-        # a request the check could not judge is.
-        return bool(self.checklist.problems)
+        # a request the check could not judge is, and so is a value too long to write.
+        return bool(self.checklist.problems or too_long(self.skipped))
 
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> ApplicantsResult:

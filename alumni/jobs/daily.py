@@ -47,7 +47,7 @@ class DailyResult:
             self.votes is not None and bool(self.votes.findings or self.votes.problems),
             self.applicants is not None and bool(self.applicants.problems),
         )
-        return bool(self.problems) or any(steps)
+        return bool(self.problems or self.written.too_long) or any(steps)
 
 
 def _summary_sent_today(wb: Workbook, tz: str, now: pd.Timestamp) -> bool:
@@ -104,7 +104,8 @@ def run(
             resend=sending is not None and sending.resend_unknown,
         )
         result.deadlines = deadlines
-    after = load_workbook(apply_plan(plan_changes(changes, raw), raw), config.timezone, now)
+    planned = plan_changes(changes, raw, store.max_cell_chars)
+    after = load_workbook(apply_plan(planned, raw), config.timezone, now)
     if steps:
         for name, value in status_figures(after, config, now).items():
             changes.set(OVERVIEW.name, name, "Värde", value)

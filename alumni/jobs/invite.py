@@ -22,6 +22,7 @@ from alumni.mail.render import TemplateProblem, Templates
 from alumni.rules import invitations as rules
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import doubled_ids, give_missing_ids
+from alumni.sheet.plan import too_long
 from alumni.sheet.store import Store
 from alumni.sheet.workbook import ROW, Sheet, Workbook, load_workbook
 from alumni.timeparse import format_time
@@ -52,11 +53,13 @@ class InviteResult:
 
     @property
     def found_problems(self) -> bool:
-        """Addresses to correct and messages to ask about both wait for the chair (after a send)."""
+        """Addresses to correct and messages to ask about both wait for the chair (after a send),
+        as does a status too long to write."""
         if self.batch is None:
             return False
         return bool(
-            self.batch.names(FAILED)
+            too_long(self.skipped_writes)
+            or self.batch.names(FAILED)
             or self.batch.names(UNCERTAIN)
             or self.failed_before
             or self.uncertain_before

@@ -113,7 +113,13 @@ class OverdueResult:
     @property
     def found_problems(self) -> bool:
         report = self.report
-        return bool(report.problems or report.unflagged or report.uncertain or report.failed)
+        return bool(
+            report.problems
+            or report.unflagged
+            or report.uncertain
+            or report.failed
+            or self.written.too_long
+        )
 
 
 def run(

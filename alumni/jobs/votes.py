@@ -13,6 +13,7 @@ from alumni.findings import Finding
 from alumni.rules.votes import NEEDS, RULE, not_logged, propose_contacts, tally_votes
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import first_free, note_issued
+from alumni.sheet.plan import too_long
 from alumni.sheet.store import Store
 from alumni.sheet.workbook import Workbook, load_workbook
 
@@ -42,10 +43,12 @@ class VotesResult:
     location: str
     now: pd.Timestamp
     report: VotesReport
+    skipped: list[Finding] = field(default_factory=list)
+    """The contact-log cells the write left out, e.g. a value too long for a cell."""
 
     @property
     def found_problems(self) -> bool:
-        return bool(self.report.findings or self.report.problems)
+        return bool(self.report.findings or self.report.problems or too_long(self.skipped))
 
 
 def run(config: Config, store: Store, now: pd.Timestamp) -> VotesResult:
@@ -53,8 +56,8 @@ def run(config: Config, store: Store, now: pd.Timestamp) -> VotesResult:
     wb = load_workbook(store.read(), config.timezone, now)
     changes = ChangeSet()
     report = select_alumni(wb, config, now, changes)
-    store.apply(changes)
-    return VotesResult(store.location, now, report)
+    written = store.apply(changes)
+    return VotesResult(store.location, now, report, written.skipped)
 
 
 def select_alumni(

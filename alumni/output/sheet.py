@@ -170,6 +170,7 @@ def render_tally(result: VotesResult) -> str:
         f"Votes {result.now:%Y-%m-%d %H:%M} on {result.location}: "
         f"{len(result.report.added)} newly selected",
         render_votes(result.report),
+        *not_done(result.skipped),
     )
 
 

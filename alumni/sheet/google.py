@@ -137,6 +137,10 @@ def load_credentials(path: Path | None, warn: Callable[[str], None]) -> Any:
 class GoogleStore(Store):
     """A Google Sheet reached through a gspread client, with bounded retries on every request."""
 
+    max_cell_chars = 50_000
+    """Google refuses a whole write (400 INVALID_ARGUMENT "Your input contains more than the
+    maximum of 50000 characters in a single cell.") that holds a longer text."""
+
     def __init__(
         self,
         client: gspread.Client,
@@ -320,7 +324,7 @@ class GoogleStore(Store):
         if not changes:
             return ApplyResult()
         fresh = self.reread(changes.tabs())
-        plan = plan_changes(changes, fresh)
+        plan = plan_changes(changes, fresh, self.max_cell_chars)
         result = ApplyResult.of(plan)
         if not plan:
             return result
@@ -340,7 +344,7 @@ class GoogleStore(Store):
                 raise StoreError(_never_settled(landed.strays, rewrites + 1))
             unsure.extend(s for s in landed.strays if not s.known)
             before = fresh
-            plan, fresh, lost = repair(changes, plan, fresh, after, landed)
+            plan, fresh, lost = repair(changes, plan, fresh, after, landed, self.max_cell_chars)
             if lost:
                 raise StoreError(_not_put_back(lost, before))
             result.skipped.extend(f for f in plan.skipped if f not in result.skipped)
@@ -555,11 +559,16 @@ class GoogleStore(Store):
             requests_.extend(
                 self._help_requests(tab_help, None if new else present.get(tab_help.title), result)
             )
+        placed: dict[str, int] = {}
         for place in place_colours(headers):
-            existing = json.dumps(self._conditional.get(place.title, []), ensure_ascii=False)
+            rules = self._conditional.get(place.title, [])
+            existing = json.dumps(rules, ensure_ascii=False)
             if json.dumps("=" + place.formula, ensure_ascii=False)[1:-1] in existing:
                 continue  # set once, not again on every init
-            requests_.append(_colour_request(self._id(place.title), place))
+            # After the tab's own rules: where a person's colour applies too, theirs shows.
+            index = len(rules) + placed.get(place.title, 0)
+            placed[place.title] = placed.get(place.title, 0) + 1
+            requests_.append(_colour_request(self._id(place.title), place, index))
             result.formatting_added.append(place.label)
         if requests_:
             self._once(lambda: self.http.batch_update(self.key, {"requests": requests_}), "init")
@@ -569,13 +578,14 @@ class GoogleStore(Store):
         return int(self._sheets[title].get("gridProperties", {}).get("rowCount", 1000))
 
     def _present(self, titles: Sequence[str]) -> dict[str, _Present]:
-        """What each tab already has: the settings of row 2 (the first below the header), which
-        init sets on whole columns, and every column's width."""
+        """What each tab already has: the number formats of row 2 (the first below the header),
+        which init sets on whole columns, the columns with a validation in any row (init's
+        dropdown would replace a person's own), and every column's width."""
         if not titles:
             return {}
         params: dict[str, str | int | bool | float | list[str] | None] = {
             "includeGridData": "true",
-            "ranges": [f"{quote_title(t)}!2:2" for t in titles],
+            "ranges": [f"{quote_title(t)}!2:{self._rows(t)}" for t in titles],
             "fields": "sheets(properties(title),data(rowData(values("
             "dataValidation,userEnteredFormat(numberFormat))),columnMetadata(pixelSize)))",
         }
@@ -586,9 +596,10 @@ class GoogleStore(Store):
         present: dict[str, _Present] = {}
         for sheet in meta.get("sheets", []):
             data = (sheet.get("data") or [{}])[0]
-            cells = ((data.get("rowData") or [{}])[0]).get("values") or []
+            rows = [row.get("values") or [] for row in data.get("rowData") or []]
+            cells = rows[0] if rows else []
             present[sheet["properties"]["title"]] = _Present(
-                validated={i for i, c in enumerate(cells) if c.get("dataValidation")},
+                validated={i for row in rows for i, c in enumerate(row) if c.get("dataValidation")},
                 formatted={
                     i
                     for i, c in enumerate(cells)
@@ -712,12 +723,12 @@ def _below_header(sheet_id: int, column: int) -> dict[str, int]:
     }
 
 
-def _colour_request(sheet_id: int, place: Placement) -> dict[str, Any]:
+def _colour_request(sheet_id: int, place: Placement, index: int) -> dict[str, Any]:
     colour = place.rule.colour
     red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return {
         "addConditionalFormatRule": {
-            "index": 0,
+            "index": index,
             "rule": {
                 "ranges": [
                     {

@@ -99,12 +99,17 @@ def landing(plan: Plan, before: RawWorkbook, after: RawWorkbook) -> Landing:
 
 
 def repair(
-    changes: ChangeSet, plan: Plan, before: RawWorkbook, after: RawWorkbook, landed: Landing
+    changes: ChangeSet,
+    plan: Plan,
+    before: RawWorkbook,
+    after: RawWorkbook,
+    landed: Landing,
+    max_cell_chars: int | None = None,
 ) -> tuple[Plan, RawWorkbook, list[CellWrite]]:
     """The writes that put back what the stray values replaced, where that is known, and write
     `changes` again where their rows stand now; the sheet they are planned for (`after`, and
     `before` as `plan` leaves it for the tabs not read back); and the values `plan` meant to put
-    back whose rows cannot be found any more."""
+    back whose rows cannot be found any more. `max_cell_chars` as for `plan_changes`."""
     state = apply_plan(plan, before)
     for title, sheet in after.items():
         state[title] = RawSheet(sheet.title, [list(r) for r in sheet.rows])
@@ -133,7 +138,7 @@ def repair(
             rows.append([])
         rows[w.row].extend([None] * (w.col + 1 - len(rows[w.row])))
         rows[w.row][w.col] = w.value
-    fixed = plan_changes(changes, state)
+    fixed = plan_changes(changes, state, max_cell_chars)
     rewritten = {(w.title, w.row, w.col) for w in fixed.writes}
     kept = {
         (w.title, w.row, w.col): w for w in restores if (w.title, w.row, w.col) not in rewritten

@@ -31,6 +31,33 @@ class CellWrite:
     value: Value
 
 
+@dataclass(frozen=True)
+class CellTooLong(Finding):
+    """A value the plan left out because it is longer than a cell of the backend holds.
+
+    Unlike the other findings in `Plan.skipped` (a row removed meanwhile, a header missing),
+    it is a problem in the sheet's data to fix: a command that meets one exits with 1.
+    """
+
+    length: int = 0
+    limit: int = 0
+
+
+def cell_chars(value: Value) -> int:
+    """How long a text is to a spreadsheet: in UTF-16 code units, as Excel counts (an emoji
+    is two); 0 for a value that is not text."""
+    if not isinstance(value, str):
+        return 0
+    if value.isascii():
+        return len(value)
+    return len(value.encode("utf-16-le")) // 2
+
+
+def too_long(findings: Sequence[Finding]) -> list[CellTooLong]:
+    """The findings that name a value left out for its length."""
+    return [f for f in findings if isinstance(f, CellTooLong)]
+
+
 @dataclass
 class Plan:
     """Exactly what a backend must write, in one go, for a change set.
@@ -89,25 +116,37 @@ def same_value(old: object, new: Value) -> bool:
     return cells.clean_text(old) == cells.clean_text(new)
 
 
+def holds_anything(value: object) -> bool:
+    """Whether a cell holds anything at all, even only spaces: such a cell is never written
+    over to make room for a header."""
+    return value is not None and value != ""
+
+
+def first_empty_column(rows: Sequence[Sequence[object]]) -> int:
+    """The 0-based column right of every column that holds anything, in any row."""
+    return max((i + 1 for row in rows for i, v in enumerate(row) if holds_anything(v)), default=0)
+
+
 def complete_header(
-    tab_: Tab, title: str, header: Sequence[object], columns: Mapping[str, int]
+    tab_: Tab, title: str, rows: Sequence[Sequence[object]], columns: Mapping[str, int]
 ) -> list[CellWrite]:
-    """Header cells for the contract columns not in `columns`, in row 1's first free cells."""
-    used = {i for i, v in enumerate(header) if not is_blank(v)}
-    free = (i for i in range(len(header) + len(tab_.columns) + 1) if i not in used)
-    return [
-        CellWrite(title, 0, next(free), column.name)
-        for column in tab_.columns
-        if column.name not in columns
-    ]
+    """Header cells for the contract columns not in `columns`, appended to row 1 of `rows` (the
+    tab's cells) right of every column that holds anything: a header the tool adds lands on an
+    empty cell, and never names a column of cells someone typed without a header."""
+    start = first_empty_column(rows)
+    missing = [column for column in tab_.columns if column.name not in columns]
+    return [CellWrite(title, 0, start + i, column.name) for i, column in enumerate(missing)]
 
 
 class _TabPlanner:
     """Plans one tab's part of a change set against that tab's fresh cells."""
 
-    def __init__(self, plan: Plan, tab_: Tab, sheet: RawSheet | None) -> None:
+    def __init__(
+        self, plan: Plan, tab_: Tab, sheet: RawSheet | None, max_cell_chars: int | None = None
+    ) -> None:
         self.plan = plan
         self.tab = tab_
+        self.max_cell_chars = max_cell_chars
         self.missing_columns: set[str] = set()
         if sheet is None:
             sheet = RawSheet(tab_.name, [])
@@ -136,9 +175,8 @@ class _TabPlanner:
         self.deleted_rows: list[int] = []
 
     def _complete_header(self) -> None:
-        header = self.sheet.rows[0] if self.sheet.rows else []
         taken = {**self.layout.columns, **dict.fromkeys(self.layout.duplicates, -1)}
-        writes = complete_header(self.tab, self.sheet.title, header, taken)
+        writes = complete_header(self.tab, self.sheet.title, self.sheet.rows, taken)
         self.layout.columns.update({str(w.value): w.col for w in writes})
         self.plan.writes.extend(writes)
 
@@ -169,7 +207,31 @@ class _TabPlanner:
         row = self.sheet.rows[r]
         return row[c] if c < len(row) else None
 
-    def _write(self, r: int, name: str, value: Value) -> None:
+    def _fits(self, r: int, c: int, name: str, value: Value, key: str | None) -> bool:
+        """Whether `value` fits in a cell; if not, say so, naming grid row `r`, column `c`."""
+        limit = self.max_cell_chars
+        length = cell_chars(value) if limit is not None else 0
+        if limit is None or length <= limit:
+            return True
+        of = f" of {key}" if key else ""
+        self.plan.skipped.append(
+            CellTooLong(
+                self.layout.shown,
+                r + 1,
+                c,
+                f"the value for {name}{of} is {length:,} characters long, more than the "
+                f"{limit:,} a cell holds, so it was left out (it begins {str(value)[:40]!r})",
+                "shorten the text it is made from (a long name or a text pasted into another "
+                "cell) and run again; the rest was written",
+                column=name,
+                key=key or None,
+                length=length,
+                limit=limit,
+            )
+        )
+        return False
+
+    def _write(self, r: int, name: str, value: Value, key: str) -> None:
         c = self._column(name)
         if c is None:
             return
@@ -177,7 +239,7 @@ class _TabPlanner:
         old = self._cell(r, c)
         if owner is Owner.FILL and not is_blank(old):
             return  # a person's value wins over the tool's proposal
-        if not same_value(old, value):
+        if not same_value(old, value) and self._fits(r, c, name, value, key):
             self.plan.writes.append(CellWrite(self.sheet.title, r, c, value))
 
     def give_ids(self, new_ids: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -258,16 +320,18 @@ class _TabPlanner:
                 )
             return
         for name, value in values.items():
-            self._write(found[0], name, value)
+            self._write(found[0], name, value, key)
 
     def append(self, values: dict[str, Value]) -> None:
         key = self._key(cells.clean_text(values.get(self.tab.key or ""))) if self.tab.key else ""
         if key and (key in self.rows or key in self.deleting):
             return  # already there, e.g. written by an earlier attempt of this same run
+        # Appends land after the last row that is left once the deletions are made.
+        lands = self.next_row - len(self.deleted_rows)
         row: list[Value] = []
         for name, value in values.items():
             c = self._column(name)
-            if c is None:
+            if c is None or not self._fits(lands, c, name, value, key):
                 continue
             row.extend([None] * (c + 1 - len(row)))
             row[c] = value
@@ -275,14 +339,13 @@ class _TabPlanner:
             return
         title = self.sheet.title
         self.plan.appends.setdefault(title, []).append(row)
-        # Appends land after the last row that is left once the deletions are made.
-        self.plan.first_row.setdefault(title, self.next_row - len(self.deleted_rows))
+        self.plan.first_row.setdefault(title, lands)
         if key:
             self.rows[key] = [self.next_row]
         self.next_row += 1
 
 
-def plan_changes(changes: ChangeSet, fresh: RawWorkbook) -> Plan:
+def plan_changes(changes: ChangeSet, fresh: RawWorkbook, max_cell_chars: int | None = None) -> Plan:
     """Locate every changed row again, by key, in `fresh`, and say what to write where.
 
     Rows that moved are followed; rows that vanished or whose key is doubled are skipped and
@@ -290,6 +353,8 @@ def plan_changes(changes: ChangeSet, fresh: RawWorkbook) -> Plan:
     are not written again; appends whose key is already present are dropped. A deleted key
     found in exactly one row removes that row; one found in several rows is reported and
     kept; one that vanished is already gone. Updates and appends of a deleted key are dropped.
+    A text longer than `max_cell_chars` (the backend's `Store.max_cell_chars`) is left out
+    and reported as a `CellTooLong`; the rest of its row is written all the same.
     """
     plan = Plan()
     titles, _ = locate_tabs(fresh)
@@ -307,7 +372,7 @@ def plan_changes(changes: ChangeSet, fresh: RawWorkbook) -> Plan:
                 )
             )
             continue
-        planner = _TabPlanner(plan, tab_, fresh.get(title) if title else None)
+        planner = _TabPlanner(plan, tab_, fresh.get(title) if title else None, max_cell_chars)
         planner.delete(changes.deletions.get(name, []))
         planner.give_ids(changes.new_ids.get(name, []))
         for key, values in changes.updates.get(name, {}).items():

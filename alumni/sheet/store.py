@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from alumni.findings import Finding
 from alumni.sheet.changes import ChangeSet
-from alumni.sheet.plan import Plan, plan_changes
+from alumni.sheet.plan import CellTooLong, Plan, plan_changes, too_long
 from alumni.sheet.workbook import RawWorkbook, Value
 
 
@@ -24,6 +24,11 @@ class ApplyResult:
     skipped: list[Finding] = field(default_factory=list)
     trial: bool = False
     """True when the writes went to a trial's copy in memory, not to the sheet."""
+
+    @property
+    def too_long(self) -> list[CellTooLong]:
+        """The values left out for their length: problems in the sheet's data."""
+        return too_long(self.skipped)
 
     @classmethod
     def of(cls, plan: Plan) -> ApplyResult:
@@ -59,6 +64,11 @@ class Store(ABC):
     location: str
     """Where the sheet is, for people: a file path or a spreadsheet address."""
 
+    max_cell_chars: int | None = None
+    """The longest text a cell of this backend holds, in UTF-16 code units (None: no limit).
+    The plan leaves a longer value out and reports it, rather than have the backend refuse or
+    cut the whole write."""
+
     @abstractmethod
     def read(self) -> RawWorkbook:
         """Every tab's cells, as they are now."""
@@ -68,7 +78,7 @@ class Store(ABC):
         if not changes:
             return ApplyResult()
         fresh = self.reread(changes.tabs())
-        plan = plan_changes(changes, fresh)
+        plan = plan_changes(changes, fresh, self.max_cell_chars)
         if plan:
             self.write(plan)
         return ApplyResult.of(plan)

@@ -22,6 +22,7 @@ class TrialStore(Store):
     def __init__(self, real: Store) -> None:
         self.real = real
         self.location = real.location
+        self.max_cell_chars = real.max_cell_chars
         self._copy: RawWorkbook | None = None
         self.cells = 0
         self.rows_added = 0

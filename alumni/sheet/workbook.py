@@ -131,12 +131,14 @@ def resolve_layout(tab: Tab, sheet: RawSheet | None) -> Layout:
     if blank_row(header):
         if not tab.by_tool:
             has_data = any(not blank_row(r) for r in sheet.rows[1:])
-            what = "the tab has data but no header row" if has_data else "the tab has no header row"
-            layout.findings.append(
-                Finding(
-                    sheet.title, 1, 0, what, "put the headers in row 1 (`alumni init` adds them)"
-                )
-            )
+            if has_data:
+                # init will not guess which column is which: a person types them.
+                what = "the tab has data but no header row"
+                hint = "type the headers in row 1, each above the column it names"
+            else:
+                what = "the tab has no header row"
+                hint = "put the headers in row 1 (`alumni init` adds them)"
+            layout.findings.append(Finding(sheet.title, 1, 0, what, hint))
         return layout
     unknown: dict[int, str] = {}
     for index, value in enumerate(header):

@@ -2,33 +2,38 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
+import io
 import shutil
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook as XlWorkbook
 from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import DEFAULT_COLUMN_WIDTH
 from openpyxl.worksheet.worksheet import Worksheet
 
 from alumni.errors import SheetLockedError, StoreError
+from alumni.findings import Finding, a1
 from alumni.sheet.colours import place_colours
+from alumni.sheet.fidelity import refuse_losses
+from alumni.sheet.filesave import Stamp, replace_file, stamp_of, stamp_of_bytes
 from alumni.sheet.helps import SAMPLE_ROWS, Dropdown, place_help
-from alumni.sheet.init_plan import has_data, headers_after, plan_init
+from alumni.sheet.init_plan import has_data, headers_after, plan_init, refuse
 from alumni.sheet.plan import Plan
+from alumni.sheet.rowshift import delete_rows
 from alumni.sheet.store import InitResult, Store
 from alumni.sheet.workbook import Cell, RawSheet, RawWorkbook, Value
+from alumni.sheet.xlsx_patch import CannotPatch, patch_workbook
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -50,12 +55,16 @@ RULE_ROWS = 5000
 class XlsxStore(Store):
     """A workbook file. Saves are atomic: a new file is written, then renamed over the old."""
 
+    max_cell_chars = 32_767
+    """Excel's limit: openpyxl would write a longer text, which Excel refuses or cuts."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.location = str(self.path)
         self._book: XlWorkbook | None = None
         self._raw: RawWorkbook | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: Stamp | None = None
+        self._bytes = b""
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -67,9 +76,8 @@ class XlsxStore(Store):
                     "close it there and run again. If nobody has it open, delete the lock file."
                 )
 
-    def _stat(self) -> tuple[int, int]:
-        st = self.path.stat()
-        return (st.st_mtime_ns, st.st_size)
+    def _stat(self) -> Stamp:
+        return stamp_of(self.path)
 
     def _load(self) -> XlWorkbook:
         if not self.path.exists():
@@ -80,14 +88,17 @@ class XlsxStore(Store):
             )
         self._check_unlocked()
         try:
-            stamp = self._stat()
-            book = load_workbook(self.path, rich_text=False)
+            # One read of the bytes for the stamp, the cells and a later patch: what the run
+            # writes is always made from the very version it read.
+            data = self.path.read_bytes()
+            stamp = stamp_of_bytes(data)
+            book = load_workbook(io.BytesIO(data), rich_text=False)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise StoreError(
                 f"{self.path} cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc}) — "
                 "open it in Excel or LibreOffice and save it as .xlsx."
             ) from exc
-        self._book, self._stamp = book, stamp
+        self._book, self._stamp, self._bytes = book, stamp, data
         self._raw = {ws.title: _raw_sheet(ws) for ws in book.worksheets}
         return book
 
@@ -109,35 +120,53 @@ class XlsxStore(Store):
     # -- writing ---------------------------------------------------------------------------
 
     def write(self, plan: Plan) -> None:
+        """Carry out `plan`: by rewriting only the tabs it touches where it can, so everything
+        else in the file stays as it was, byte for byte; else through openpyxl, unless that
+        would lose something the workbook holds."""
         assert self._book is not None
         try:
+            if self._patch(plan):
+                return
+            refuse_losses(self.path)  # what openpyxl did not load, its save would drop
             _apply_plan(self._book, plan)
-            self._save(self._book)
+            self._save(self._book.save)
+            # openpyxl's save closes the pictures it loaded, so this copy cannot be saved again.
+            self._book = None
         except BaseException:
             # The file is whole, but the copy in memory may hold half a plan: forget it.
             self._book = self._raw = self._stamp = None
             raise
 
-    def _save(self, book: XlWorkbook) -> None:
-        self._check_unlocked()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+    def _patch(self, plan: Plan) -> bool:
+        """Write `plan` into the tabs' own XML, the rest of the file copied as it is; False
+        when the plan is not of that kind (it deletes rows, adds tabs, or writes where a
+        formula, a table's header or merged cells are in the way)."""
+        if plan.new_sheets or any(plan.deletions.values()):
+            return False
+        assert self._book is not None
+        for title, rows in plan.appends.items():
+            # New rows go below merged cells in their way, in the file as in memory.
+            start = _clear_of_merged(self._book[title], plan.first_row[title] + 1, rows)
+            plan.first_row[title] = start - 1
+        written: list[bytes] = []
+
+        def write(tmp: Path) -> None:
+            patch_workbook(io.BytesIO(self._bytes), tmp, plan)
+            written.append(tmp.read_bytes())
+
         try:
-            book.save(tmp)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            raise StoreError(f"could not save {self.path}: {exc.strerror or exc}") from exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        with contextlib.suppress(OSError):
-            fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        self._stamp = self._stat()
+            self._save(write)
+        except CannotPatch:
+            return False
+        self._bytes = written[0]
+        # The copy in memory follows, so the next write of this run needs no new load.
+        _apply_plan(self._book, plan)
+        return True
+
+    def _save(self, write: Callable[[Path], None]) -> None:
+        self._check_unlocked()
+        # Checked against the version read: another program's save since then is never lost.
+        self._stamp = replace_file(self.path, write, self._stamp)
         # The in-memory cells now differ from what was read: derive them again when needed.
         self._raw = None
 
@@ -170,6 +199,7 @@ class XlsxStore(Store):
             book.remove(book.active)  # type: ignore[arg-type]
             fresh = {}
         plan, result = plan_init(fresh, rows)
+        refuse(_in_merged_cells(book, plan))
         result.created = not existed
         _apply_plan(book, plan)
         for title in plan.new_sheets:
@@ -177,8 +207,17 @@ class XlsxStore(Store):
                 cell.font = Font(bold=True)
         headers = headers_after(fresh, plan)
         result.formatting_added = _add_help(book, headers) + _add_colours(book, headers)
+        if existed and not plan and not result.formatting_added:
+            return result  # nothing to add: the file stays exactly as it was
+        if existed:
+            try:
+                refuse_losses(self.path)  # init saves through openpyxl: nothing may be lost
+            except StoreError:
+                self._book = self._raw = None  # the copy in memory holds unsaved changes
+                raise
         self._book = book
-        self._save(book)
+        self._save(book.save)
+        self._book = None  # openpyxl's save closes the pictures it loaded
         return result
 
 
@@ -198,15 +237,14 @@ def _add_help(book: XlWorkbook, headers: dict[str, list[object]]) -> list[str]:
             added.append(help_.frozen_label)
         for drop in help_.dropdowns:
             letter = get_column_letter(drop.column + 1)
-            if any(f"{letter}2" in dv.sqref for dv in ws.data_validations.dataValidation):
-                continue
+            if _validated(ws, f"{letter}2:{letter}{RULE_ROWS}"):
+                continue  # a person's own validation in this column stays the only one
             ws.add_data_validation(_validation(drop, f"{letter}2:{letter}{RULE_ROWS}"))
             added.append(drop.label)
         for fmt in help_.formats:
-            letter = get_column_letter(fmt.column + 1)
-            column = ws.column_dimensions[letter]
-            if column.number_format != "General":
+            if _formatted(ws, fmt.column + 1):
                 continue
+            column = ws.column_dimensions[get_column_letter(fmt.column + 1)]
             # The column's style formats what people type later; cells already holding a
             # date or a number get it too (text stays text: the tool writes times as text).
             column.number_format = fmt.pattern
@@ -236,13 +274,57 @@ _UNSET_WIDTHS = (0.0, DEFAULT_COLUMN_WIDTH, 18.0)
 column of a new tab."""
 
 
-def _default_width(ws: Worksheet, index: int) -> bool:
-    """Whether column `index` (1-based) has a width nobody chose (ranges of columns included)."""
+def _covering(ws: Worksheet, index: int) -> Any:
+    """The column settings that cover column `index` (1-based), None when it has none: a
+    spreadsheet program keeps neighbouring columns of one look as one range (G:H)."""
     for dim in ws.column_dimensions.values():
         low, high = dim.min or 0, dim.max or 0
         if dim.index == get_column_letter(index) or low <= index <= high:
-            return float(dim.width or 0) in _UNSET_WIDTHS
-    return True
+            return dim
+    return None
+
+
+def _default_width(ws: Worksheet, index: int) -> bool:
+    """Whether column `index` (1-based) has a width nobody chose (ranges of columns included)."""
+    dim = _covering(ws, index)
+    return dim is None or float(dim.width or 0) in _UNSET_WIDTHS
+
+
+def _formatted(ws: Worksheet, index: int) -> bool:
+    """Whether column `index` (1-based) already has a number format (ranges included)."""
+    dim = _covering(ws, index)
+    return dim is not None and dim.number_format != "General"
+
+
+def _validated(ws: Worksheet, area: str) -> bool:
+    """Whether any data validation already covers a cell of `area`."""
+    wanted = CellRange(area)
+    return any(
+        not wanted.isdisjoint(have)
+        for dv in ws.data_validations.dataValidation
+        for have in dv.sqref.ranges
+    )
+
+
+def _in_merged_cells(book: XlWorkbook, plan: Plan) -> list[Finding]:
+    """The header cells of `plan` that lie in a merged cell of an existing tab: one finding
+    per merged cell (the tool cannot write there, and people see the merged cell's text)."""
+    found: dict[tuple[str, str], Finding] = {}
+    for w in plan.writes:
+        if w.title in plan.new_sheets:
+            continue
+        where = f"{get_column_letter(w.col + 1)}{w.row + 1}"
+        for merged in book[w.title].merged_cells.ranges:
+            if where in merged and (w.title, merged.coord) not in found:
+                found[(w.title, merged.coord)] = Finding(
+                    w.title,
+                    w.row + 1,
+                    w.col,
+                    f"the header '{w.value}' would go here, inside the merged cell {merged.coord}",
+                    f"unmerge {merged.coord}, so that the headers init adds have cells of "
+                    "their own",
+                )
+    return list(found.values())
 
 
 def _validation(drop: Dropdown, area: str) -> DataValidation:
@@ -276,7 +358,12 @@ def _add_colours(book: XlWorkbook, headers: dict[str, list[object]]) -> list[str
             start_color=place.rule.colour, end_color=place.rule.colour, fill_type="solid"
         )
         area = f"{first}2:{last}{RULE_ROWS}"
-        ws.conditional_formatting.add(area, FormulaRule(formula=[place.formula], fill=fill))
+        rule = FormulaRule(formula=[place.formula], fill=fill)
+        # After every rule the tab has: where a person's own colour applies too, theirs shows.
+        rule.priority = 1 + max(
+            (r.priority or 0 for cf in ws.conditional_formatting for r in cf.rules), default=0
+        )
+        ws.conditional_formatting.add(area, rule)
         added.append(place.label)
     return added
 
@@ -284,31 +371,73 @@ def _add_colours(book: XlWorkbook, headers: dict[str, list[object]]) -> list[str
 def _apply_plan(book: XlWorkbook, plan: Plan) -> None:
     for title in plan.new_sheets:
         book.create_sheet(title)
-    for w in plan.writes:
-        _set(book[w.title], w.row + 1, w.col + 1, w.value)
+    # A write into merged cells (not their top-left cell) is left out and reported in
+    # `plan.skipped`; the others are made.
+    plan.writes = [
+        w for w in plan.writes if _set(book[w.title], w.row + 1, w.col + 1, w.value, plan.skipped)
+    ]
     # After the writes, whose row numbers were read before any row moved; bottom-up, so each
     # deletion leaves the rows still to be deleted where they were.
     for title in plan.deletions:
         ws = book[title]
         for first, count in plan.deletion_runs(title):
-            ws.delete_rows(first + 1, count)
+            delete_rows(ws, first + 1, count)
     for title, rows in plan.appends.items():
         ws = book[title]
-        start = plan.first_row[title]
+        start = _clear_of_merged(ws, plan.first_row[title] + 1, rows)
         for offset, row in enumerate(rows):
             for col, value in enumerate(row):
                 if value is not None:
-                    _set(ws, start + offset + 1, col + 1, value)
+                    _set(ws, start + offset, col + 1, value, plan.skipped)
 
 
-def _set(ws: Worksheet, row: int, col: int, value: Value) -> None:
+def _clear_of_merged(ws: Worksheet, start: int, rows: Sequence[Sequence[Value]]) -> int:
+    """The first row from `start` (1-based) where `rows` land without a value in merged
+    cells: new rows go below merged cells in their way (a note under the table, say)."""
+    ranges = list(ws.merged_cells.ranges)
+    moved = True
+    while moved:
+        moved = False
+        for r in ranges:
+            for offset, row in enumerate(rows):
+                values = row[r.min_col - 1 : r.max_col]
+                if r.min_row <= start + offset <= r.max_row and any(v is not None for v in values):
+                    start, moved = r.max_row + 1, True
+                    break
+    return start
+
+
+def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]) -> bool:
+    """Write `value` in a cell; False, with a finding in `skipped`, when the cell is inside
+    merged cells (only their top-left cell holds a value)."""
     cell = ws.cell(row=row, column=col)
+    if isinstance(cell, MergedCell):
+        area = next(
+            (
+                r.coord
+                for r in ws.merged_cells.ranges
+                if r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col
+            ),
+            a1(row, col - 1),
+        )
+        shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+        skipped.append(
+            Finding(
+                ws.title,
+                row,
+                col - 1,
+                f"'{shown}' was not written: the cell is inside the merged cells {area}",
+                f"unmerge {area}, then run again",
+            )
+        )
+        return False
     if isinstance(value, str):
         cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
         # A value the tool writes is plain text, even one that starts with '='.
         cell.data_type = "s"
     else:
         cell.value = value
+    return True
 
 
 def _raw_sheet(ws: Any) -> RawSheet:

@@ -101,8 +101,9 @@ class FakeSheets(PeopleEditing, FaultInjection):
     RAW vs USER_ENTERED ("0123" and "+4670..." become numbers under USER_ENTERED); date cells as
     serial numbers; sv_SE decimal comma in FORMATTED_VALUE; values.append continuing the
     *contiguous* table (it fills the first blank row); "exceeds grid limits" on writes past the
-    grid; atomic spreadsheets.batchUpdate; Google-style error bodies, and an HTML body for 502
-    (which makes gspread's ``APIError.code`` -1).
+    grid; atomic spreadsheets.batchUpdate; a text over 50,000 characters refusing the whole
+    write; Google-style error bodies, and an HTML body for 502 (which makes gspread's
+    ``APIError.code`` -1).
     """
 
     def __init__(self, locale: str = "sv_SE", time_zone: str = "Europe/Stockholm") -> None:

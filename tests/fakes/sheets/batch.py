@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakes.sheets.cells import DATE_FORMATS, Cell
+from tests.fakes.sheets.cells import DATE_FORMATS, TOO_LONG, Cell, too_long
 from tests.fakes.sheets.fields import covers, parse_mask
 from tests.fakes.sheets.metadata import sheet_properties, spreadsheet
 from tests.fakes.sheets.model import (
@@ -405,6 +405,8 @@ def _cell_data(
             }
             if kind not in checks or not checks[kind][1](value):
                 raise ApiError(400, f"Invalid {where}: unsupported value {json.dumps(ev)}")
+            if too_long(value):
+                raise ApiError(400, f"Invalid {where}: {TOO_LONG}")
             fmt = old.number_format if old is not None else None
             cell = (
                 None if value == "" and kind == "stringValue" else Cell(checks[kind][0], value, fmt)

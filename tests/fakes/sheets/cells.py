@@ -13,6 +13,13 @@ from typing import Any, cast
 
 DATE_FORMATS = ("DATE", "DATE_TIME", "TIME")
 _EPOCH = datetime(1899, 12, 30)
+MAX_CELL_CHARS = 50_000
+TOO_LONG = (
+    f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a single cell."
+)
+"""Google's answer (400 INVALID_ARGUMENT) to a write holding a longer text: it refuses the whole
+request, "Invalid requests[0].updateCells: ..." in a batchUpdate, "Invalid data[4]: ..." in a
+values:batchUpdate."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,15 @@ def from_python(value: Any) -> Cell | None:
     if isinstance(value, str):
         return Cell("formula", value) if value.startswith("=") else Cell("string", value)
     raise TypeError(f"cannot store {type(value).__name__} in a fake sheet: {value!r}")
+
+
+def too_long(value: Any) -> bool:
+    """Whether a text entered in a cell is longer than Google takes.
+
+    Counted in UTF-16 code units, as Java and JavaScript count a string's length (an emoji
+    is two): the tool counts the same way, so the fake refuses no earlier than the tool stops.
+    """
+    return isinstance(value, str) and len(value.encode("utf-16-le")) // 2 > MAX_CELL_CHARS
 
 
 # ----------------------------------------------------------------------------- formulas

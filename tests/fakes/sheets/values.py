@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from tests.fakes.sheets.cells import Cell, render, serial
+from tests.fakes.sheets.cells import TOO_LONG, Cell, render, serial, too_long
 from tests.fakes.sheets.model import Book, Sheet, insert_dim
 from tests.fakes.sheets.ranges import a1, col_letter, grid_limit_message, parse_range, ranges_param
 from tests.fakes.sheets.responses import ApiError
@@ -112,9 +112,13 @@ def values_batch_update(book: Book, body: Any) -> Answer:
     for i, entry in enumerate(body.get("data") or []):
         if "range" not in entry:
             raise ApiError(400, f"Invalid data[{i}]: range is required")
-        responses.append(
-            {"spreadsheetId": book.key, **_write_values(work, entry["range"], entry, option)}
-        )
+        try:
+            written = _write_values(work, entry["range"], entry, option)
+        except ApiError as exc:
+            if exc.message == TOO_LONG:
+                raise ApiError(400, f"Invalid data[{i}]: {TOO_LONG}") from None
+            raise
+        responses.append({"spreadsheetId": book.key, **written})
     out: dict[str, Any] = {"spreadsheetId": book.key}
     if responses:
         out.update(
@@ -231,6 +235,8 @@ def _input_cell(value: Any, option: str, where: str) -> Any:
     if isinstance(value, int | float):
         return Cell("number", value)
     if isinstance(value, str):
+        if too_long(value):
+            raise ApiError(400, TOO_LONG)
         if option == "RAW":
             return Cell("string", value) if value != "" else None
         return _user_entered(value)
