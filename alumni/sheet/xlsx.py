@@ -12,7 +12,7 @@ from typing import Any
 
 from openpyxl import Workbook as XlWorkbook
 from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -23,7 +23,7 @@ from openpyxl.worksheet.dimensions import DEFAULT_COLUMN_WIDTH
 from openpyxl.worksheet.worksheet import Worksheet
 
 from alumni.errors import SheetLockedError, StoreError
-from alumni.findings import Finding, a1
+from alumni.findings import Finding
 from alumni.sheet.colours import place_colours
 from alumni.sheet.fidelity import refuse_losses
 from alumni.sheet.filesave import Stamp, replace_file, stamp_of, stamp_of_bytes
@@ -144,6 +144,14 @@ class XlsxStore(Store):
         if plan.new_sheets or any(plan.deletions.values()):
             return False
         assert self._book is not None
+        kept = []
+        for w in plan.writes:  # as openpyxl's path does: such a write is named, not made
+            covered = _covered(self._book[w.title], w.row + 1, w.col + 1, w.value)
+            if covered is None:
+                kept.append(w)
+            else:
+                plan.skipped.append(covered)
+        plan.writes = kept
         for title, rows in plan.appends.items():
             # New rows go below merged cells in their way, in the file as in memory.
             start = _clear_of_merged(self._book[title], plan.first_row[title] + 1, rows)
@@ -407,30 +415,31 @@ def _clear_of_merged(ws: Worksheet, start: int, rows: Sequence[Sequence[Value]])
     return start
 
 
-def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]) -> bool:
-    """Write `value` in a cell; False, with a finding in `skipped`, when the cell is inside
-    merged cells (only their top-left cell holds a value)."""
-    cell = ws.cell(row=row, column=col)
-    if isinstance(cell, MergedCell):
-        area = next(
-            (
-                r.coord
-                for r in ws.merged_cells.ranges
-                if r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col
-            ),
-            a1(row, col - 1),
-        )
-        shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
-        skipped.append(
-            Finding(
+def _covered(ws: Worksheet, row: int, col: int, value: Value) -> Finding | None:
+    """Why `value` cannot go in the cell at `row`, `col` (1-based), or None: merged cells hold a
+    value in their top-left cell only, and a value put under the others is lost."""
+    for r in ws.merged_cells.ranges:
+        inside = r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col
+        if inside and (row, col) != (r.min_row, r.min_col):
+            shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+            return Finding(
                 ws.title,
                 row,
                 col - 1,
-                f"'{shown}' was not written: the cell is inside the merged cells {area}",
-                f"unmerge {area}, then run again",
+                f"'{shown}' was not written: the cell is inside the merged cells {r.coord}",
+                f"unmerge {r.coord}, then run again",
             )
-        )
+    return None
+
+
+def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]) -> bool:
+    """Write `value` in a cell; False, with a finding in `skipped`, when the cell is inside
+    merged cells (only their top-left cell holds a value)."""
+    covered = _covered(ws, row, col, value)
+    if covered is not None:
+        skipped.append(covered)
         return False
+    cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
         cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
         # A value the tool writes is plain text, even one that starts with '='.
