@@ -6,8 +6,8 @@ Run: .venv/bin/python bench/eligibility.py [applications] [roster]
 `--scaling` times N applications against N graduates for each N (1,000 to 8,000 by default)
 and prints the growth per doubling. `ordinary` names come from a few hundred first and last
 names (so many people share a name), `varied` ones have compound last names (mostly distinct,
-as in a real class), and `shared` are the varied names with the middle name Maria for
-everyone, as when a whole class shares one word.
+as in a real class), and `shared` are the varied names with the middle name Maria and the
+last name Andersson for everyone, as when a whole class shares words.
 """
 
 from __future__ import annotations
@@ -160,14 +160,60 @@ def people(count: int, rng: np.random.Generator) -> list[str]:
 
 # Parts of Swedish compound surnames: with these, a class of thousands has mostly distinct
 # names, as a real one has, where `people` repeats the same few hundred.
-PREFIX = (
-    "Lind Berg Sjö Ek Holm Lund Nord Sund Ström Åker Björk Gran Hed Wall Dahl Mal Fors Sand Ny "
-    "Öster Väster Al Ros Stjärn Hag Lil Rud Falk Vik Kvarn"
-).split()
-SUFFIX = (
-    "berg ström gren qvist lund holm dahl man blad ling stedt by kvist näs fors mark sten bäck "
-    "ander ell"
-).split()
+PREFIX = [
+    "Lind",
+    "Berg",
+    "Sjö",
+    "Ek",
+    "Holm",
+    "Lund",
+    "Nord",
+    "Sund",
+    "Ström",
+    "Åker",
+    "Björk",
+    "Gran",
+    "Hed",
+    "Wall",
+    "Dahl",
+    "Mal",
+    "Fors",
+    "Sand",
+    "Ny",
+    "Öster",
+    "Väster",
+    "Al",
+    "Ros",
+    "Stjärn",
+    "Hag",
+    "Lil",
+    "Rud",
+    "Falk",
+    "Vik",
+    "Kvarn",
+]
+SUFFIX = [
+    "berg",
+    "ström",
+    "gren",
+    "qvist",
+    "lund",
+    "holm",
+    "dahl",
+    "man",
+    "blad",
+    "ling",
+    "stedt",
+    "by",
+    "kvist",
+    "näs",
+    "fors",
+    "mark",
+    "sten",
+    "bäck",
+    "ander",
+    "ell",
+]
 
 
 def varied(count: int, rng: np.random.Generator) -> list[str]:
@@ -176,7 +222,9 @@ def varied(count: int, rng: np.random.Generator) -> list[str]:
     second = np.where(rng.random(count) < 1 / 6, rng.choice(FIRST, count), "")
     last = np.char.add(rng.choice(PREFIX, count), rng.choice(SUFFIX, count))
     double = np.where(
-        rng.random(count) < 0.2, np.char.add(rng.choice(PREFIX, count), rng.choice(SUFFIX, count)), ""
+        rng.random(count) < 0.2,
+        np.char.add(rng.choice(PREFIX, count), rng.choice(SUFFIX, count)),
+        "",
     )
     return [
         " ".join(filter(None, (f, s, f"{la}-{d}" if d else la)))
@@ -256,11 +304,11 @@ def data(
 
 
 def shared_word(frame: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The same frames with the middle name Maria in every name: one word everyone shares."""
+    """The same frames with the middle name Maria and the last name Andersson in every name."""
 
     def rename(name: object) -> object:
         words = str(name).split()
-        return " ".join([words[0], "Maria", *words[1:]]) if words else name
+        return " ".join([words[0], "Maria", *words[1:], "Andersson"]) if words else name
 
     frame, roster = frame.copy(), roster.copy()
     frame["Namn"] = frame["Namn"].map(rename).astype(object)

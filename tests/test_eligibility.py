@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
+from unittest.mock import patch
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from alumni.contract import Decision
+from alumni.rules import eligibility
 from alumni.rules.eligibility import Aliases, assess_applications, names_agree, normalise_name
 from alumni.sheet.workbook import Cell, RawSheet, load_workbook
 
@@ -647,3 +651,99 @@ def test_the_order_of_rows_does_not_matter(rows: list[Row], order: object) -> No
     roster = roster.sample(frac=1, random_state=1)
     result = assess_applications(shuffled, roster).set_axis(shuffled["ID"])
     pd.testing.assert_frame_equal(result.loc[expected.index], expected)
+
+
+# The name index against a brute-force reference: every application name scored against every
+# roster name, as the rule did before it kept only what it can use (issue 16).
+FIRST_NAMES = ["Anna", "Anne", "Ann", "Hanna", "Annie", "Åsa", "Asa", "Aasa", "Eva", "Ebba"]
+MORE_NAMES = ["Märta", "Marta", "Johan", "Johanna", "Maria", "Marie", "Ek", "Lind", "Berg"]
+SHARED = ["Maria", "Andersson", "Anderson", "Öberg", "Oberg", "Berg-Lind", "Lindqvist"]
+OTHER_NAMES = ["", "  ", "A. Andersson", "ANNA maria ANDERSSON", "Anna\u0301 Öberg", "Ek Lind"]
+
+
+@st.composite
+def a_class(draw: st.DrawFn) -> tuple[list[str], list[tuple[str, int | None]]]:
+    """Typed names and a roster of names with years, where most names share some words."""
+    words = draw(st.lists(st.sampled_from(SHARED), min_size=1, max_size=3))
+    shared = draw(st.sampled_from([" ", "-", ", "])).join(words)
+    name = st.one_of(
+        st.sampled_from(FIRST_NAMES).map(lambda first: f"{first} {shared}"),
+        st.sampled_from(FIRST_NAMES).map(lambda first: f"{shared} {first}"),
+        st.lists(st.sampled_from(FIRST_NAMES + MORE_NAMES + SHARED), max_size=4).map(" ".join),
+        st.sampled_from(OTHER_NAMES),
+    )
+    typed = draw(st.lists(name, min_size=1, max_size=6))
+    roster = draw(st.lists(st.tuples(name, st.sampled_from([2024, 2025, None])), max_size=20))
+    return typed, roster
+
+
+def brute_force(
+    typed: str, roster: list[tuple[str, int | None, str]], at_least: float
+) -> list[int]:
+    """Roster rows whose name scores `at_least` against `typed` without being equal, best first.
+
+    Scores are rapidfuzz's token sort ratio of the names as float32, as the rule keeps them;
+    namesakes come by year, then ID.
+    """
+    key = normalise_name(typed)
+    if not key:
+        return []
+    scored = []
+    for row, (name, year, row_id) in enumerate(roster):
+        other = normalise_name(name)
+        if not other or other == key:
+            continue
+        score = float(np.float32(fuzz.token_sort_ratio(typed, name, processor=normalise_name)))
+        if score >= at_least:
+            scored.append(((-score, other, year or 0, row_id, name), row))
+    return [row for _, row in sorted(scored)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    names=a_class(),
+    threshold=st.sampled_from([70.0, 80.0, 85.0, 90.0, 90.1, 95.0, 100.0]),
+    chunk=st.sampled_from([1, 2, 256]),
+)
+def test_the_name_index_finds_what_comparing_every_pair_finds(
+    names: tuple[list[str], list[tuple[str, int | None]]], threshold: float, chunk: int
+) -> None:
+    typed, roster = names
+    listed = [(name, year, f"AK-{n:04d}") for n, (name, year) in enumerate(roster)]
+    frame = pd.DataFrame(
+        {
+            "ID": [row_id for _, _, row_id in listed],
+            "Namn": pd.Series([name for name, _, _ in listed], dtype=object),
+            "E-post": pd.Series([""] * len(listed), dtype=object),
+            "Examensår": pd.Series([year for _, year, _ in listed], dtype="Int64"),
+        }
+    )
+    people = eligibility._Roster(frame)
+    with patch.object(eligibility, "_CHUNK", chunk):
+        index = eligibility._NameMatches(
+            [normalise_name(t) for t in typed],
+            people.names,
+            people.rank,
+            min(threshold, eligibility.CANDIDATE_SCORE),
+            threshold,
+        )
+    for i, name in enumerate(typed):
+        assert index.close(i) == brute_force(name, listed, threshold)
+        shown = people.persons(brute_force(name, listed, eligibility.CANDIDATE_SCORE))
+        assert people.persons(index.candidates(i))[:3] == shown[:3]
+
+
+def test_names_that_share_words_are_counted_and_shown_best_first() -> None:
+    firsts = ["Anna", "Anne", "Hanna", "Eva", "Ebba", "Johan", "Johanna", "Annie", "Anni"]
+    roster: list[list[Cell]] = [
+        [f"AK-{n:04d}", f"{first} Maria Andersson", f"{n}@example.se", 2026]
+        for n, first in enumerate(firsts)
+    ]
+    roster.append(["AK-0100", "Anna Maria Andersson", "anna2@example.se", 2025])
+    result = assess([{"Namn": "Ann Maria Andersson"}, {"Namn": "Anna Maria Anderberg"}], roster)
+    assert result["Motivering"].tolist() == [
+        "Namnet passar flera i Avgångsklass: Anna Maria Andersson (2025), "
+        "Anna Maria Andersson (2026), Anne Maria Andersson (2026) och 5 till.",
+        "Trolig match: Anna Maria Andersson, Avgångsklass 2025; "
+        "Anna Maria Andersson, Avgångsklass 2026.",
+    ]

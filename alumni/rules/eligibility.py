@@ -535,8 +535,9 @@ class _Roster:
         # The same address twice in the roster is one person; the lowest ID keeps the choice
         # independent of how the chair sorted the tab.
         self.by_email: dict[str, int] = {}
+        emails = _texts(frame, "E-post")
         for i in sorted(range(len(self.ids)), key=lambda i: (self.ids[i], i), reverse=True):
-            key = _email_key(cell_text(frame["E-post"].iat[i]) if "E-post" in frame else "")
+            key = _email_key(emails[i])
             if key:
                 self.by_email[key] = i
 
@@ -569,11 +570,16 @@ class _Roster:
 
 
 class _NameMatches:
-    """Every roster name close to each application's name, best first, scored once for all.
+    """The roster names close to each application's name, best first, scored once for all.
 
     Names are compared as normalised keys, whose words are already sorted, so rapidfuzz's
     plain ratio on them equals its token sort ratio on the names while skipping the sorting.
-    Each distinct name is scored once, and only pairs at `cutoff` or above are kept.
+    Each distinct name is scored once against every roster name (rapidfuzz's cdist, in blocks),
+    and of the scores only what the rule can use leaves numpy: every name at the `threshold` or
+    above, which may decide, and the `_MAX_SHOWN` best at `CANDIDATE_SCORE` or above, which are
+    all the chair is shown as candidates. When many names share words ("Maria Andersson"),
+    each comes within `CANDIDATE_SCORE` of a share of the whole roster, and handling all of
+    those in Python made the work per application grow with the roster.
     """
 
     def __init__(
@@ -593,8 +599,10 @@ class _NameMatches:
         for namesakes in self._rows_of.values():
             namesakes.sort(key=rank)
         keys = sorted(self._rows_of)
+        column = {key: c for c, key in enumerate(keys)}
         wanted = sorted({q for q in queries if q})
-        self._hits: dict[str, list[tuple[float, str]]] = {q: [] for q in wanted}
+        self._close: dict[str, list[tuple[float, str]]] = {}
+        self._best: dict[str, list[tuple[float, str]]] = {}
         for start in range(0, len(wanted), _CHUNK):
             part = wanted[start : start + _CHUNK]
             if not keys:
@@ -608,30 +616,58 @@ class _NameMatches:
                 dtype=np.float32,
                 workers=-1,
             )
-            rows, cols = np.nonzero(scores >= cutoff)
-            for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-                self._hits[part[r]].append((float(scores[r, c]), keys[c]))
-        for hits in self._hits.values():
-            hits.sort(key=lambda hit: (-hit[0], hit[1]))
+            # The query's own name is its equal: neither a close name nor a candidate.
+            own = [(r, column[q]) for r, q in enumerate(part) if q in column]
+            if own:
+                scores[tuple(np.array(own).T)] = -np.inf
+            self._keep(part, keys, scores, cutoff)
+
+    def _keep(
+        self, part: Sequence[str], keys: Sequence[str], scores: np.ndarray, cutoff: float
+    ) -> None:
+        """Of one block of scores, keep every name at the threshold and the best candidates.
+
+        Per query, best first, then in the order of `keys`; the caller has scored the query's
+        own name -inf, so it is neither.
+        """
+        rows, cols = np.nonzero(scores >= _at_least(cutoff))
+        values = scores[rows, cols]
+        order = np.lexsort((cols, -values, rows))  # by query, best first, then by name
+        rows, cols, values = rows[order], cols[order], values[order]
+        place = np.arange(len(rows)) - np.searchsorted(rows, rows)
+        best = (place < _MAX_SHOWN) & (values >= _at_least(CANDIDATE_SCORE))
+        for kept, into in (
+            (values >= _at_least(self.threshold), self._close),
+            (best, self._best),
+        ):
+            for r, c, v in zip(
+                rows[kept].tolist(), cols[kept].tolist(), values[kept].tolist(), strict=True
+            ):
+                into.setdefault(part[r], []).append((v, keys[c]))
 
     def equal(self, i: int) -> list[int]:
         return list(self._rows_of.get(self._queries[i], [])) if self._queries[i] else []
 
     def close(self, i: int) -> list[int]:
         """Roster rows whose name scores at least the threshold without being equal."""
-        return self._rows(i, self.threshold)
+        return self._rows(self._close, i)
 
     def candidates(self, i: int) -> list[int]:
-        return self._rows(i, CANDIDATE_SCORE)
+        """Roster rows of the best few names that score at least `CANDIDATE_SCORE`.
 
-    def _rows(self, i: int, at_least: float) -> list[int]:
-        query = self._queries[i]
-        return [
-            row
-            for score, key in self._hits.get(query, [])
-            if key != query and score >= at_least
-            for row in self._rows_of[key]
-        ]
+        Each name is at least one person, so these hold the first `_MAX_SHOWN` persons.
+        """
+        return self._rows(self._best, i)
+
+    def _rows(self, hits: dict[str, list[tuple[float, str]]], i: int) -> list[int]:
+        return [row for _, key in hits.get(self._queries[i], []) for row in self._rows_of[key]]
+
+
+def _at_least(score: float) -> np.float32:
+    """The lowest float32 score that is at least `score`, so a threshold cuts float32 scores
+    where it cuts them as Python floats: 90.1 is not float32(90.1), which is a little less."""
+    low = np.float32(score)
+    return low if float(low) >= score else np.nextafter(low, np.float32(np.inf))
 
 
 def _find_duplicates(
