@@ -11,6 +11,7 @@ import stat
 import string
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -68,8 +69,15 @@ def other_program_saves(path: Path, same_size_and_time: bool = False, name: str 
     for candidate in names:
         book["Avgångsklass"]["B3"] = candidate
         REAL_SAVE(book, path)
-        if not same_size_and_time or path.stat().st_size == before.st_size:
+        if not same_size_and_time:
             break
+        short = before.st_size - path.stat().st_size
+        if short >= 0:
+            # Compression makes the size vary by a few bytes: a zip comment pads it exactly.
+            with zipfile.ZipFile(path, "a") as archive:
+                archive.comment = b"x" * short
+            if path.stat().st_size == before.st_size:
+                break
     else:
         raise AssertionError("no name of the same file size found")
     if same_size_and_time:
