@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -12,7 +15,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from alumni.errors import SheetLockedError, StoreError
 from alumni.sheet import xlsx
 from alumni.sheet.changes import ChangeSet
+from alumni.sheet.plan import CellWrite, Plan
 from alumni.sheet.xlsx import XlsxStore
+from tests.test_xlsx_patch import books_and_plans, build
 
 HEADER = ["ID", "Namn", "E-post", "Examensår", "Språk", "Inbjuden", "Inbjudningsstatus"]
 
@@ -169,3 +174,71 @@ def test_init_sets_colours_once(tmp_path: Path) -> None:
     formulas = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules]
     assert sorted(formulas) == ['$I2="Besvarad sent"', '$I2="Försenad"', '$I2="Snart försenad"']
     assert ws.freeze_panes == "A2"
+
+
+# --- after a write, the cells in memory are the file's --------------------------------------
+
+
+def _comparable(raw: dict[str, Any]) -> dict[str, list[list[Any]]]:
+    """Each tab's rows without the empty cells that end them (rows may be ragged), NaN as a
+    text (it is not equal to itself)."""
+    out = {}
+    for title, sheet in raw.items():
+        rows = [["NaN" if v != v else v for v in row] for row in sheet.rows]
+        for row in rows:
+            while row and row[-1] is None:
+                row.pop()
+        out[title] = rows
+    return out
+
+
+def _holdable(case: tuple[dict[str, list[list[Any]]], Plan]) -> bool:
+    # A spreadsheet holds a number as a double: a whole number beyond 2**53 comes back
+    # rounded, which is the file's doing, and the tool writes no such numbers.
+    _, plan = case
+    values = [w.value for w in plan.writes] + [
+        v for rows in plan.appends.values() for row in rows for v in row
+    ]
+    return not any(isinstance(v, int) and abs(v) > 2**53 for v in values)
+
+
+@settings(max_examples=40, deadline=None)
+@given(books_and_plans().filter(_holdable))
+def test_after_a_write_the_run_holds_the_cells_a_new_read_of_the_file_gives(
+    case: tuple[dict[str, list[list[Any]]], Plan],
+) -> None:
+    # The run reads the file once; a later step of the same run works on the cells in memory,
+    # so they must be what the file now holds, whichever way the write went.
+    tabs, plan = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build(Path(tmp) / "alumni.xlsx", tabs, formulas=False)
+        store = XlsxStore(path)
+        store.read()
+        store.write(plan)
+        held = _comparable(store.reread(list(tabs)))
+        assert held == _comparable(XlsxStore(path).read())
+
+
+def test_merged_cells_are_known_without_openpyxls_load(tmp_path: Path) -> None:
+    path = tmp_path / "alumni.xlsx"
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "Avgångsklass"
+    ws.append(HEADER)
+    ws.append(["AK-0001", "Anna Ek"])
+    ws.merge_cells("A4:C5")
+    ws["A4"] = "Anteckning"
+    book.save(path)
+    store = XlsxStore(path)
+    store.read()
+    plan = Plan(writes=[CellWrite("Avgångsklass", 3, 1, "x")])
+    plan.appends["Avgångsklass"] = [["AK-0002", "Bo"]]
+    plan.first_row["Avgångsklass"] = 3  # sheet row 4: on the merged note, so below it
+    store.write(plan)
+    assert store._book is None  # the patch needed no full load
+    assert [f.message for f in plan.skipped] == [
+        "'x' was not written: the cell is inside the merged cells A4:C5"
+    ]
+    rows = XlsxStore(path).read()["Avgångsklass"].rows
+    assert rows[3][0] == "Anteckning" and rows[5][:2] == ["AK-0002", "Bo"]

@@ -74,6 +74,14 @@ def blank_row(row: list[Cell]) -> bool:
     return all(is_blank(v) for v in row)
 
 
+def trim_blank_tail(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """`rows` without the rows of blanks at the end: formatting people left below a table
+    makes a workbook report rows that hold nothing, and they are not part of the tab."""
+    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
 def locate_tabs(raw: RawWorkbook) -> tuple[dict[str, str | None], list[Finding]]:
     """Which sheet title holds each contract tab; findings for missing and doubled tabs."""
     found: dict[str, str | None] = {t.name: None for t in TABS}

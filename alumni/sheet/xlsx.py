@@ -13,10 +13,11 @@ from typing import Any
 from openpyxl import Workbook as XlWorkbook
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.compat import safe_string
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils.exceptions import IllegalCharacterError, InvalidFileException
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import DEFAULT_COLUMN_WIDTH
@@ -32,8 +33,9 @@ from alumni.sheet.init_plan import has_data, headers_after, plan_init, refuse
 from alumni.sheet.plan import Plan
 from alumni.sheet.rowshift import delete_rows
 from alumni.sheet.store import InitResult, Store
-from alumni.sheet.workbook import Cell, RawSheet, RawWorkbook, Value
+from alumni.sheet.workbook import RawWorkbook, Value, trim_blank_tail
 from alumni.sheet.xlsx_patch import CannotPatch, patch_workbook
+from alumni.sheet.xlsx_read import Merges, number_from_text, read_sheets
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -47,6 +49,17 @@ def lock_files(path: Path) -> list[Path]:
         path.with_name(f".~lock.{name}#"),
     ]
 
+
+_UNREADABLE = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    OSError,
+    SyntaxError,  # XML that does not parse (lxml's and expat's errors alike)
+    IllegalCharacterError,
+)
+"""What reading a file that is not a whole .xlsx workbook raises."""
 
 RULE_ROWS = 5000
 """How far down the workbook's colours reach; far beyond any committee's sheet."""
@@ -63,6 +76,7 @@ class XlsxStore(Store):
         self.location = str(self.path)
         self._book: XlWorkbook | None = None
         self._raw: RawWorkbook | None = None
+        self._merges: Merges = {}
         self._stamp: Stamp | None = None
         self._bytes = b""
 
@@ -79,7 +93,7 @@ class XlsxStore(Store):
     def _stat(self) -> Stamp:
         return stamp_of(self.path)
 
-    def _load(self) -> XlWorkbook:
+    def _load(self) -> RawWorkbook:
         if not self.path.exists():
             raise StoreError(
                 f"there is no workbook at {self.path} — run `alumni init` to create it "
@@ -92,29 +106,38 @@ class XlsxStore(Store):
             # writes is always made from the very version it read.
             data = self.path.read_bytes()
             stamp = stamp_of_bytes(data)
-            book = load_workbook(io.BytesIO(data), rich_text=False)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise StoreError(
-                f"{self.path} cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc}) — "
-                "open it in Excel or LibreOffice and save it as .xlsx."
-            ) from exc
-        self._book, self._stamp, self._bytes = book, stamp, data
-        self._raw = {ws.title: _raw_sheet(ws) for ws in book.worksheets}
-        return book
+            # The cells only: openpyxl's full load is paid for when a save needs it.
+            raw, merges = read_sheets(data)
+        except _UNREADABLE as exc:
+            raise self._unreadable(exc) from exc
+        self._book, self._stamp, self._bytes = None, stamp, data
+        self._raw, self._merges = raw, merges
+        return raw
+
+    def _unreadable(self, exc: BaseException) -> StoreError:
+        return StoreError(
+            f"{self.path} cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc}) — "
+            "open it in Excel or LibreOffice and save it as .xlsx."
+        )
+
+    def _openpyxl(self) -> XlWorkbook:
+        """The workbook read as a whole by openpyxl, from the bytes this run read."""
+        if self._book is None:
+            try:
+                self._book = load_workbook(io.BytesIO(self._bytes), rich_text=False)
+            except _UNREADABLE as exc:
+                raise self._unreadable(exc) from exc
+        return self._book
 
     def read(self) -> RawWorkbook:
-        self._load()
-        assert self._raw is not None
-        return self._raw
+        return self._load()
 
     def reread(self, tabs: Sequence[str]) -> RawWorkbook:
         # Someone may have saved the file since we read it: then take their version.
-        if self._book is None or self._stamp != self._stat():
+        if self._raw is None or self._stamp != self._stat():
             self._load()
         self._check_unlocked()
-        if self._raw is None:
-            assert self._book is not None
-            self._raw = {ws.title: _raw_sheet(ws) for ws in self._book.worksheets}
+        assert self._raw is not None
         return self._raw
 
     # -- writing ---------------------------------------------------------------------------
@@ -123,15 +146,17 @@ class XlsxStore(Store):
         """Carry out `plan`: by rewriting only the tabs it touches where it can, so everything
         else in the file stays as it was, byte for byte; else through openpyxl, unless that
         would lose something the workbook holds."""
-        assert self._book is not None
+        assert self._raw is not None
         try:
             if self._patch(plan):
                 return
             refuse_losses(self.path)  # what openpyxl did not load, its save would drop
-            _apply_plan(self._book, plan)
-            self._save(self._book.save)
-            # openpyxl's save closes the pictures it loaded, so this copy cannot be saved again.
-            self._book = None
+            book = self._openpyxl()
+            _apply_plan(book, plan)
+            self._save(book.save)
+            # openpyxl's save closes the pictures it loaded, so this copy cannot be saved
+            # again; the next read of the run reads the file it wrote.
+            self._book = self._raw = None
         except BaseException:
             # The file is whole, but the copy in memory may hold half a plan: forget it.
             self._book = self._raw = self._stamp = None
@@ -143,10 +168,12 @@ class XlsxStore(Store):
         formula, a table's header or merged cells are in the way)."""
         if plan.new_sheets or any(plan.deletions.values()):
             return False
-        assert self._book is not None
+        assert self._raw is not None
         kept = []
         for w in plan.writes:  # as openpyxl's path does: such a write is named, not made
-            covered = _covered(self._book[w.title], w.row + 1, w.col + 1, w.value)
+            covered = _covered(
+                self._merges.get(w.title, []), w.title, w.row + 1, w.col + 1, w.value
+            )
             if covered is None:
                 kept.append(w)
             else:
@@ -154,8 +181,8 @@ class XlsxStore(Store):
         plan.writes = kept
         for title, rows in plan.appends.items():
             # New rows go below merged cells in their way, in the file as in memory.
-            start = _clear_of_merged(self._book[title], plan.first_row[title] + 1, rows)
-            plan.first_row[title] = start - 1
+            merged = self._merges.get(title, [])
+            plan.first_row[title] = _clear_of_merged(merged, plan.first_row[title] + 1, rows) - 1
         written: list[bytes] = []
 
         def write(tmp: Path) -> None:
@@ -166,17 +193,15 @@ class XlsxStore(Store):
             self._save(write)
         except CannotPatch:
             return False
-        self._bytes = written[0]
-        # The copy in memory follows, so the next write of this run needs no new load.
-        _apply_plan(self._book, plan)
+        self._bytes, self._book = written[0], None
+        # The cells in memory follow, so the next step of this run needs no new read.
+        _apply_to_cells(self._raw, plan)
         return True
 
     def _save(self, write: Callable[[Path], None]) -> None:
         self._check_unlocked()
         # Checked against the version read: another program's save since then is never lost.
         self._stamp = replace_file(self.path, write, self._stamp)
-        # The in-memory cells now differ from what was read: derive them again when needed.
-        self._raw = None
 
     # -- init ------------------------------------------------------------------------------
 
@@ -199,8 +224,7 @@ class XlsxStore(Store):
                     "Use `alumni init --demo --force` to replace it (the old file is kept as a "
                     ".bak copy), or point the config at a new file."
                 )
-            book = self._book
-            assert book is not None
+            book = self._openpyxl()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             book = XlWorkbook()
@@ -221,11 +245,10 @@ class XlsxStore(Store):
             try:
                 refuse_losses(self.path)  # init saves through openpyxl: nothing may be lost
             except StoreError:
-                self._book = self._raw = None  # the copy in memory holds unsaved changes
+                self._book = None  # the copy in memory holds unsaved changes
                 raise
-        self._book = book
         self._save(book.save)
-        self._book = None  # openpyxl's save closes the pictures it loaded
+        self._book = self._raw = None  # openpyxl's save closes the pictures it loaded
         return result
 
 
@@ -392,17 +415,18 @@ def _apply_plan(book: XlWorkbook, plan: Plan) -> None:
             delete_rows(ws, first + 1, count)
     for title, rows in plan.appends.items():
         ws = book[title]
-        start = _clear_of_merged(ws, plan.first_row[title] + 1, rows)
+        start = _clear_of_merged(ws.merged_cells.ranges, plan.first_row[title] + 1, rows)
         for offset, row in enumerate(rows):
             for col, value in enumerate(row):
                 if value is not None:
                     _set(ws, start + offset, col + 1, value, plan.skipped)
 
 
-def _clear_of_merged(ws: Worksheet, start: int, rows: Sequence[Sequence[Value]]) -> int:
-    """The first row from `start` (1-based) where `rows` land without a value in merged
-    cells: new rows go below merged cells in their way (a note under the table, say)."""
-    ranges = list(ws.merged_cells.ranges)
+def _clear_of_merged(
+    ranges: Sequence[CellRange], start: int, rows: Sequence[Sequence[Value]]
+) -> int:
+    """The first row from `start` (1-based) where `rows` land without a value in the merged
+    cells `ranges`: new rows go below merged cells in their way (a note under the table, say)."""
     moved = True
     while moved:
         moved = False
@@ -415,15 +439,18 @@ def _clear_of_merged(ws: Worksheet, start: int, rows: Sequence[Sequence[Value]])
     return start
 
 
-def _covered(ws: Worksheet, row: int, col: int, value: Value) -> Finding | None:
-    """Why `value` cannot go in the cell at `row`, `col` (1-based), or None: merged cells hold a
-    value in their top-left cell only, and a value put under the others is lost."""
-    for r in ws.merged_cells.ranges:
+def _covered(
+    ranges: Sequence[CellRange], title: str, row: int, col: int, value: Value
+) -> Finding | None:
+    """Why `value` cannot go in the cell at `row`, `col` (1-based) of a tab with the merged
+    cells `ranges`, or None: merged cells hold a value in their top-left cell only, and a value
+    put under the others is lost."""
+    for r in ranges:
         inside = r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col
         if inside and (row, col) != (r.min_row, r.min_col):
             shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
             return Finding(
-                ws.title,
+                title,
                 row,
                 col - 1,
                 f"'{shown}' was not written: the cell is inside the merged cells {r.coord}",
@@ -435,13 +462,13 @@ def _covered(ws: Worksheet, row: int, col: int, value: Value) -> Finding | None:
 def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]) -> bool:
     """Write `value` in a cell; False, with a finding in `skipped`, when the cell is inside
     merged cells (only their top-left cell holds a value)."""
-    covered = _covered(ws, row, col, value)
+    covered = _covered(ws.merged_cells.ranges, ws.title, row, col, value)
     if covered is not None:
         skipped.append(covered)
         return False
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = _cell_text(value)
         # A value the tool writes is plain text, even one that starts with '='.
         cell.data_type = "s"
     else:
@@ -449,8 +476,51 @@ def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]
     return True
 
 
-def _raw_sheet(ws: Any) -> RawSheet:
-    rows: list[list[Cell]] = [list(r) for r in ws.iter_rows(values_only=True)]
-    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
-        rows.pop()
-    return RawSheet(ws.title, rows)
+def _cell_text(value: str) -> str:
+    # Characters XML cannot hold; openpyxl would refuse the whole save for one of them.
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def _as_held(value: Value) -> Value:
+    """`value` as the file holds it once written: text without the characters XML cannot
+    hold (and no empty text), numbers in the 16 digits a spreadsheet keeps."""
+    if isinstance(value, str):
+        return _cell_text(value) or None
+    if isinstance(value, int | float):
+        text = safe_string(value)
+        return number_from_text(text) if text else None  # nan and inf are written as nothing
+    return value
+
+
+def _apply_to_cells(raw: RawWorkbook, plan: Plan) -> None:
+    """What a patch of `plan` (writes and appended rows, no new tabs or deletions) does to
+    the cells the run holds, so that they read as the patched file would read (up to the
+    empty cells that end a row, which no reader of a RawSheet counts)."""
+    for title in {w.title for w in plan.writes} | set(plan.appends):
+        placed: dict[tuple[int, int], Value] = {}
+        for w in plan.writes:
+            if w.title == title:
+                placed[(w.row, w.col)] = w.value
+        # An emptied cell beyond the rows held changes nothing a reader sees.
+        rows = raw[title].rows
+        placed = {
+            (r, c): v
+            for (r, c), v in placed.items()
+            if v is not None or (r < len(rows) and c < len(rows[r]))
+        }
+        start = plan.first_row.get(title, 0)
+        for offset, row in enumerate(plan.appends.get(title, [])):
+            for col, value in enumerate(row):
+                if value is not None:
+                    placed[(start + offset, col)] = value
+        if not placed:
+            continue
+        height = max(len(rows), 1 + max(r for r, _ in placed))
+        width = max(max((len(r) for r in rows), default=0), 1 + max(c for _, c in placed))
+        # Every row as wide as the widest, as a reader gives them.
+        for line in rows:
+            line.extend([None] * (width - len(line)))
+        rows.extend([None] * width for _ in range(height - len(rows)))
+        for (r, c), value in placed.items():
+            rows[r][c] = _as_held(value)
+        trim_blank_tail(rows)

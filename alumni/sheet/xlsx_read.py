@@ -33,7 +33,7 @@ from openpyxl.xml.constants import (
 )
 from openpyxl.xml.functions import fromstring
 
-from alumni.sheet.workbook import Cell, RawSheet
+from alumni.sheet.workbook import Cell, RawSheet, trim_blank_tail
 
 _NS = f"{{{SHEET_MAIN_NS}}}"
 _ROW, _V, _F, _IS = _NS + "row", _NS + "v", _NS + "f", _NS + "is"
@@ -58,23 +58,34 @@ class _Fallback(Exception):
     """Something rare enough to leave to openpyxl itself."""
 
 
+Merges = dict[str, list[CellRange]]
+"""Each worksheet's merged cells by title."""
+
+
 def read_cells(data: bytes) -> dict[str, RawSheet]:
     """Each worksheet's RawSheet by title, in workbook order, as openpyxl would read them."""
+    return read_sheets(data)[0]
+
+
+def read_sheets(data: bytes) -> tuple[dict[str, RawSheet], Merges]:
+    """The cells of `read_cells`, and each worksheet's merged cells as openpyxl reads them."""
     try:
         return _read(data)
     except _Fallback:
         book = load_workbook(io.BytesIO(data), rich_text=False)
-        return {
-            ws.title: RawSheet(ws.title, _trim([list(r) for r in ws.iter_rows(values_only=True)]))
+        sheets = {
+            ws.title: RawSheet(
+                ws.title, trim_blank_tail([list(r) for r in ws.iter_rows(values_only=True)])
+            )
             for ws in book.worksheets
         }
+        return sheets, {ws.title: list(ws.merged_cells.ranges) for ws in book.worksheets}
 
 
-def _trim(rows: list[list[Any]]) -> list[list[Any]]:
-    # Same rule as XlsxStore's _raw_sheet: trailing rows of blanks are not part of the tab.
-    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
-        rows.pop()
-    return rows
+def number_from_text(text: str) -> int | float:
+    """A number cell's value as openpyxl reads it: a float when written with a point or an
+    exponent, else a whole number."""
+    return float(text) if "." in text or "E" in text or "e" in text else int(text)
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> bytes:
@@ -84,7 +95,7 @@ def _xml(archive: zipfile.ZipFile, name: str) -> bytes:
     return raw
 
 
-def _read(data: bytes) -> dict[str, RawSheet]:
+def _read(data: bytes) -> tuple[dict[str, RawSheet], Merges]:
     archive = zipfile.ZipFile(io.BytesIO(data))
     valid = set(archive.namelist())
     # The small parts go through openpyxl's own classes, so names, order, epoch and styles
@@ -101,6 +112,7 @@ def _read(data: bytes) -> dict[str, RawSheet]:
     styles = _styles(archive)
 
     result: dict[str, RawSheet] = {}
+    merges: Merges = {}
     names: list[str] = []
     for sheet in book.sheets:
         if not sheet.id:
@@ -126,8 +138,9 @@ def _read(data: bytes) -> dict[str, RawSheet]:
             comments = CommentSheet.from_tree(fromstring(archive.read(r.target)))
             for ref, _comment in comments.comments:
                 grid.touch(ref)
-        result[title] = RawSheet(title, _trim(grid.rows()))
-    return result
+        result[title] = RawSheet(title, trim_blank_tail(grid.rows()))
+        merges[title] = grid.merges
+    return result, merges
 
 
 def _shared_strings(xml: bytes) -> list[str]:
@@ -291,9 +304,7 @@ class _Sheet:
                 value = self._formula(f, coord)
             elif value is not None:
                 if t == "n":
-                    value = (
-                        float(value) if "." in value or "E" in value or "e" in value else int(value)
-                    )
+                    value = number_from_text(value)
                     if kind:
                         try:
                             value = from_excel(value, self.epoch, timedelta=kind == 2)
