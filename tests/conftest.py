@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.dovecot import dovecot, tls_dovecot
 from tests.fakes.libreoffice import libreoffice
 from tests.fakes.smtp_server import FakeSmtpServer, smtp_server, ssl_smtp_server, tls_smtp_server
 from tests.helpers import cannot_run, demo_folder
@@ -19,10 +20,12 @@ from tests.helpers import cannot_run, demo_folder
 __all__ = [
     "Chromium",
     "chromium",
+    "dovecot",
     "folder",
     "libreoffice",
     "smtp_server",
     "ssl_smtp_server",
+    "tls_dovecot",
     "tls_smtp_server",
 ]
 
