@@ -47,6 +47,12 @@ class MailConfig:
     journal: Path = Path("sent-journal.jsonl")
     rate_per_minute: int = 20
     daily_cap: int = 450
+    committee_address: str = ""
+
+    def committee(self) -> str:
+        """The committee's shared mailbox, which replies must reach: `committee_address`, or
+        `from_address` when that is empty."""
+        return self.committee_address or self.from_address
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,27 @@ class SmtpConfig:
     timeout_seconds: float = 30.0
     retries: int = 3
     backoff_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """The committee's mailbox, read over IMAP (read-only, headers only) to log reply times."""
+
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"
+    username: str = ""
+    password_env: str = "ALUMNI_IMAP_PASSWORD"
+    folders: tuple[str, ...] = ("INBOX", "Sent")
+    first_days: int = 60
+    ca_file: Path | None = None
+    timeout_seconds: float = 30.0
+    state: Path = Path("mailbox-state.json")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the mailbox is read at all: only when `host` is set."""
+        return bool(self.host.strip())
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,7 @@ class Config:
     google: GoogleConfig = field(default_factory=GoogleConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    imap: ImapConfig = field(default_factory=ImapConfig)
     invite: InviteConfig = field(default_factory=InviteConfig)
     deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
     applicants: ApplicantsConfig = field(default_factory=ApplicantsConfig)
@@ -132,6 +160,7 @@ _CHOICES = {
     "backend": ("local", "google"),
     "mail.backend": ("outbox", "smtp"),
     "smtp.security": ("starttls", "ssl", "none"),
+    "imap.security": ("ssl", "starttls", "plain"),
 }
 
 
@@ -261,6 +290,7 @@ def _validate(config: Config, path: Path) -> None:
     numbers = {
         "google": ("retries", "timeout_seconds", "backoff_seconds"),
         "smtp": ("retries", "timeout_seconds", "backoff_seconds", "port"),
+        "imap": ("port", "first_days", "timeout_seconds"),
         "mail": ("rate_per_minute", "daily_cap"),
         "deadlines": ("reply_hours", "warn_hours", "unexplained_days", "stale_hours"),
         "schedule": ("overdue_every_minutes",),
@@ -272,12 +302,32 @@ def _validate(config: Config, path: Path) -> None:
         for key in keys:
             if getattr(getattr(config, section), key) < 0:
                 raise ConfigError(f"{path}: '{section}.{key}' must not be negative.")
+    _check_imap(config.imap, path)
+
+
+def _check_imap(imap: ImapConfig, path: Path) -> None:
+    if not 1 <= imap.port <= 65535:
+        raise ConfigError(
+            f"{path}: 'imap.port' is {imap.port} — use a port from 1 to 65535: 993 for ssl, "
+            "143 for starttls or plain."
+        )
+    if imap.timeout_seconds == 0:
+        raise ConfigError(f"{path}: 'imap.timeout_seconds' must be more than 0.")
+    if any(not folder.strip() for folder in imap.folders):
+        raise ConfigError(f"{path}: 'imap.folders' holds an empty folder name — remove it.")
+    if imap.enabled and not imap.folders:
+        raise ConfigError(
+            f"{path}: 'imap.folders' is empty, so nothing would be read — name the inbox and "
+            'the folder of sent mail, e.g. ["INBOX", "[Gmail]/Skickat"].'
+        )
 
 
 def _check_addresses(config: Config, path: Path) -> None:
     # An address the mail layer would refuse at the first message is refused here, before a
     # run reads the sheet; whether it is still the example is asked only by --send.
     settings = {"mail.from_address": config.mail.from_address}
+    if config.mail.committee_address:
+        settings["mail.committee_address"] = config.mail.committee_address
     if config.deadlines.naringslivsansvarig:
         settings["deadlines.naringslivsansvarig"] = config.deadlines.naringslivsansvarig
     for name, value in settings.items():
@@ -311,6 +361,9 @@ def _resolve_paths(config: Config, base: Path) -> Config:
             journal=under(mail.journal),
         ),
         smtp=dataclasses.replace(config.smtp, ca_file=maybe(config.smtp.ca_file)),
+        imap=dataclasses.replace(
+            config.imap, ca_file=maybe(config.imap.ca_file), state=under(config.imap.state)
+        ),
         schedule=dataclasses.replace(config.schedule, lock=under(config.schedule.lock)),
     )
 

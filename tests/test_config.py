@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from alumni.config import Config, load_config
+from alumni.config import Config, ImapConfig, MailConfig, load_config
 from alumni.errors import ConfigError
+from alumni.mail.imap import ImapSettings
+from alumni.mail.imap_open import open_imap_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +25,7 @@ def test_built_in_defaults_equal_the_example_file() -> None:
             c.mail, outbox=Path(c.mail.outbox.name), journal=Path(c.mail.journal.name)
         ),
         schedule=dataclasses.replace(c.schedule, lock=Path(c.schedule.lock.name)),
+        imap=dataclasses.replace(c.imap, state=Path(c.imap.state.name)),
     )
     assert strip(example) == strip(defaults)
 
@@ -148,3 +151,164 @@ def test_an_address_setting_that_is_not_one_address_is_refused_at_load(
         load_config(str(path))
     assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
     assert info.value.exit_code == 2
+
+
+# -- [imap] and [mail] committee_address ---------------------------------------------------------
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def test_imap_defaults_leave_the_mailbox_unread(tmp_path: Path) -> None:
+    imap = load_config(cwd=tmp_path).imap
+    assert not imap.enabled and imap.host == ""
+    assert (imap.port, imap.security, imap.username) == (993, "ssl", "")
+    assert imap.password_env == "ALUMNI_IMAP_PASSWORD"
+    assert imap.folders == ("INBOX", "Sent")
+    assert (imap.first_days, imap.timeout_seconds, imap.ca_file) == (60, 30.0, None)
+    assert imap.state == tmp_path / "mailbox-state.json"
+    assert not ImapConfig(host="  ").enabled
+
+
+def test_imap_section_is_read_and_its_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    path = tmp_path / "conf" / "config.toml"
+    path.write_text(
+        "[imap]\n"
+        'host = "imap.gmail.com"\n'
+        "port = 1993\n"
+        'security = "starttls"\n'
+        'username = "alumni@sektionen.se"\n'
+        'password_env = "BREVLADA"\n'
+        'folders = ["INBOX", "[Gmail]/Skickat"]\n'
+        "first_days = 14\n"
+        'ca_file = "ca.pem"\n'
+        "timeout_seconds = 5\n"
+        'state = "data/brevlada.json"\n',
+        encoding="utf-8",
+    )
+    imap = load_config(str(path), cwd=tmp_path).imap
+    assert imap.enabled
+    assert imap == ImapConfig(
+        host="imap.gmail.com",
+        port=1993,
+        security="starttls",
+        username="alumni@sektionen.se",
+        password_env="BREVLADA",
+        folders=("INBOX", "[Gmail]/Skickat"),
+        first_days=14,
+        ca_file=tmp_path / "conf" / "ca.pem",
+        timeout_seconds=5.0,
+        state=tmp_path / "conf" / "data" / "brevlada.json",
+    )
+    absolute = write(tmp_path, f'[imap]\nstate = "{tmp_path / "abs.json"}"')
+    assert load_config(str(absolute)).imap.state == tmp_path / "abs.json"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[imap]\nsecurity = "tls"',
+            '\'imap.security\' is \'tls\' — use one of "ssl", "starttls", "plain"',
+        ),
+        ('[imap]\nsecurity = "none"', "'imap.security' is 'none' — use one of"),
+        ('[imap]\nport = "993"', "'imap.port' must be a whole number, not '993'"),
+        ("[imap]\nport = 993.0", "'imap.port' must be a whole number, not 993.0"),
+        ("[imap]\nport = -1", "'imap.port' must not be negative"),
+        ("[imap]\nport = 0", "'imap.port' is 0 — use a port from 1 to 65535"),
+        ("[imap]\nport = 99300", "'imap.port' is 99300 — use a port from 1 to 65535"),
+        ('[imap]\nfolders = "INBOX"', "'imap.folders' must be a list of texts"),
+        ('[imap]\nfolders = ["INBOX", 2]', "'imap.folders' must be a list of texts"),
+        ('[imap]\nfolders = ["INBOX", " "]', "'imap.folders' holds an empty folder name"),
+        ('[imap]\nhost = "imap.gmail.com"\nfolders = []', "'imap.folders' is empty"),
+        ("[imap]\nfirst_days = -5", "'imap.first_days' must not be negative"),
+        ("[imap]\ntimeout_seconds = 0", "'imap.timeout_seconds' must be more than 0"),
+        ('[imap]\nhots = "imap.gmail.com"', "unknown key 'imap.hots'"),
+        ("[imap]\nstate = 3", "'imap.state' must be a path in quotes"),
+        ("imap = 3", "'imap' must be a table"),
+        ('[mail]\ncommittee_address = "alumni"', "'mail.committee_address': 'alumni' is not one"),
+        ("[mail]\ncommittee_address = 4", "'mail.committee_address' must be text in quotes"),
+    ],
+)
+def test_bad_imap_and_committee_settings_name_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+    assert info.value.exit_code == 2
+
+
+def test_an_empty_folder_list_is_fine_while_the_mailbox_is_not_read(tmp_path: Path) -> None:
+    assert load_config(str(write(tmp_path, "[imap]\nfolders = []"))).imap.folders == ()
+
+
+def test_the_committee_address_falls_back_to_the_from_address(tmp_path: Path) -> None:
+    assert MailConfig().committee() == MailConfig().from_address == "alumni@example.org"
+    only_from = write(tmp_path, '[mail]\nfrom_address = "utskick@sektionen.se"')
+    assert load_config(str(only_from)).mail.committee() == "utskick@sektionen.se"
+    both = write(
+        tmp_path,
+        '[mail]\nfrom_address = "utskick@sektionen.se"\ncommittee_address = "alumni@sektionen.se"',
+    )
+    mail = load_config(str(both)).mail
+    assert (mail.committee_address, mail.committee()) == (
+        "alumni@sektionen.se",
+        "alumni@sektionen.se",
+    )
+    assert mail.from_address == "utskick@sektionen.se"
+
+
+IMAP_ON = ImapConfig(host="imap.gmail.com", username="alumni@sektionen.se")
+SECRET = "hemligt-lösenord-äö"
+
+
+def test_imap_settings_take_the_password_from_the_environment(tmp_path: Path) -> None:
+    imap = dataclasses.replace(IMAP_ON, ca_file=tmp_path / "ca.pem", state=tmp_path / "s.json")
+    settings = open_imap_settings(Config(imap=imap), {"ALUMNI_IMAP_PASSWORD": SECRET})
+    assert settings == ImapSettings(
+        host="imap.gmail.com",
+        port=993,
+        user="alumni@sektionen.se",
+        password=SECRET,
+        security="ssl",
+        folders=("INBOX", "Sent"),
+        first_days=60,
+        timeout=30.0,
+        ca_file=tmp_path / "ca.pem",
+    )
+    other = dataclasses.replace(IMAP_ON, password_env="BREVLADA")
+    assert open_imap_settings(Config(imap=other), {"BREVLADA": SECRET}).password == SECRET
+
+
+@pytest.mark.parametrize(
+    "environ", [{}, {"ALUMNI_IMAP_PASSWORD": ""}, {"ALUMNI_SMTP_PASSWORD": SECRET}]
+)
+def test_a_missing_imap_password_names_the_variable(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        open_imap_settings(Config(imap=IMAP_ON), environ)
+    text = str(info.value)
+    assert "$ALUMNI_IMAP_PASSWORD is empty or not set" in text
+    assert "set ALUMNI_IMAP_PASSWORD to the mailbox's password" in text
+    assert SECRET not in text and "alumni@sektionen.se" not in text
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("imap", "message"),
+    [
+        (ImapConfig(), "[imap] host is empty, so the committee's mailbox is not read"),
+        (ImapConfig(host="imap.gmail.com"), "[imap] username is empty"),
+        (dataclasses.replace(IMAP_ON, password_env=""), "[imap] password_env is empty"),
+        (dataclasses.replace(IMAP_ON, security="tls"), "[imap] security is 'tls'"),
+    ],
+)
+def test_imap_settings_refuse_what_cannot_log_in(imap: ImapConfig, message: str) -> None:
+    with pytest.raises(ConfigError, match=None) as info:
+        open_imap_settings(Config(imap=imap), {"ALUMNI_IMAP_PASSWORD": SECRET})
+    assert message in str(info.value) and SECRET not in str(info.value)

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.helpers import NOW, alumni
+from tests.helpers import COMMITTEE, NOW, alumni, write_config
 
 
 def log(folder: Path) -> dict[str, dict[str, Any]]:
@@ -54,7 +54,11 @@ def test_contact_is_a_dry_run_until_send_and_then_goes_once_with_reply_to(
     }
     english = by_name["James Whitfield"]
     assert english["Subject"] == "Request from the Alumni Committee of I-sektionen, LTU: Mentorskap"
-    assert str(english["Reply-To"]) == "Elin Sjöström <elin.sjostrom@example.org>"
+    # The alumnus's reply, and the contact person's "reply all", reach the committee's mailbox.
+    assert [(a.display_name, a.addr_spec) for a in english["Reply-To"].addresses] == [
+        ("Elin Sjöström", "elin.sjostrom@example.org"),
+        ("Alumniutskottet, I-sektionen", COMMITTEE),
+    ]
     swedish = by_name["Johan Åkerlund"].get_body(("plain",)).get_content()
     assert swedish.startswith("Hej Johan Åkerlund,")
     assert "inte bli kontaktad igen" in " ".join(swedish.split())  # the GDPR Art. 14 note
@@ -64,6 +68,42 @@ def test_contact_is_a_dry_run_until_send_and_then_goes_once_with_reply_to(
     smtp_server.reset()
     code, out, _ = alumni(capsys, "contact", "--send")
     assert out.startswith("First contacts: 0 to send.") and smtp_server.messages == []
+
+
+def reply_to_of_first_contacts(
+    capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> dict[str, list[tuple[str, str]]]:
+    alumni(capsys, "votes")
+    code, _, _ = alumni(capsys, "contact", "--send")
+    assert code == 0
+    return {
+        str(m.message["To"].addresses[0].display_name): [
+            (a.display_name, a.addr_spec) for a in m.message["Reply-To"].addresses
+        ]
+        for m in smtp_server.messages
+    }
+
+
+def test_reply_to_names_the_committee_address_when_it_differs_from_the_sender(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server, committee_address="alumniutskottet@sektionen.se")
+    assert reply_to_of_first_contacts(capsys, smtp_server)["James Whitfield"] == [
+        ("Elin Sjöström", "elin.sjostrom@example.org"),
+        ("Alumniutskottet, I-sektionen", "alumniutskottet@sektionen.se"),
+    ]
+    assert all(
+        str(m.message["From"].addresses[0].addr_spec) == COMMITTEE for m in smtp_server.messages
+    )
+
+
+def test_reply_to_lists_a_contact_person_who_is_the_committee_address_once(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server, committee_address="Elin.Sjostrom@example.org")
+    assert reply_to_of_first_contacts(capsys, smtp_server)["James Whitfield"] == [
+        ("Elin Sjöström", "elin.sjostrom@example.org")
+    ]
 
 
 def test_informal_language_stops_the_send_unless_allowed(

@@ -241,11 +241,50 @@ def test_a_naive_now_is_refused() -> None:
 
 
 def test_reply_to() -> None:
-    parsed = wire(make(reply_to=("Ordförande Åsa", "ordf@example.org")))
+    parsed = wire(make(reply_to=[("Ordförande Åsa", "ordf@example.org")]))
 
     (reply_to,) = parsed["Reply-To"].addresses
     assert (reply_to.display_name, reply_to.addr_spec) == ("Ordförande Åsa", "ordf@example.org")
     assert list(parsed.keys()) == [*BASE_HEADERS[:2], "Reply-To", *BASE_HEADERS[2:]]
+
+
+def test_reply_to_carries_the_contact_person_and_the_committee_in_one_header() -> None:
+    message = make(
+        reply_to=[("Åsa Öberg", "asa.oberg@sektionen.se"), (COMMITTEE, "alumni@sektionen.se")]
+    )
+    raw = message.as_bytes(policy=email.policy.SMTP)
+    parsed = parse(raw)
+
+    assert [(a.display_name, a.addr_spec) for a in parsed["Reply-To"].addresses] == [
+        ("Åsa Öberg", "asa.oberg@sektionen.se"),
+        (COMMITTEE, "alumni@sektionen.se"),
+    ]
+    assert raw.count(b"Reply-To:") == 1 and raw.isascii()  # the names are encoded-words
+    assert b"=?utf-8?" in raw.split(b"Reply-To:")[1].split(b"\r\nSubject:")[0]
+    assert max(len(line) for line in header_lines(message)) <= 78
+
+
+def test_reply_to_lists_an_address_once() -> None:
+    parsed = wire(
+        make(
+            reply_to=[
+                ("Åsa Öberg", "Alumni@Sektionen.se"),
+                (COMMITTEE, "alumni@sektionen.se"),
+                ("Bo", "bo@sektionen.se"),
+            ]
+        )
+    )
+
+    assert [(a.display_name, a.addr_spec) for a in parsed["Reply-To"].addresses] == [
+        ("Åsa Öberg", "Alumni@Sektionen.se"),
+        ("Bo", "bo@sektionen.se"),
+    ]
+
+
+def test_no_reply_to_without_pairs_and_a_bare_pair_is_refused() -> None:
+    assert "Reply-To" not in wire(make(reply_to=[]))
+    with pytest.raises(TypeError, match="pairs"):
+        make(reply_to=("Åsa", "asa@sektionen.se"))
 
 
 INJECTIONS = [
@@ -307,7 +346,7 @@ def test_anything_but_one_plain_address_is_refused(address: str) -> None:
     with pytest.raises(ValueError):
         make(sender_address=address)
     with pytest.raises(ValueError):
-        make(reply_to=("Åsa", address))
+        make(reply_to=[("Åsa", address)])
 
 
 @pytest.mark.parametrize(
@@ -346,7 +385,7 @@ def test_html_makes_an_alternative_with_the_html_as_given() -> None:
 
 
 def test_summary_shows_decoded_headers_then_the_text() -> None:
-    shown = summary(make(reply_to=("Ordförande", "ordf@example.org")))
+    shown = summary(make(reply_to=[("Ordförande", "ordf@example.org")]))
 
     assert shown == (
         'From: "Alumniutskottet, I-sektionen" <alumni@example.org>\n'
@@ -397,7 +436,7 @@ LONG_NAMES = [
 def test_long_names_keep_their_quotes_and_spaces(name: str) -> None:
     # Python 3.11's own folding loses the quotes of such names (one name becomes several
     # addresses, CPython gh-80222) or a space between words (gh-144156).
-    message = make(to_name=name, sender_name=name, reply_to=(name, "ordf@example.org"))
+    message = make(to_name=name, sender_name=name, reply_to=[(name, "ordf@example.org")])
     raw = message.as_bytes(policy=email.policy.SMTP)
 
     plain = parse(raw)  # Python's parser as it is, extra spaces and all

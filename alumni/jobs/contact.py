@@ -23,7 +23,7 @@ from alumni.mail.render import TemplateProblem, Templates
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.ids import doubled_ids
 from alumni.sheet.store import Store
-from alumni.sheet.workbook import ROW, Workbook, load_workbook
+from alumni.sheet.workbook import ROW, Workbook, by_name_or_id, load_workbook
 from alumni.timeparse import format_time
 
 LOG = CONTACT_LOG.name
@@ -142,15 +142,6 @@ def _refused(entry: Entry | None) -> bool:
     return entry is not None and entry.state == FAILED
 
 
-def _by_name_or_id(frame: pd.DataFrame) -> dict[str, dict[Any, Any]]:
-    found: dict[str, dict[Any, Any]] = {}
-    for row in frame.to_dict("records"):
-        for key in (row.get("Namn", ""), row.get("ID", "")):
-            if key:
-                found.setdefault(fold(str(key)), row)
-    return found
-
-
 def prepare_contacts(
     wb: Workbook, config: Config, now: pd.Timestamp, project: str | None = None
 ) -> ContactResult:
@@ -162,8 +153,8 @@ def prepare_contacts(
     result = ContactResult()
     sheet = wb.sheets[LOG]
     log = wb[LOG]
-    alumni = _by_name_or_id(wb[ALUMNI.name])
-    members = _by_name_or_id(wb[COMMITTEE.name])
+    alumni = by_name_or_id(wb[ALUMNI.name])
+    members = by_name_or_id(wb[COMMITTEE.name])
     templates = Templates(config.mail.templates)
     lists = load_word_lists(config.mail.templates / "lint")
     todo = log[log["Kontaktad"].isna() & (log["ID"] != "")]
@@ -232,7 +223,12 @@ def prepare_contacts(
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            reply_to=(member["Namn"], member["E-post"]),
+            # Replies reach the contact person and the committee's mailbox, which `alumni
+            # mailbox` reads; the contact person answers with "reply all" to keep it so.
+            reply_to=[
+                (member["Namn"], member["E-post"]),
+                (config.mail.from_name, config.mail.committee()),
+            ],
             now=now,
             tz=config.timezone,
             key=key,

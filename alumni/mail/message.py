@@ -6,6 +6,7 @@ import base64
 import email.policy
 import string
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from email import headerregistry
 from email.headerregistry import Address
@@ -36,7 +37,7 @@ def build_message(
     subject: str,
     text: str,
     html: str | None = None,
-    reply_to: tuple[str, str] | None = None,
+    reply_to: Sequence[tuple[str, str]] = (),
     now: datetime,
     tz: str | None = None,
     key: str | None = None,
@@ -44,6 +45,8 @@ def build_message(
     """One message from the committee to one person, dated `now` (shown in the zone `tz`,
     the committee's local time with its offset, when given; else in `now`'s own zone).
 
+    `reply_to` is a list of (name, address) pairs, all of them in one Reply-To header (none:
+    no Reply-To); an address given twice, in any case, is listed once, with its first name.
     Names, subject and key lose control characters (they become spaces), so no value can add
     a header. Addresses must each be one plain address, else ValueError. The body is
     text/plain in UTF-8; with `html` (already escaped by the caller) the message becomes
@@ -55,8 +58,9 @@ def build_message(
     message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = _address(to_name, to_address)
-    if reply_to is not None:
-        message["Reply-To"] = _address(*reply_to)
+    replies = _distinct(reply_to)
+    if replies:
+        message["Reply-To"] = replies
     message["Subject"] = clean_text(subject)
     # A reader's mail program converts the Date to its own zone anyway; the raw header in the
     # committee's zone is what someone reading an .eml or a server log compares with the sheet.
@@ -112,6 +116,18 @@ def from_committee(mail: MailConfig, **fields: Any) -> EmailMessage:
 
 def _address(name: str, address: str) -> Address:
     return Address(display_name=clean_text(name), addr_spec=check_address(address))
+
+
+def _distinct(pairs: Sequence[tuple[str, str]]) -> tuple[Address, ...]:
+    """The (name, address) pairs as addresses, each address once (the first pair's name)."""
+    if len(pairs) == 2 and all(isinstance(p, str) for p in pairs):
+        # One bare (name, address) pair, as reply_to once took: it would read as two names.
+        raise TypeError("reply_to takes a list of (name, address) pairs, e.g. [(name, address)]")
+    found: dict[str, Address] = {}
+    for name, address in pairs:
+        built = _address(name, address)
+        found.setdefault(built.addr_spec.lower(), built)
+    return tuple(found.values())
 
 
 def summary(message: EmailMessage) -> str:

@@ -74,6 +74,17 @@ def blank_row(row: list[Cell]) -> bool:
     return all(is_blank(v) for v in row)
 
 
+def by_name_or_id(frame: pd.DataFrame) -> dict[str, dict[Any, Any]]:
+    """Each row of a people tab (Alumner, Utskott) by its folded name and by its ID, as other
+    tabs refer to people by either; the first row wins a name two rows share."""
+    found: dict[str, dict[Any, Any]] = {}
+    for row in frame.to_dict("records"):
+        for key in (row.get("Namn", ""), row.get("ID", "")):
+            if key:
+                found.setdefault(fold(str(key)), row)
+    return found
+
+
 def trim_blank_tail(rows: list[list[Cell]]) -> list[list[Cell]]:
     """`rows` without the rows of blanks at the end: formatting people left below a table
     makes a workbook report rows that hold nothing, and they are not part of the tab."""
