@@ -203,3 +203,23 @@ def test_the_outbox_is_private(
     outbox = tmp_path / "outbox"
     assert stat.S_IMODE(outbox.stat().st_mode) == 0o700
     assert {stat.S_IMODE(p.stat().st_mode) for p in outbox.iterdir()} == {0o600}
+
+
+def test_the_message_ids_handed_over_are_kept_per_message_for_threading(tmp_path: Path) -> None:
+    # A reply names the Message-ID it answers; a message sent again after an uncertain try
+    # has two, and a reply may answer either. A torn line is skipped, not fatal.
+    path = tmp_path / "journal.jsonl"
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with Journal(path) as journal:
+        journal.mark("contact:KL-0001:abc", SENDING, at, message_id="<one@example.org>")
+        journal.mark("contact:KL-0001:abc", UNCERTAIN, at)
+        journal.mark("contact:KL-0001:abc", SENDING, at, message_id="<two@example.org>")
+        journal.mark("contact:KL-0001:abc", SENT, at)
+        journal.mark("invite:AK-0001:def", SENDING, at)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(
+            '{"at": "2026-12-01T09:00:00+00:00", "key": "contact:KL-0002:x", "message_id": "<thr'
+        )
+    assert Journal(path).message_ids() == {
+        "contact:KL-0001:abc": ["<one@example.org>", "<two@example.org>"]
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,6 +90,55 @@ def test_a_fill_column_keeps_what_a_person_typed() -> None:
     changes.set("Kontaktlogg", "KL-2", "Kontaktperson", "Björn Ångström")
     plan = plan_changes(changes, fresh)
     assert [(w.row, w.col, w.value) for w in plan.writes] == [(2, 3, "Björn Ångström")]
+
+
+REPLY_HEADER = ["ID", "Projekt", "Alumn", "Kontaktperson", "Kontaktad", "Alumnen svarade"]
+
+
+@pytest.mark.parametrize(
+    ("case", "held_at_write", "over", "written"),
+    [
+        ("an empty cell is filled", None, None, True),
+        (
+            "a cell still holding the tool's own value is corrected",
+            "2026-12-01 10:00",
+            "2026-12-01 10:00",
+            True,
+        ),
+        ("a time a person typed since the read is kept", "2026-12-01 11:30", None, False),
+        (
+            "a person's change of the tool's value is kept",
+            "2026-12-01 11:30",
+            "2026-12-01 10:00",
+            False,
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_cell_people_own_is_filled_only_while_it_holds_what_the_run_saw(
+    case: str, held_at_write: str | None, over: str | None, written: bool
+) -> None:
+    fresh = {
+        "Kontaktlogg": RawSheet(
+            "Kontaktlogg",
+            [REPLY_HEADER, ["KL-0001", "P", "A", "Märta", "2026-12-01 08:00", held_at_write]],
+        )
+    }
+    changes = ChangeSet()
+    changes.fill("Kontaktlogg", "KL-0001", "Alumnen svarade", "2026-12-01 09:12", over=over)
+    plan = plan_changes(changes, fresh)
+    assert [(w.row, w.col, w.value) for w in plan.writes] == (
+        [(1, 5, "2026-12-01 09:12")] if written else []
+    )
+    if not written:
+        (skipped,) = plan.skipped
+        assert (skipped.key, skipped.column, skipped.cell) == ("KL-0001", "Alumnen svarade", "F2")
+        assert "was typed by a person after the run read the sheet" in skipped.message
+
+
+def test_a_cell_people_own_is_never_set_outright() -> None:
+    with pytest.raises(ValueError, match="belongs to the committee"):
+        ChangeSet().set("Kontaktlogg", "KL-0001", "Alumnen svarade", "2026-12-01 09:12")
 
 
 def test_a_missing_tab_is_reported_and_nothing_is_planned() -> None:

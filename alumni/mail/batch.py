@@ -314,9 +314,10 @@ class Sending:
         return Outcome(item, ALREADY, pd.Timestamp(entry.at), entry.reason, entry)
 
     def _hand_over(self, mailer: Mailer, item: Prepared, message: EmailMessage) -> Outcome:
+        message_id = str(message.get("Message-ID", "")).strip()
         for key in dict.fromkeys((item.key, *item.settles)):
             # The keys it answers for too: a report that may have gone is not made anew.
-            self.journal.mark(key, SENDING, self.clock())
+            self.journal.mark(key, SENDING, self.clock(), message_id=message_id)
         try:
             mailer.send(message)
         except PermanentFailure as exc:

@@ -217,6 +217,24 @@ class Journal:
         except OSError as exc:
             raise self._unusable("read", exc) from exc
 
+    def message_ids(self) -> dict[str, list[str]]:
+        """Every Message-ID handed to the server under each key, oldest first (a message sent
+        again after an uncertain first try has two, and a reply may answer either)."""
+        found: dict[str, list[str]] = {}
+        for _, line in self._lines():
+            if '"message_id"' not in line:
+                continue
+            try:
+                record = json.loads(line)
+                key, message_id = record["key"], record["message_id"]
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn line: `entries` reports it
+            if isinstance(key, str) and isinstance(message_id, str):
+                ids = found.setdefault(key, [])
+                if message_id not in ids:
+                    ids.append(message_id)
+        return found
+
     def attempts_since(self, since: datetime) -> int:
         """How many messages were handed to the server since `since` (for the daily cap)."""
         count = 0
@@ -226,13 +244,18 @@ class Journal:
                 count += 1
         return count
 
-    def mark(self, key: str, state: str, at: datetime, reason: str = "") -> None:
-        """Append one entry and make sure it is on disk before going on."""
+    def mark(
+        self, key: str, state: str, at: datetime, reason: str = "", message_id: str = ""
+    ) -> None:
+        """Append one entry and make sure it is on disk before going on. `message_id` is the
+        Message-ID of the message handed over, kept so that replies can be tied to it."""
         if self._file is None:
             raise RuntimeError("the journal is not open")
         record: dict[str, Any] = {"at": at.isoformat(), "key": key, "state": state}
         if reason:
             record["reason"] = reason
+        if message_id:
+            record["message_id"] = message_id
         try:
             self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
             self._file.flush()

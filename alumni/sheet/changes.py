@@ -17,18 +17,29 @@ class ChangeSet:
     `appends[tab]` are new rows (column → value); `new_ids[tab]` gives rows that had no ID
     one, each found again by the fingerprint of what people typed in it; `deletions[tab]` are
     the keys of rows to remove.
-    Only columns the tool may write are accepted: asking for a human-owned one is a bug.
+    Only columns the tool may write are accepted through `set`: asking for a human-owned one
+    is a bug. `fill` writes a human-owned cell only while it still holds what the run saw
+    there (`guards`), for the few cells the tool fills for people from a source it can prove.
     """
 
     updates: dict[str, dict[str, dict[str, Value]]] = field(default_factory=dict)
     appends: dict[str, list[dict[str, Value]]] = field(default_factory=dict)
     new_ids: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     deletions: dict[str, list[str]] = field(default_factory=dict)
+    guards: dict[tuple[str, str, str], Value] = field(default_factory=dict)
+    """(tab, key, column) of each `fill`, and what the cell must still hold to be written."""
 
     def set(self, tab_name: str, key: str, column: str, value: Value) -> None:
         """Set one cell of the row keyed `key`; upserts on tabs the tool owns wholly."""
         _check_writable(tab_name, column)
         self.updates.setdefault(tab_name, {}).setdefault(key, {})[column] = value
+
+    def fill(self, tab_name: str, key: str, column: str, value: Value, *, over: Value) -> None:
+        """Write a cell people own, but only while it still holds `over` (None: nothing; else
+        what the tool itself wrote there before): a value a person typed since the run read
+        the sheet is never written over."""
+        self.updates.setdefault(tab_name, {}).setdefault(key, {})[column] = value
+        self.guards[(tab_name, key, column)] = over
 
     def append(self, tab_name: str, row: dict[str, Value]) -> None:
         """Add a row at the end of the tab (skipped when a row with its key already exists)."""

@@ -231,7 +231,9 @@ class _TabPlanner:
         )
         return False
 
-    def _write(self, r: int, name: str, value: Value, key: str) -> None:
+    def _write(
+        self, r: int, name: str, value: Value, key: str, guards: dict[str, Value] | None = None
+    ) -> None:
         c = self._column(name)
         if c is None:
             return
@@ -239,6 +241,24 @@ class _TabPlanner:
         old = self._cell(r, c)
         if owner is Owner.FILL and not is_blank(old):
             return  # a person's value wins over the tool's proposal
+        if owner is Owner.HUMAN:
+            if guards is None or name not in guards:
+                raise ValueError(f"{self.tab.name}.{name} belongs to the committee: fill only")
+            over = guards[name]
+            if not (is_blank(old) or (over is not None and same_value(old, over))):
+                self.plan.skipped.append(
+                    Finding(
+                        self.layout.shown,
+                        r + 1,
+                        c,
+                        f"{name} of {key} was typed by a person after the run read the sheet: "
+                        f"'{old}' was kept",
+                        "nothing to do; check the time against the mail",
+                        name,
+                        key,
+                    )
+                )
+                return
         if not same_value(old, value) and self._fits(r, c, name, value, key):
             self.plan.writes.append(CellWrite(self.sheet.title, r, c, value))
 
@@ -301,7 +321,9 @@ class _TabPlanner:
         # A change may name a row as it was typed ("KL-3"); rows are indexed as read.
         return cells.canonical_id(key, self.tab.id_prefix)
 
-    def update(self, key: str, values: dict[str, Value]) -> None:
+    def update(
+        self, key: str, values: dict[str, Value], guards: dict[str, Value] | None = None
+    ) -> None:
         key = self._key(key)
         if key in self.deleting:
             return  # the row is going away: writing it first would be wasted
@@ -320,7 +342,7 @@ class _TabPlanner:
                 )
             return
         for name, value in values.items():
-            self._write(found[0], name, value, key)
+            self._write(found[0], name, value, key, guards)
 
     def append(self, values: dict[str, Value]) -> None:
         key = self._key(cells.clean_text(values.get(self.tab.key or ""))) if self.tab.key else ""
@@ -375,8 +397,12 @@ def plan_changes(changes: ChangeSet, fresh: RawWorkbook, max_cell_chars: int | N
         planner = _TabPlanner(plan, tab_, fresh.get(title) if title else None, max_cell_chars)
         planner.delete(changes.deletions.get(name, []))
         planner.give_ids(changes.new_ids.get(name, []))
+        guarded: dict[str, dict[str, Value]] = {}
+        for (t, key, column), over in changes.guards.items():
+            if t == name:
+                guarded.setdefault(key, {})[column] = over
         for key, values in changes.updates.get(name, {}).items():
-            planner.update(key, values)
+            planner.update(key, values, guarded.get(key))
         for values in changes.appends.get(name, []):
             planner.append(values)
         planner.drop_writes_to_deleted_rows()
