@@ -10,6 +10,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NamedTuple
 
@@ -24,7 +25,17 @@ from alumni.output.text import Masked
 from alumni.sheet.store import Store
 
 OK, PROBLEMS, FAILED = 0, 1, 2
-TRIED = ("daily", "overdue", "invite", "applicants", "votes", "contact", "status", "purge")
+TRIED = (
+    "daily",
+    "overdue",
+    "invite",
+    "applicants",
+    "votes",
+    "contact",
+    "status",
+    "purge",
+    "mailbox",
+)
 """Commands that write the sheet or send mail, and that --now without --for-real only tries."""
 LOCKED = ("init", *TRIED)
 """Commands that write the sheet or send mail: one at a time, under the run lock. `init` is
@@ -142,8 +153,9 @@ COMMAND_LINE = (
         "§3.2: the formal first e-mail to selected alumni (dry run unless --send)",
         """For Kontaktlogg rows not yet contacted, render the committee's formal template
         (templates/alumni_contact.sv.j2 or .en.j2 by the alumnus's Språk), check it for informal
-        language, and with --send send it with Reply-To the contact person, exactly once each,
-        writing Kontaktad.""",
+        language, and with --send send it with Reply-To the contact person and the committee's
+        mailbox ([mail] committee_address, else from_address), exactly once each, writing
+        Kontaktad.""",
         _value("--project", "P", "only this project's rows"),
         _switch("--send", "really send the messages"),
         _value("--limit", "N", "send at most N messages", type=int),
@@ -151,6 +163,18 @@ COMMAND_LINE = (
         _switch("--allow-informal", "send even if the language check objects"),
         RESEND,
         NEW_JOURNAL),
+    _command("mailbox",
+        "§3.2: log reply times in Kontaktlogg from the committee's mailbox (IMAP, read-only)",
+        """Read the mail that arrived since the last run ([imap] in the config; headers only,
+        read-only) and tie each message to its contact round by its In-Reply-To/References
+        chain to the first contact the tool sent (or the alumnus's address and the thread's
+        subject). Fills Alumnen svarade (the alumnus's first reply) and Vi svarade (the
+        committee's first answer after it) where the cell is empty or was filled by the tool;
+        a time a person typed is never overwritten, and one the mail contradicts by more than
+        an hour is reported. A message that fits two rounds is listed for a person. `alumni
+        daily` runs this first when [imap] host is set.""",
+        _value("--since", "YYYY-MM-DD",
+               "how far back a first or full reading looks (default: [imap] first_days)")),
     _command("uncertain",
         "list the messages that may or may not have gone out; confirm those that arrived",
         """A message is uncertain when a run stopped after handing it to the mail server and
@@ -307,6 +331,35 @@ def cmd_contact(args: argparse.Namespace, config: Config, store: Store, now: pd.
     return PROBLEMS if result.found_problems else OK
 
 
+def _reader(config: Config) -> Any:
+    """Reading the committee's mailbox as [imap] says, for a job that takes a reader."""
+    from alumni.mail.imap import read_new
+    from alumni.mail.imap_open import open_imap_settings
+
+    settings = open_imap_settings(config)
+    return lambda state, since: read_new(settings, state, since=since)
+
+
+def _since(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--since {text!r} is not a date — write it as YYYY-MM-DD, e.g. 2026-09-01."
+        ) from None
+
+
+def cmd_mailbox(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
+    from alumni.jobs import mailbox
+    from alumni.output.mailing import render_mailbox
+
+    result = mailbox.run(config, store, now, _reader(config), since=_since(args.since))
+    _say(render_mailbox(result))
+    return PROBLEMS if result.found_problems else OK
+
+
 def cmd_uncertain(args: argparse.Namespace, config: Config, store: Store, now: pd.Timestamp) -> int:
     from alumni.jobs import uncertain
     from alumni.output.mailing import render_uncertain
@@ -321,8 +374,10 @@ def cmd_notices(args: argparse.Namespace, config: Config, store: Store, now: pd.
     from alumni.output import mailing
 
     job = importlib.import_module(f"alumni.jobs.{args.command}")
+    # Both read the mailbox first, so the deadline check judges the mail's times.
+    reader = {"reader": _reader(config)} if config.imap.enabled else {}
     with _sending(args, config, now) as sending:
-        result = job.run(config, store, now, sending)
+        result = job.run(config, store, now, sending, **reader)
     _say(getattr(mailing, f"render_{args.command}")(result))
     return PROBLEMS if result.found_problems else OK
 
@@ -501,6 +556,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config, Store, pd.Timestamp], 
     "overdue": cmd_notices,
     "contact": cmd_contact,
     "uncertain": cmd_uncertain,
+    "mailbox": cmd_mailbox,
 }
 
 

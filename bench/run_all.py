@@ -12,7 +12,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import deadlines, eligibility, google_requests, invite_vs_mailmerge, local_daily
+from bench import (
+    deadlines,
+    eligibility,
+    google_requests,
+    invite_vs_mailmerge,
+    local_daily,
+    mailbox_sync,
+)
 
 
 def main() -> None:
@@ -53,6 +60,7 @@ def main() -> None:
         rows += invite_vs_mailmerge.table_rows()
     except SystemExit as exc:  # mailmerge not installed: say so, keep the other figures
         rows.append((f"invitations against mailmerge: {exc}", "-", ""))
+    rows += mailbox_sync.table_rows()
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{width}}  {'figure':>8}  target")
     for name, figure, target in rows:

@@ -49,8 +49,9 @@ GROUPS = {
 }
 FRONT = {"alumni.cli", "alumni.output", "alumni.schedule"}
 """Modules only the CLI may import (and `python -m alumni`, which imports the CLI)."""
-COMPOSER = "alumni.jobs.daily"
-"""The one job that may call other jobs."""
+COMPOSERS = ("alumni.jobs.daily", "alumni.jobs.overdue")
+"""The jobs that may call other jobs: the daily run composes the day's steps, and both it and
+the hourly deadline check read the mailbox (`jobs.mailbox`) before they judge deadlines."""
 
 
 def module_name(path: Path) -> str:
@@ -151,8 +152,8 @@ def _broken_rule(source: str, target: str) -> str | None:
         return "rules import the foundation only, not each other: what they share goes there"
     if src == EDGE and dst == RULES:
         return "the front calls jobs, not rules: a rule's result reaches it in a job's result"
-    if src == JOBS and dst == JOBS and source != COMPOSER and target != "alumni.jobs":
-        return "a job imports no other job: only jobs.daily composes jobs"
+    if src == JOBS and dst == JOBS and source not in COMPOSERS and target != "alumni.jobs":
+        return "a job imports no other job: only jobs.daily and jobs.overdue compose jobs"
     if RANK[dst] > RANK[src]:
         return f"{src} sits below {dst}: imports go down the layers only"
     if RANK[dst] == RANK[src] and src != dst and not (src == DOMAIN and dst == RULES):
@@ -359,7 +360,8 @@ def later():
         ("alumni.report", "alumni.sheet.workbook", False),
         ("alumni.checks", "alumni.jobs.check", True),
         ("alumni.jobs.daily", "alumni.jobs.status", False),
-        ("alumni.jobs.overdue", "alumni.jobs.daily", True),
+        ("alumni.jobs.invite", "alumni.jobs.daily", True),
+        ("alumni.jobs.overdue", "alumni.jobs.mailbox", False),
         ("alumni.jobs.status", "alumni.output.text", True),
         ("alumni.jobs.status", "alumni.cli", True),
         ("alumni.output.text", "alumni.jobs.status", False),

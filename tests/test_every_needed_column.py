@@ -14,6 +14,7 @@ from alumni.cli import run
 from alumni.contract import TABS_BY_NAME
 from tests.fakes.smtp_server import FakeSmtpServer
 from tests.helpers import NOW, demo_folder, people_cells
+from tests.test_mailbox import with_mailbox
 
 # Each rule module declares RULE (its name in messages) and NEEDS (tab -> columns it reads),
 # or, for a module of several rules, rule name -> tab -> columns; the command runs the rule
@@ -25,6 +26,7 @@ RULES = {
     "compliance": ["status"],
     "purge": ["purge", "--apply"],
     "invitations": ["invite", "--send"],
+    "replies": ["mailbox"],  # with a real mailbox (Dovecot) to read
 }
 
 
@@ -58,6 +60,7 @@ def test_without_the_header_the_rule_judges_nothing_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     smtp_server: FakeSmtpServer,
+    request: pytest.FixtureRequest,
     module: str,
     command: list[str],
     rule: str,
@@ -65,6 +68,10 @@ def test_without_the_header_the_rule_judges_nothing_and_says_so(
     column: str,
 ) -> None:
     demo_folder(tmp_path, monkeypatch, smtp_server)
+    if command[0] == "mailbox":
+        dovecot = request.getfixturevalue("dovecot")
+        with_mailbox(tmp_path, dovecot)
+        monkeypatch.setenv("ALUMNI_IMAP_PASSWORD", dovecot.password)
     path = tmp_path / "alumni.xlsx"
     book = load_workbook(path)
     ws = book[tab]

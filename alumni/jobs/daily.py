@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -11,7 +12,9 @@ from alumni.clock import heartbeat
 from alumni.config import Config
 from alumni.contract import COMMITTEE, OVERVIEW, TABS, Figure, Role
 from alumni.findings import Finding
+from alumni.jobs import mailbox as mailbox_job
 from alumni.jobs.applicants import Checklist, assess
+from alumni.jobs.mailbox import MailboxResult, Reader
 from alumni.jobs.overdue import DeadlineReport, check_deadlines, send_notices, summary_notice
 from alumni.jobs.status import compliance_gaps, status_figures
 from alumni.jobs.votes import VotesReport, select_alumni
@@ -38,16 +41,30 @@ class DailyResult:
     deadlines: DeadlineReport | None = None
     applicants: Checklist | None = None
     votes: VotesReport | None = None
+    mailbox: MailboxResult | None = None
 
     @property
     def found_problems(self) -> bool:
         steps = (
+            self.mailbox is not None and self.mailbox.found_problems,
             self.deadlines is not None
             and bool(self.deadlines.problems or self.deadlines.uncertain or self.deadlines.failed),
             self.votes is not None and bool(self.votes.findings or self.votes.problems),
             self.applicants is not None and bool(self.applicants.problems),
         )
         return bool(self.problems or self.written.too_long) or any(steps)
+
+
+def mail_section(logged: MailboxResult) -> dict[str, Any]:
+    """The chair's summary section on the mailbox: how many times were logged from mail, and
+    each message that could not be placed (in Swedish, as the summary is)."""
+    lines = [f"Tider loggade från e-posten: {len(logged.filled)}"]
+    lines += [
+        f"Kunde inte placeras: meddelande {u.uid} i {u.folder} ({u.at:%Y-%m-%d %H:%M}, "
+        f"'{u.subject}') passar {', '.join(u.rows)} — fyll i tiden för hand."
+        for u in logged.unplaced
+    ]
+    return {"title": "Svar i utskottets brevlåda", "lines": lines}
 
 
 def _summary_sent_today(wb: Workbook, tz: str, now: pd.Timestamp) -> bool:
@@ -76,13 +93,17 @@ def run(
     sending: Sending | None = None,
     *,
     steps: bool = True,
+    reader: Reader | None = None,
 ) -> DailyResult:
     """The main job, once a day: check the sheet and give IDs; with `steps` also the votes,
     the applications, the deadline check and the status figures, and the notices that are
-    due with the chair's daily summary (sent with `sending`; else a dry run). Writes once.
+    due with the chair's daily summary (sent with `sending`; else a dry run). Writes once,
+    after the mailbox's reply times are logged when there is a mailbox `reader` (a mailbox
+    that cannot be read stops the run: the deadline check must not judge stale times).
 
     The Översikt figures describe the sheet as this run leaves it, not as it found it.
     """
+    logged = mailbox_job.run(config, store, now, reader) if reader is not None else None
     raw = store.read()
     wb = load_workbook(raw, config.timezone, now)
     if sending is not None:
@@ -90,7 +111,7 @@ def run(
     problems = check_workbook(wb, now)
     changes = ChangeSet()
     ids = give_missing_ids(wb, changes)
-    result = DailyResult(store.location, now, {}, problems, ids)
+    result = DailyResult(store.location, now, {}, problems, ids, mailbox=logged)
     deadlines: DeadlineReport | None = None
     if steps:
         result.applicants = assess(wb, config, now, changes)
@@ -114,6 +135,7 @@ def run(
     if deadlines is not None and result.applicants is not None:
         gaps = compliance_gaps(after, config, now)
         sections = [
+            *([mail_section(logged)] if logged is not None else []),
             {"title": "Ansökningar till LinkedIn-gruppen", "lines": result.applicants.lines()},
             {"title": Figure.GAPS, "lines": [f"{g.rule}: {g.message}" for g in gaps]},
         ]

@@ -28,6 +28,8 @@ from alumni.contract import (
     fold_all,
 )
 from alumni.findings import Finding
+from alumni.jobs import mailbox as mailbox_job
+from alumni.jobs.mailbox import MailboxResult, Reader
 from alumni.mail.batch import ALREADY, Outcome, Prepared, Sending
 from alumni.mail.journal import FAILED, SENT, UNCERTAIN, Entry
 from alumni.mail.marks import marks_of_sending
@@ -109,12 +111,14 @@ class OverdueResult:
     now: pd.Timestamp
     report: DeadlineReport
     written: ApplyResult
+    mailbox: MailboxResult | None = None
 
     @property
     def found_problems(self) -> bool:
         report = self.report
         return bool(
-            report.problems
+            (self.mailbox is not None and self.mailbox.found_problems)
+            or report.problems
             or report.unflagged
             or report.uncertain
             or report.failed
@@ -123,10 +127,17 @@ class OverdueResult:
 
 
 def run(
-    config: Config, store: Store, now: pd.Timestamp, sending: Sending | None = None
+    config: Config,
+    store: Store,
+    now: pd.Timestamp,
+    sending: Sending | None = None,
+    reader: Reader | None = None,
 ) -> OverdueResult:
     """The deadline check on its own, as run every hour: flag, record, notify (with
-    `sending`; else a dry run that reads no journal), write."""
+    `sending`; else a dry run that reads no journal), write. With a mailbox `reader` the
+    reply times are logged from the mail first, so that no answer already sent is judged
+    late on a stale sheet."""
+    logged = mailbox_job.run(config, store, now, reader) if reader is not None else None
     wb = load_workbook(store.read(), config.timezone, now)
     if sending is not None:
         sending.check_kept(marks_of_sending(wb))
@@ -141,7 +152,7 @@ def run(
     )
     if sending is not None:
         send_notices(report, config, sending, changes, now)
-    return OverdueResult(store.location, now, report, store.apply(changes))
+    return OverdueResult(store.location, now, report, store.apply(changes), logged)
 
 
 def _hours(value: Any) -> str:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from alumni.jobs.contact import ContactResult
     from alumni.jobs.daily import DailyResult
     from alumni.jobs.invite import InviteResult
+    from alumni.jobs.mailbox import MailboxResult
     from alumni.jobs.overdue import DeadlineReport, OverdueResult
     from alumni.jobs.uncertain import UncertainResult
 
@@ -196,9 +197,43 @@ def render_overdue(result: OverdueResult) -> str:
     """`alumni overdue`: the deadline check under a heading, and any write that was skipped."""
     return join(
         f"Deadline check {result.now:%Y-%m-%d %H:%M} on {result.location}",
+        *(mailbox_lines(result.mailbox) if result.mailbox is not None else []),
+        *(f"  {finding}" for finding in (result.mailbox.problems if result.mailbox else [])),
         render_deadlines(result.report),
         *not_done(result.written.skipped),
     )
+
+
+def mailbox_lines(result: MailboxResult) -> list[str]:
+    """What a reading of the mailbox logged, and what a person must decide."""
+    lines = [
+        f"  Mailbox: {plural(result.read, 'new message')}, {result.placed} in contact threads, "
+        f"{plural(len(result.filled), 'time')} logged."
+    ]
+    for row_id, column, at, how in result.filled:
+        by = result.answered_by.get(row_id) if column == "Vi svarade" else ""
+        who = f" by {by}" if by else ""
+        lines.append(f"  Logged: {row_id} {column} {at}{who} (from the {_SOURCE[how]})")
+    for u in result.unplaced:
+        lines.append(
+            f"  Could not place: {u.folder} message {u.uid} of {u.at:%Y-%m-%d %H:%M} "
+            f"'{u.subject}' fits {', '.join(u.rows)} — fill in that row's time by hand."
+        )
+    lines += [f"  Note: {note}" for note in result.notes]
+    return lines
+
+
+_SOURCE = {"Date-huvudet": "Date header", "serverns ankomsttid": "server's arrival time"}
+
+
+def render_mailbox(result: MailboxResult) -> str:
+    """`alumni mailbox`: what was read and logged, then the times it could not log."""
+    lines = [f"Mailbox read {result.now:%Y-%m-%d %H:%M} for {result.location}"]
+    lines += mailbox_lines(result)
+    if result.problems:
+        lines.append(f"{plural(len(result.problems), 'problem')}:")
+        lines.append(problems(result.problems))
+    return join(*lines)
 
 
 def render_daily(result: DailyResult) -> str:
@@ -211,6 +246,9 @@ def render_daily(result: DailyResult) -> str:
         given = ", ".join(f"{tab} {n}" for tab, n in result.ids_given.items())
         lines.append(f"  IDs given to new rows: {given}")
     lines += not_done(result.written.skipped)
+    if result.mailbox is not None:
+        lines += mailbox_lines(result.mailbox)
+        lines += [f"  {finding}" for finding in result.mailbox.problems]
     if result.votes is not None:
         lines.append(render_votes(result.votes))
     if result.applicants is not None:
