@@ -194,8 +194,10 @@ class XlsxStore(Store):
         except CannotPatch:
             return False
         self._bytes, self._book = written[0], None
-        # The cells in memory follow, so the next step of this run needs no new read.
-        _apply_to_cells(self._raw, plan)
+        # The cells in memory follow, so the next step of this run needs no new read; where
+        # they cannot follow exactly, the next step reads the file this run just wrote.
+        if not _apply_to_cells(self._raw, plan):
+            self._raw = None
         return True
 
     def _save(self, write: Callable[[Path], None]) -> None:
@@ -492,35 +494,31 @@ def _as_held(value: Value) -> Value:
     return value
 
 
-def _apply_to_cells(raw: RawWorkbook, plan: Plan) -> None:
+def _apply_to_cells(raw: RawWorkbook, plan: Plan) -> bool:
     """What a patch of `plan` (writes and appended rows, no new tabs or deletions) does to
     the cells the run holds, so that they read as the patched file would read (up to the
-    empty cells that end a row, which no reader of a RawSheet counts)."""
+    empty cells that end a row, which no reader of a RawSheet counts). False, with `raw`
+    untouched, when a value lands below the rows held (an appended row, say): a tab's
+    closing rows of blanks are not held, and the file may keep a space in them that the new
+    value makes part of the tab."""
     for title in {w.title for w in plan.writes} | set(plan.appends):
-        placed: dict[tuple[int, int], Value] = {}
-        for w in plan.writes:
-            if w.title == title:
-                placed[(w.row, w.col)] = w.value
-        # An emptied cell beyond the rows held changes nothing a reader sees.
-        rows = raw[title].rows
-        placed = {
-            (r, c): v
-            for (r, c), v in placed.items()
-            if v is not None or (r < len(rows) and c < len(rows[r]))
-        }
-        start = plan.first_row.get(title, 0)
-        for offset, row in enumerate(plan.appends.get(title, [])):
-            for col, value in enumerate(row):
-                if value is not None:
-                    placed[(start + offset, col)] = value
-        if not placed:
-            continue
-        height = max(len(rows), 1 + max(r for r, _ in placed))
-        width = max(max((len(r) for r in rows), default=0), 1 + max(c for _, c in placed))
-        # Every row as wide as the widest, as a reader gives them.
-        for line in rows:
-            line.extend([None] * (width - len(line)))
-        rows.extend([None] * width for _ in range(height - len(rows)))
-        for (r, c), value in placed.items():
-            rows[r][c] = _as_held(value)
-        trim_blank_tail(rows)
+        held = len(raw[title].rows)
+        appended = any(v is not None for row in plan.appends.get(title, []) for v in row)
+        below = any(w.title == title and w.row >= held and w.value is not None for w in plan.writes)
+        if appended or below:
+            return False
+    for w in plan.writes:
+        rows = raw[w.title].rows
+        if w.row >= len(rows):
+            continue  # emptying a cell below the tab changes nothing a reader sees
+        line = rows[w.row]
+        if w.col >= len(line):
+            if w.value is None:
+                continue
+            # Every row as wide as the widest, as a reader gives them.
+            for other in rows:
+                other.extend([None] * (w.col + 1 - len(other)))
+        line[w.col] = _as_held(w.value)
+    for title in {w.title for w in plan.writes}:
+        trim_blank_tail(raw[title].rows)
+    return True
