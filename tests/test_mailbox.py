@@ -99,6 +99,17 @@ def first_contact(smtp_server: FakeSmtpServer, name: str) -> EmailMessage:
     )
 
 
+def first_contact_to_johan(
+    capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> tuple[EmailMessage, str]:
+    """The story's start: the votes select the alumni, the first contacts go out through the
+    SMTP server; Johan's message and his address."""
+    alumni_at(capsys, 0, "votes")
+    alumni_at(capsys, 0, "contact", "--send")
+    first = first_contact(smtp_server, "Johan Åkerlund")
+    return first, str(first["To"].addresses[0].addr_spec)
+
+
 def test_the_whole_loop_contact_reply_overdue_answer(
     folder: Path,
     mailbox: Dovecot,
@@ -152,10 +163,7 @@ def test_the_mailbox_is_never_changed_and_bodies_are_never_kept(
     smtp_server: FakeSmtpServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    alumni_at(capsys, 0, "votes")
-    alumni_at(capsys, 0, "contact", "--send")
-    first = first_contact(smtp_server, "Johan Åkerlund")
-    johan = str(first["To"].addresses[0].addr_spec)
+    first, johan = first_contact_to_johan(capsys, smtp_server)
     deliver(mailbox, "INBOX", reply(first, ("Johan", johan), at(2)), at(2))
     assert alumni_at(capsys, 3, "mailbox")[0] == 0
     # Still unseen: read with EXAMINE and BODY.PEEK, no flag set.
@@ -173,10 +181,7 @@ def test_a_typed_time_is_kept_and_a_contradiction_is_named_by_cell(
     smtp_server: FakeSmtpServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    alumni_at(capsys, 0, "votes")
-    alumni_at(capsys, 0, "contact", "--send")
-    first = first_contact(smtp_server, "Johan Åkerlund")
-    johan = str(first["To"].addresses[0].addr_spec)
+    first, johan = first_contact_to_johan(capsys, smtp_server)
     deliver(mailbox, "INBOX", reply(first, ("Johan", johan), at(2)), at(2))
     book = load_workbook(folder / "alumni.xlsx")
     ws = book["Kontaktlogg"]
@@ -225,10 +230,7 @@ def test_a_trial_run_reads_but_remembers_nothing(
     smtp_server: FakeSmtpServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    alumni_at(capsys, 0, "votes")
-    alumni_at(capsys, 0, "contact", "--send")
-    first = first_contact(smtp_server, "Johan Åkerlund")
-    johan = str(first["To"].addresses[0].addr_spec)
+    first, johan = first_contact_to_johan(capsys, smtp_server)
     deliver(mailbox, "INBOX", reply(first, ("Johan", johan), at(2)), at(2))
     code = run(["--now", f"{at(3):%Y-%m-%d %H:%M}", "mailbox"])
     out = capsys.readouterr().out
@@ -246,10 +248,7 @@ def test_a_date_nobody_could_have_written_gives_way_to_the_arrival_time(
     smtp_server: FakeSmtpServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    alumni_at(capsys, 0, "votes")
-    alumni_at(capsys, 0, "contact", "--send")
-    first = first_contact(smtp_server, "Johan Åkerlund")
-    johan = str(first["To"].addresses[0].addr_spec)
+    first, johan = first_contact_to_johan(capsys, smtp_server)
     msg = reply(first, ("Johan", johan), at(2))
     msg.replace_header("Date", format_datetime(datetime(1980, 1, 1).astimezone()))
     deliver(mailbox, "INBOX", msg, at(4))
@@ -308,10 +307,7 @@ def test_replies_in_every_style_find_their_round_by_the_thread(
     smtp_server: FakeSmtpServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    alumni_at(capsys, 0, "votes")
-    alumni_at(capsys, 0, "contact", "--send")
-    first = first_contact(smtp_server, "Johan Åkerlund")
-    johan = str(first["To"].addresses[0].addr_spec)
+    first, johan = first_contact_to_johan(capsys, smtp_server)
     deliver(mailbox, "INBOX", styled_reply(style, first, johan, at(2)), at(2))
     assert alumni_at(capsys, 3, "mailbox")[0] == 0
     expected = f"{at(2):%Y-%m-%d %H:%M}" if logged else None
@@ -324,10 +320,7 @@ def test_a_renumbered_folder_is_read_again_whole_and_nothing_is_written_twice(
     smtp_server: FakeSmtpServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    alumni_at(capsys, 0, "votes")
-    alumni_at(capsys, 0, "contact", "--send")
-    first = first_contact(smtp_server, "Johan Åkerlund")
-    johan = str(first["To"].addresses[0].addr_spec)
+    first, johan = first_contact_to_johan(capsys, smtp_server)
     deliver(mailbox, "INBOX", reply(first, ("Johan", johan), at(2)), at(2))
     assert "1 time logged" in alumni_at(capsys, 3, "mailbox")[1]
     before = (folder / "alumni.xlsx").read_bytes()
@@ -345,10 +338,7 @@ def test_the_hourly_deadline_check_reads_the_mailbox_before_it_judges(
 ) -> None:
     # An answer sent in time but not yet logged must not be judged late: that would report a
     # false breach to the Näringslivsansvarig.
-    alumni_at(capsys, 0, "votes")
-    alumni_at(capsys, 0, "contact", "--send")
-    first = first_contact(smtp_server, "Johan Åkerlund")
-    johan = str(first["To"].addresses[0].addr_spec)
+    first, johan = first_contact_to_johan(capsys, smtp_server)
     theirs = reply(first, ("Johan", johan), at(2))
     deliver(mailbox, "INBOX", theirs, at(2))
     ours = reply(theirs, ("Åsa Öberg-Lind", "asa.oberg-lind@example.org"), at(10))

@@ -101,8 +101,13 @@ def run(
         f"{folder} UID {uid}: {what} (placed by what could be read)"
         for folder, uid, what in placement.malformed
     ]
+    # When each round's first contact went, looked up once for all threads.
+    contacted = {
+        str(row_id): None if pd.isna(at) else pd.Timestamp(at)
+        for row_id, at in zip(contacts["ID"], contacts["contacted"], strict=True)
+    }
     times = {
-        row_id: round_times(thread, _contacted(contacts, row_id))
+        row_id: round_times(thread, contacted.get(row_id))
         for row_id, thread in placement.threads.items()
     }
     log = wb[LOG]
@@ -252,11 +257,6 @@ def _unsaved_waiting(saved: dict[str, Any]) -> dict[str, Any]:
         "internaldate": pd.Timestamp(saved["internaldate"]),
         "problem": None,
     }
-
-
-def _contacted(contacts: pd.DataFrame, row_id: str) -> pd.Timestamp | None:
-    found = contacts.loc[contacts["ID"] == row_id, "contacted"]
-    return None if found.empty or pd.isna(found.iloc[0]) else pd.Timestamp(found.iloc[0])
 
 
 def _landed(fills: list[CellFill], skipped: list[Finding]) -> list[CellFill]:
