@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 import email.policy
-import string
+import random
+import sys
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
-from email import headerregistry
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import Policy
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from alumni.addresses import check_address
 from alumni.config import MailConfig
+from alumni.mail.headers import KEY_HEADER, POLICY
 
-KEY_HEADER = "X-Alumni-Key"
-
-_LINE = 78  # RFC 5322's line length for headers
-_EW_MAX = 75  # RFC 2047's longest encoded-word
-_EW_OVERHEAD = len("=?utf-8?q??=")
-_ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~")
-_Q_PLAIN = frozenset(string.ascii_letters + string.digits + "!*+-/")  # RFC 2047 5(3)
+__all__ = ["KEY_HEADER", "POLICY", "build_message", "clean_text", "from_committee", "summary"]
 
 
 def build_message(
@@ -64,7 +57,7 @@ def build_message(
     message["Subject"] = clean_text(subject)
     # A reader's mail program converts the Date to its own zone anyway; the raw header in the
     # committee's zone is what someone reading an .eml or a server log compares with the sheet.
-    message["Date"] = format_datetime(_in_zone(now, tz))
+    message["Date"] = _in_zone(now, tz)
     # An explicit domain: make_msgid would otherwise ask DNS for this machine's name, which
     # can hang for seconds and leaks the laptop's name into every message.
     message["Message-ID"] = make_msgid(domain=sender.domain)
@@ -74,11 +67,22 @@ def build_message(
     # offers 8BITMIME, and å/ä/ö stay readable in the raw .eml.
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if html is not None:
+        message.make_alternative(boundary=_boundary())
         message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
         # set_content stamps every part it makes; MIME-Version belongs on the top level only.
         for part in message.iter_parts():
             del part["MIME-Version"]
     return message
+
+
+def _boundary() -> str:
+    """A multipart boundary in the standard library's own form ("=" * 15, 19 digits, "==").
+
+    Quoted-printable text never holds "==" (each "=" in it starts an escape or ends a line), so
+    this cannot appear in a part; left to the generator, the boundary would be searched for in
+    the text with a regular expression compiled anew for every message.
+    """
+    return "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
 
 
 def _in_zone(now: datetime, tz: str | None) -> datetime:
@@ -94,6 +98,10 @@ def clean_text(value: str) -> str:
     Runs of spaces shrink to one, as a mail reader shows them anyway (and a parsed header
     would not give the same value back otherwise).
     """
+    if value.isprintable():
+        # No character of those kinds (isprintable is false for all of Cc, Cs, Zl and Zp):
+        # the common case, without looking at each character's category.
+        return " ".join(value.split())
     return " ".join("".join(" " if _unsafe(ch) else ch for ch in value).split())
 
 
@@ -115,7 +123,10 @@ def from_committee(mail: MailConfig, **fields: Any) -> EmailMessage:
 
 
 def _address(name: str, address: str) -> Address:
-    return Address(display_name=clean_text(name), addr_spec=check_address(address))
+    # The checked address has one @ and a plain local part (see check_address), so its two
+    # halves are the parts the standard parser would find, without parsing it again.
+    local, _, domain = check_address(address).partition("@")
+    return Address(display_name=clean_text(name), username=local, domain=domain)
 
 
 def _distinct(pairs: Sequence[tuple[str, str]]) -> tuple[Address, ...]:
@@ -142,136 +153,3 @@ def summary(message: EmailMessage) -> str:
     if message.get_body(("html",)) is not None:
         lines.append("(with an HTML version of the same text)")
     return "\n".join(lines) + "\n\n" + text
-
-
-# -- header folding ------------------------------------------------------------------------------
-#
-# The standard library's own folding (Python 3.11) is not used for the headers that carry
-# people's text: a long display name with a comma can lose its quotes, turning the rest of
-# the name into extra recipients (CPython gh-80222, gh-121284), and a space between two
-# encoded-words can be dropped, joining two words (gh-144156). These header classes write
-# their value out themselves: plain words when they are plain ASCII, a quoted-string when a
-# short ASCII name has specials, else RFC 2047 encoded-words that each hold whole characters
-# and carry their spaces inside, so a reader that unfolds and joins them gets the exact text.
-
-
-# The registry mixes these classes with BaseHeader itself; naming it here tells the type checker,
-# whose stubs disagree in details about the mixins (hence the ignores).
-class _AddressHeader(headerregistry.UniqueAddressHeader, headerregistry.BaseHeader):  # type: ignore[misc]
-    def fold(self, *, policy: Policy) -> str:
-        if any(group.display_name is not None for group in self.groups):
-            return str(super().fold(policy=policy))  # groups are not used by this tool
-        tokens: list[str] = []
-        for address in self.addresses:
-            if tokens:
-                tokens[-1] += ","
-            room = _first_line_room(self.name) if not tokens else _EW_MAX
-            phrase = _phrase(address.display_name, room)
-            tokens += [*phrase, f"<{address.addr_spec}>"] if phrase else [address.addr_spec]
-        return _fold(self.name, tokens, policy)
-
-
-class _TextHeader(headerregistry.UniqueUnstructuredHeader, headerregistry.BaseHeader):  # type: ignore[misc]
-    @classmethod
-    def parse(cls, value: str, kwds: dict[str, Any]) -> None:
-        super().parse(value, kwds)
-        # The text exactly as given: the standard parse would decode anything in it that looks
-        # like an encoded-word, while this text is the committee's own.
-        kwds["decoded"] = str(value)
-
-    def fold(self, *, policy: Policy) -> str:
-        return _fold(self.name, _text(str(self), _first_line_room(self.name)), policy)
-
-
-_HEADERS = headerregistry.HeaderRegistry()
-for _name in ("from", "to", "reply-to", "cc", "bcc"):
-    _HEADERS.map_to_type(_name, _AddressHeader)
-for _name in ("subject", KEY_HEADER.lower()):
-    _HEADERS.map_to_type(_name, _TextHeader)
-
-POLICY = email.policy.SMTP.clone(header_factory=_HEADERS)
-"""The policy of built messages: SMTP's (CRLF line ends), with the header folding above."""
-
-
-def _first_line_room(name: str) -> int:
-    return min(_EW_MAX, _LINE - len(name) - len(": "))
-
-
-def _fold(name: str, tokens: list[str], policy: Policy) -> str:
-    """`Name: tokens`, broken between tokens so that lines stay within 78 characters."""
-    lines = [f"{name}:"]
-    for token in tokens:
-        if len(lines[-1]) + 1 + len(token) <= _LINE or lines[-1] == lines[0] == f"{name}:":
-            lines[-1] += " " + token
-        else:
-            lines.append(" " + token)
-    linesep = str(policy.linesep)
-    return linesep.join(lines) + linesep
-
-
-def _printable_ascii(text: str) -> bool:
-    return all(" " <= ch <= "~" for ch in text) and "=?" not in text
-
-
-def _words_fit(words: list[str], room: int) -> bool:
-    return bool(words) and len(words[0]) <= room and all(0 < len(w) < _LINE for w in words)
-
-
-def _phrase(name: str, room: int) -> list[str]:
-    """A display name as words, one quoted-string, or encoded-words."""
-    if not name:
-        return []
-    if _printable_ascii(name):
-        words = name.split(" ")
-        if all(set(word) <= _ATEXT for word in words) and _words_fit(words, room):
-            return words
-        quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if len(quoted) <= room:
-            return [quoted]
-    return _encoded_words(name, room)
-
-
-def _text(text: str, room: int) -> list[str]:
-    """Unstructured text (a subject) as plain words, or encoded-words."""
-    if not text:
-        return []
-    words = text.split(" ")
-    if _printable_ascii(text) and _words_fit(words, room):
-        return words
-    return _encoded_words(text, room)
-
-
-def _encoded_words(text: str, room: int) -> list[str]:
-    """`text` as UTF-8 encoded-words, the first at most `room` long, the rest at most 75."""
-    data = text.encode("utf-8")
-    kind = "b" if len(_b_encode(data)) < len(_q_encode(data)) else "q"
-    words: list[str] = []
-    chunk: list[str] = []
-    size = 0  # what the chunk costs encoded: bytes for "b", characters for "q"
-    for ch in text:
-        cost = len(ch.encode("utf-8")) if kind == "b" else len(_q_encode(ch.encode("utf-8")))
-        encoded = 4 * -(-(size + cost) // 3) if kind == "b" else size + cost
-        # Counted, not re-encoded per character: long Swedish names stay cheap.
-        if chunk and _EW_OVERHEAD + encoded > room:
-            words.append(_encoded_word("".join(chunk), kind))
-            chunk, size, room = [], 0, _EW_MAX
-        chunk.append(ch)
-        size += cost
-    words.append(_encoded_word("".join(chunk), kind))
-    return words
-
-
-def _encoded_word(text: str, kind: str) -> str:
-    data = text.encode("utf-8")
-    return f"=?utf-8?{kind}?{_b_encode(data) if kind == 'b' else _q_encode(data)}?="
-
-
-def _b_encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _q_encode(data: bytes) -> str:
-    return "".join(
-        chr(byte) if chr(byte) in _Q_PLAIN else "_" if byte == 0x20 else f"={byte:02X}"
-        for byte in data
-    )
