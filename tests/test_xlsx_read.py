@@ -14,12 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from alumni.sheet.plan import CellWrite, Plan
 from alumni.sheet.workbook import RawSheet
 from alumni.sheet.xlsx_patch import patch_workbook
-from alumni.sheet.xlsx_read import read_cells
+from alumni.sheet.xlsx_read import _COLUMNS, read_cells
 from tests.fakes.libreoffice import LibreOffice
 from tests.fods import write_workbook
 from tests.helpers import NOW
@@ -323,3 +324,7 @@ def test_date_and_time_types() -> None:
     ws["D1"] = date(2024, 5, 6)
     got = read_cells(saved(book))[ws.title].rows[0]
     assert [type(v) for v in got] == [datetime, time, timedelta, datetime]
+
+
+def test_every_column_letter_is_numbered_as_openpyxl_numbers_it() -> None:
+    assert {get_column_letter(n): n for n in range(1, 18279)} == _COLUMNS

@@ -46,6 +46,9 @@ class Templates:
             "trim_blocks": True,
             "lstrip_blocks": True,
             "keep_trailing_newline": True,
+            # Each run makes its own Templates: a template is read once a run, not checked
+            # for changes on the disk before every message.
+            "auto_reload": False,
         }
         self._text = Environment(autoescape=False, **options)
         self._html = Environment(autoescape=True, **options)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import warnings
 import zipfile
+from itertools import chain, product
+from string import ascii_uppercase
 from typing import Any
 
 from lxml import etree
@@ -17,7 +19,7 @@ from openpyxl.packaging.relationship import RelationshipList, get_dependents, ge
 from openpyxl.packaging.workbook import WorkbookPackage
 from openpyxl.reader.excel import _find_workbook_part
 from openpyxl.styles.stylesheet import Stylesheet
-from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.workbook.child import INVALID_TITLE_REGEX
@@ -38,7 +40,14 @@ from alumni.sheet.workbook import Cell, RawSheet, trim_blank_tail
 _NS = f"{{{SHEET_MAIN_NS}}}"
 _ROW, _V, _F, _IS = _NS + "row", _NS + "v", _NS + "f", _NS + "is"
 _SI, _MERGES, _LINKS, _T = _NS + "si", _NS + "mergeCells", _NS + "hyperlinks", _NS + "t"
-_COLUMNS = {get_column_letter(i): i for i in range(1, 18279)}  # A..ZZZ, as openpyxl's cache
+# A..Z, AA..ZZ, AAA..ZZZ: the 18,278 columns a workbook can have, in order (as openpyxl's cache),
+# made without a function call per column since every command pays for it when it starts.
+_COLUMNS = {
+    "".join(letters): number
+    for number, letters in enumerate(
+        chain.from_iterable(product(ascii_uppercase, repeat=n) for n in (1, 2, 3)), start=1
+    )
+}
 _MAX_ROW = 1048576  # openpyxl's Worksheet._get_cell refuses rows beyond this
 
 # The parts are parsed without entities, DTDs or the network; a part that declares a DTD is
