@@ -106,6 +106,12 @@ FROM_EXAMPLE = (
             "'Alumniutskottet, I-sektionen'",
         ),
         (
+            ["contact", "--send"],
+            {"mail": {"committee_address": "utskottet@example.com"}},
+            "[mail] committee_address in config.toml 'u…@example.com' is an example that reaches "
+            "nobody: write the committee's shared mailbox, or leave it empty to use from_address",
+        ),
+        (
             ["overdue", "--send"],
             {"deadlines": {"naringslivsansvarig": "naringsliv@example.com"}},
             "[deadlines] naringslivsansvarig in config.toml 'n…@example.com' is an example that "
