@@ -73,6 +73,19 @@ def test_a_workbook_open_in_excel_or_libreoffice_is_refused(path: Path, lock: st
     assert lock in str(info.value) and info.value.exit_code == 2
 
 
+@pytest.mark.parametrize("lock", ["~$alumni.xlsx", ".~lock.alumni.xlsx#"])
+def test_a_workbook_reached_through_a_link_is_refused_while_its_target_is_open(
+    path: Path, tmp_path: Path, lock: str
+) -> None:
+    link = tmp_path / "elsewhere" / "utskottet.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(path)
+    (path.parent / lock).write_text("someone")  # Excel opened the file in its own folder
+    with pytest.raises(SheetLockedError, match="open in Excel or LibreOffice") as info:
+        XlsxStore(link).read()
+    assert lock in str(info.value)
+
+
 def test_a_lock_that_appears_after_reading_stops_the_write(path: Path) -> None:
     store = XlsxStore(path)
     store.read()

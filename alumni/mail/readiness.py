@@ -94,15 +94,14 @@ def _settings(config: Config, command: str) -> Iterator[NotReady]:
             example(mail.from_address, default_mail.from_address),
             "write the committee's real address",
         )
-    if command == "contact" and mail.committee_address:
-        if example_address(mail.committee_address):
-            # First contacts ask for replies there (Reply-To): an example would lose them.
-            yield setting(
-                "mail",
-                "committee_address",
-                example(mail.committee_address, default_mail.committee_address),
-                "write the committee's shared mailbox, or leave it empty to use from_address",
-            )
+    if command == "contact" and example_address(mail.committee_address):
+        # First contacts ask for replies there (Reply-To): an example would lose them.
+        yield setting(
+            "mail",
+            "committee_address",
+            example(mail.committee_address, default_mail.committee_address),
+            "write the committee's shared mailbox, or leave it empty to use from_address",
+        )
     if not mail.from_name.strip():
         yield setting(
             "mail",

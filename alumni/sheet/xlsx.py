@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -83,7 +84,11 @@ class XlsxStore(Store):
     # -- reading ---------------------------------------------------------------------------
 
     def _check_unlocked(self) -> None:
-        for lock in lock_files(self.path):
+        # Through a link (a shortcut into a synced folder) Excel puts its lock file beside the
+        # workbook it opened, which is the link's target, under the target's name.
+        real = Path(os.path.realpath(self.path))
+        places = dict.fromkeys([self.path, real])
+        for lock in [lock for place in places for lock in lock_files(place)]:
             if lock.exists():
                 raise SheetLockedError(
                     f"{self.path} is open in Excel or LibreOffice (lock file {lock.name}) — "
