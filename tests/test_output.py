@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alumni.config import load_config
 from alumni.errors import ConfigError
@@ -51,6 +54,57 @@ NEXT = "Next: `alumni daily` runs the daily job; `alumni check` lists problems i
 )
 def test_mask_addresses_keeps_first_letter_and_domain(text: str, shown: str) -> None:
     assert mask_addresses(text) == shown
+
+
+# The rule as one regular expression (quadratic on a long word, so not how it is run).
+ADDRESS_RULE = re.compile(
+    r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
+
+
+def masked_by_the_rule(text: str) -> str:
+    def mask(match: re.Match[str]) -> str:
+        if match.group(2).endswith(".gserviceaccount.com"):
+            return match.group(0)
+        return f"{match.group(1)}…@{match.group(2)}"
+
+    return ADDRESS_RULE.sub(mask, text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "Z",
+                "9",
+                ".",
+                "-",
+                "_",
+                "%",
+                "+",
+                "@",
+                " ",
+                "<",
+                "é",
+                ",",
+                "b.se",
+                "x.y.z",
+                "@ex.org",
+                ".gserviceaccount.com",
+                "anna.ek@example.org",
+            ]
+        )
+    ).map("".join)
+)
+def test_masking_follows_its_rule_for_any_text(text: str) -> None:
+    assert mask_addresses(text) == masked_by_the_rule(text)
+
+
+def test_an_address_right_after_a_masked_one_is_masked_too() -> None:
+    assert mask_addresses("x@a.bc.d_e@f.gh") == "x…@a.bc.d_…@f.gh"
+    assert masked_by_the_rule("x@a.bc.d_e@f.gh") == "x…@a.bc.d_…@f.gh"
 
 
 def test_the_masked_stream_masks_what_passes_through_it() -> None:
