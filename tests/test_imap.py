@@ -14,7 +14,14 @@ import pytest
 
 from alumni.errors import AlumniError
 from alumni.mail import imap
-from alumni.mail.imap import FolderState, HeaderRecord, ImapSettings, ImapUnavailable, read_new
+from alumni.mail.imap import (
+    FolderState,
+    HeaderRecord,
+    ImapFolderMissing,
+    ImapSettings,
+    ImapUnavailable,
+    read_new,
+)
 from tests.fakes.dovecot import Dovecot, dovecot_executable
 from tests.fakes.smtp_server import free_port
 
@@ -362,14 +369,27 @@ def test_more_messages_than_one_batch_are_all_read(
     assert len(fetches) == 3
 
 
-def test_a_folder_that_does_not_exist_is_a_note_and_the_others_are_read(dovecot: Dovecot) -> None:
+def test_a_folder_that_does_not_exist_stops_the_reading_and_names_the_servers_folders(
+    dovecot: Dovecot,
+) -> None:
+    # Read without it, the committee's answers would be missed: a breach that was none.
     dovecot.deliver("INBOX", message(1))
     dovecot.deliver("Sent", message(2))
-    given = settings(dovecot, folders=("INBOX", "Skickat", "Sent"))
-    records, state, notes = read_new(given, {}, since=None)
-    assert ids(records) == ["<m1@example.com>", "<m2@example.com>"]
-    assert set(state) == {"INBOX", "Sent"}
-    assert len(notes) == 1 and "'Skickat'" in notes[0]
+    dovecot.deliver("Drafts", message(3))
+    given = settings(dovecot, folders=("INBOX", "Skickat"))
+    with pytest.raises(ImapFolderMissing) as caught:
+        read_new(given, {}, since=None)
+    text = str(caught.value)
+    assert text.startswith(
+        f"the folder 'Skickat' cannot be opened on the IMAP server {dovecot.host}:{dovecot.port} ("
+    )
+    assert text.endswith(
+        "— nothing of this reading was used, since without it answers would be missed. The "
+        "server's folders: INBOX, Drafts, Sent (its sent mail). Set [imap] folders to the inbox "
+        "and the folder of sent mail."
+    )
+    assert caught.value.exit_code == 2
+    assert any(c.startswith("LOGOUT") for c in dovecot.commands())
 
 
 # --- the mailbox stays as it was ----------------------------------------------------------------

@@ -215,6 +215,33 @@ def test_a_mailbox_that_cannot_be_read_stops_the_daily_run_before_it_judges(
     assert (folder / "alumni.xlsx").read_bytes() == before
 
 
+def test_a_sent_folder_under_another_name_stops_the_deadline_check_before_it_judges(
+    folder: Path,
+    mailbox: Dovecot,
+    smtp_server: FakeSmtpServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Outlook in Swedish says "Skickade objekt"; this server says "Sent". Read without the
+    # answers, Johan's reply would stand unanswered: a breach reported that was none.
+    config = folder / "config.toml"
+    text = config.read_text("utf-8").replace('"INBOX", "Sent"', '"INBOX", "Skickade objekt"')
+    config.write_text(text, "utf-8")
+    first, johan = first_contact_to_johan(capsys, smtp_server)
+    theirs = reply(first, ("Johan", johan), at(2))
+    deliver(mailbox, "INBOX", theirs, at(2))
+    ours = reply(theirs, ("Åsa Öberg-Lind", "asa.oberg-lind@example.org"), at(10))
+    deliver(mailbox, "Sent", ours, at(10))
+    sent_before = len(smtp_server.messages)
+    before = (folder / "alumni.xlsx").read_bytes()
+    code, out = alumni_at(capsys, 30, "overdue", "--send")
+    assert code == 2
+    assert out.startswith("alumni: the folder 'Skickade objekt' cannot be opened on the IMAP ")
+    assert "The server's folders: INBOX, Sent (its sent mail)." in out
+    assert len(smtp_server.messages) == sent_before
+    assert (folder / "alumni.xlsx").read_bytes() == before
+    assert not (folder / "mailbox-state.json").exists()
+
+
 def test_a_damaged_state_file_stops_with_what_to_do(
     folder: Path, mailbox: Dovecot, capsys: pytest.CaptureFixture[str]
 ) -> None:

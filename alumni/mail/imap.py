@@ -37,6 +37,17 @@ class ImapUnavailable(AlumniError):
     connection lost): nothing of this run's reading may be used."""
 
 
+class ImapFolderMissing(ImapUnavailable):
+    """A folder of [imap] folders cannot be opened: a reading without it would miss the
+    committee's answers (or the alumni's replies), so none of it may be used."""
+
+
+class _CannotOpen(Exception):
+    def __init__(self, folder: str, exc: IMAPClientError) -> None:
+        super().__init__(folder)
+        self.folder, self.exc = folder, exc
+
+
 @dataclass(frozen=True)
 class ImapSettings:
     """Where the mailbox is and what to read of it; the password is handed in by the caller.
@@ -85,12 +96,13 @@ def read_new(
     settings: ImapSettings, state: dict[str, FolderState], *, since: date | None
 ) -> tuple[list[HeaderRecord], dict[str, FolderState], list[str]]:
     """The headers of every message in `settings.folders` not read before, the state to pass
-    next time, and notes for a person (a folder that does not exist, ...).
+    next time, and notes for a person (a folder renumbered, ...).
 
     A folder is read from where `state` left it; with no state, or when its UIDVALIDITY changed
     (its UIDs were renumbered), it is read again whole, from `since` on (by arrival date) or all
     of it when `since` is None. The mailbox is opened read-only (EXAMINE) and nothing is marked.
-    Any failure of the server or the connection raises ImapUnavailable and returns nothing.
+    Any failure of the server or the connection raises ImapUnavailable and returns nothing; so
+    does a folder that cannot be opened (ImapFolderMissing, naming the server's folders).
     """
     records: list[HeaderRecord] = []
     new_state = dict(state)
@@ -98,11 +110,17 @@ def read_new(
     client = _connect(settings)
     try:
         for folder in settings.folders:
-            read = _read_folder(client, folder, state.get(folder), since, notes)
+            try:
+                read = _read_folder(client, folder, state.get(folder), since, notes)
+            except _CannotOpen as missing:
+                raise _folder_missing(client, missing, settings) from missing.exc
             if read is not None:
                 records += read[0]
                 new_state[folder] = read[1]
         _quietly(client.logout)
+    except ImapFolderMissing:
+        _quietly(client.logout)
+        raise
     except (IMAPClientError, OSError) as exc:
         _quietly(client.shutdown)
         lost = isinstance(exc, IMAPClientAbortError | OSError)
@@ -193,9 +211,7 @@ def _read_folder(
     except IMAPClientAbortError:
         raise
     except IMAPClientError as exc:
-        text = f"folder {folder!r} cannot be opened ({_describe(exc)}) and was not read"
-        notes.append(text + " — check [imap] folders")
-        return None
+        raise _CannotOpen(folder, exc) from exc
     uidvalidity = int(status.get(b"UIDVALIDITY", 0))
     if not uidvalidity:
         notes.append(f"folder {folder!r} has no UIDVALIDITY; it was not read")
@@ -314,6 +330,33 @@ def _date(text: str | None, problems: list[str]) -> datetime | None:
         return None
     # "-0000" (RFC 5322: the sender's zone is unknown) parses naive: it is UTC.
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _folder_missing(
+    client: IMAPClient, missing: _CannotOpen, settings: ImapSettings
+) -> ImapFolderMissing:
+    """What to write in [imap] folders, with the folders the server has; the ones it marks as
+    its sent mail (RFC 6154's \\Sent) are named so."""
+    try:
+        listed = client.list_folders()
+    except (IMAPClientError, OSError):
+        listed = []
+    names = [
+        f"{name} (its sent mail)" if b"\\Sent" in flags else str(name)
+        for flags, _, name in sorted(
+            listed, key=lambda f: (str(f[2]) != "INBOX", str(f[2]).casefold())
+        )
+        if b"\\Noselect" not in flags and b"\\NonExistent" not in flags
+    ]
+    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+    text = (
+        f"the folder {missing.folder!r} cannot be opened on the IMAP server "
+        f"{settings.host}:{settings.port} ({_describe(missing.exc)}) — nothing of this reading "
+        "was used, since without it answers would be missed. "
+        + (f"The server's folders: {shown}. " if shown else "")
+        + "Set [imap] folders to the inbox and the folder of sent mail."
+    )
+    return ImapFolderMissing(_hide(text, settings))
 
 
 def _describe(exc: BaseException) -> str:

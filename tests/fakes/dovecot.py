@@ -51,6 +51,15 @@ auth_mechanisms = plain login
 first_valid_uid = 1
 valid_chroot_dirs = {root}
 mail_location = maildir:~/Maildir
+# Every account has its folder of sent mail, "Sent", and announces it as such (RFC 6154), as
+# Gmail and Outlook announce theirs.
+namespace inbox {{
+  inbox = yes
+  mailbox Sent {{
+    auto = create
+    special_use = \\Sent
+  }}
+}}
 # What clients send after login, one file per session: tests read it with commands().
 rawlog_dir = %h/rawlog
 {unprivileged}
