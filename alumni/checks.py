@@ -174,8 +174,10 @@ class _View:
         """The positions of rows that have nothing in `column`, whatever its kind."""
         values = self.frame[column]
         if self.sheet.tab.column(column).kind in (Kind.TEXT, Kind.EMAIL, Kind.DECISION):
-            # text holds "" for blank; a bad e-mail keeps its text, so there NA means blank
-            return _where(self.text(column) == "")
+            # text holds "" for blank; a bad e-mail keeps its text, so there NA means blank.
+            # A cell that could not be read (under merged cells) was reported when reading.
+            unread = self.sheet.unreadable.get(column, {})
+            return [pos for pos in _where(self.text(column) == "") if pos not in unread]
         return self.raw_blank(column, _where(values.isna()))
 
     def names(self, column: str, also: str | None = None) -> _Names | None:

@@ -168,6 +168,22 @@ def test_a_run_that_cannot_be_done_exits_2_with_a_message(
     assert err.count("\n") <= 3
 
 
+def test_check_names_a_cell_under_merged_cells_once_and_says_to_unmerge(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alumni(capsys, "init", "--demo")
+    book = load_workbook(folder / "alumni.xlsx")
+    book["Avgångsklass"].merge_cells("B2:C2")  # a name spread over the address beside it
+    book.save(folder / "alumni.xlsx")
+    code, out, _ = alumni(capsys, "check")
+    assert code == 1
+    assert (
+        "Avgångsklass!C2: lies under the merged cells B2:C2, so it cannot be read on its own — "
+        "unmerge B2:C2 and write each value in its own cell"
+    ) in out
+    assert "Avgångsklass!C2: E-post is empty" not in out
+
+
 def test_a_locked_workbook_exits_2(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     alumni(capsys, "init")
     (folder / "~$alumni.xlsx").write_text("x")

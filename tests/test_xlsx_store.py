@@ -6,16 +6,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from alumni.errors import SheetLockedError, StoreError
 from alumni.sheet import xlsx
 from alumni.sheet.changes import ChangeSet
 from alumni.sheet.plan import CellWrite, Plan
+from alumni.sheet.workbook import load_workbook as load_frames
 from alumni.sheet.xlsx import XlsxStore
 from tests.test_xlsx_patch import books_and_plans, build
 
@@ -277,3 +280,42 @@ def test_merged_cells_are_known_without_openpyxls_load(tmp_path: Path) -> None:
     ]
     rows = XlsxStore(path).read()["Avgångsklass"].rows
     assert rows[3][0] == "Anteckning" and rows[5][:2] == ["AK-0002", "Bo"]
+
+
+# --- merged cells -------------------------------------------------------------------------------
+
+
+def test_a_cell_under_merged_cells_is_not_read_as_empty_and_its_row_is_not_judged(
+    path: Path,
+) -> None:
+    # Someone merged Bo's name and address: the sheet shows the name across both cells.
+    book = load_workbook(path)
+    book["Avgångsklass"].merge_cells("B3:C3")
+    book.save(path)
+    wb = load_frames(XlsxStore(path).read(), "Europe/Stockholm", pd.Timestamp("2026-06-01"))
+    [finding] = [f for f in wb.findings if f.row == 3]
+    assert str(finding) == (
+        "Avgångsklass!C3: lies under the merged cells B3:C3, so it cannot be read on its own "
+        "— unmerge B3:C3 and write each value in its own cell"
+    )
+    judged = wb.judge("Avgångsklass", ["Namn", "E-post"], "the invitation rule")
+    assert judged.mask.tolist() == [True, False]
+    assert [f.row for f in judged.problems] == [3]
+
+
+@pytest.mark.parametrize(
+    ("merged", "covered"),
+    [
+        ("B3:C3", {(2, 2): "B3:C3"}),
+        ("A2:A3", {(2, 0): "A2:A3"}),
+        ("J1:XFD1048576", {}),  # beyond the cells there are, however vast
+        (
+            "C2:XFD1048576",
+            {(1, 3): "C2:XFD1048576", (2, 2): "C2:XFD1048576", (2, 3): "C2:XFD1048576"},
+        ),
+    ],
+)
+def test_the_cells_under_a_merge_are_those_within_the_cells_there_are(
+    merged: str, covered: dict[tuple[int, int], str]
+) -> None:
+    assert xlsx._covered_cells([CellRange(merged)], 3, 4) == covered

@@ -42,6 +42,10 @@ class RawSheet:
 
     title: str
     rows: list[list[Cell]]
+    covered: dict[tuple[int, int], str] = field(default_factory=dict)
+    """The cells hidden under merged cells, by (row, column) as in `rows`, each with its merged
+    range ("B5:C5"); the top-left cell, which shows the value, is not among them. Empty where
+    the backend cannot tell."""
 
 
 RawWorkbook = dict[str, RawSheet]
@@ -456,11 +460,44 @@ def build_frame(
                 finding = Finding(layout.shown, numbers[pos], i, message, hint, column.name, key)
                 findings.append(finding)
                 unreadable.setdefault(column.name, {})[int(pos)] = finding
+    if sheet is not None and sheet.covered:
+        _cells_under_merges(layout, sheet, rows, numbers, findings, unreadable)
     for name, i in layout.extras.items():
         if name not in data:
             data[name] = raw_column(i).map(cells.clean_text).astype(object)
     data[ROW] = pd.Series(numbers, index=index, dtype="int64")
     return pd.DataFrame(data, index=index), findings, unreadable
+
+
+def _cells_under_merges(
+    layout: Layout,
+    sheet: RawSheet,
+    rows: list[list[Cell]],
+    numbers: list[int],
+    findings: list[Finding],
+    unreadable: dict[str, dict[int, Finding]],
+) -> None:
+    """A contract cell hidden under merged cells cannot be read: what the sheet shows there is
+    another cell's value, and what the file keeps there (if anything) nobody sees."""
+    for column in layout.tab.columns:
+        i = layout.columns.get(column.name)
+        if i is None:
+            continue
+        for pos, number in enumerate(numbers):
+            where = sheet.covered.get((number - 1, i))
+            if where is None or pos in unreadable.get(column.name, {}):
+                continue
+            finding = Finding(
+                layout.shown,
+                number,
+                i,
+                f"lies under the merged cells {where}, so it cannot be read on its own",
+                f"unmerge {where} and write each value in its own cell",
+                column.name,
+                _row_key(layout, rows[pos]),
+            )
+            findings.append(finding)
+            unreadable.setdefault(column.name, {})[pos] = finding
 
 
 def _row_key(layout: Layout, row: list[Cell]) -> str | None:

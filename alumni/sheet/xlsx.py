@@ -117,6 +117,10 @@ class XlsxStore(Store):
             raise self._unreadable(exc) from exc
         self._book, self._stamp, self._bytes = None, stamp, data
         self._raw, self._merges = raw, merges
+        for title, ranges in merges.items():
+            sheet = raw[title]
+            width = max((len(row) for row in sheet.rows), default=0)
+            sheet.covered = _covered_cells(ranges, len(sheet.rows), width)
         return raw
 
     def _unreadable(self, exc: BaseException) -> StoreError:
@@ -481,6 +485,20 @@ def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]
     else:
         cell.value = value
     return True
+
+
+def _covered_cells(
+    ranges: Sequence[CellRange], height: int, width: int
+) -> dict[tuple[int, int], str]:
+    """Every cell under a merged range but its top-left one, by (row, column) from 0, within
+    the `height` rows and `width` columns that hold cells (a range may span the whole sheet)."""
+    covered: dict[tuple[int, int], str] = {}
+    for r in ranges:
+        for row in range(r.min_row, min(r.max_row, height) + 1):
+            for col in range(r.min_col, min(r.max_col, width) + 1):
+                if (row, col) != (r.min_row, r.min_col):
+                    covered[(row - 1, col - 1)] = r.coord
+    return covered
 
 
 def _cell_text(value: str) -> str:
