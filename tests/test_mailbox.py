@@ -110,6 +110,18 @@ def first_contact_to_johan(
     return first, str(first["To"].addresses[0].addr_spec)
 
 
+def answered_in_time(
+    capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer, mailbox: Dovecot
+) -> None:
+    """Johan replies two hours after his first contact; the contact person answers from her
+    own address at ten hours, and her answer lies in Sent. Nobody typed either time."""
+    first, johan = first_contact_to_johan(capsys, smtp_server)
+    theirs = reply(first, ("Johan", johan), at(2))
+    deliver(mailbox, "INBOX", theirs, at(2))
+    ours = reply(theirs, ("Åsa Öberg-Lind", "asa.oberg-lind@example.org"), at(10))
+    deliver(mailbox, "Sent", ours, at(10))
+
+
 def test_the_whole_loop_contact_reply_overdue_answer(
     folder: Path,
     mailbox: Dovecot,
@@ -226,11 +238,7 @@ def test_a_sent_folder_under_another_name_stops_the_deadline_check_before_it_jud
     config = folder / "config.toml"
     text = config.read_text("utf-8").replace('"INBOX", "Sent"', '"INBOX", "Skickade objekt"')
     config.write_text(text, "utf-8")
-    first, johan = first_contact_to_johan(capsys, smtp_server)
-    theirs = reply(first, ("Johan", johan), at(2))
-    deliver(mailbox, "INBOX", theirs, at(2))
-    ours = reply(theirs, ("Åsa Öberg-Lind", "asa.oberg-lind@example.org"), at(10))
-    deliver(mailbox, "Sent", ours, at(10))
+    answered_in_time(capsys, smtp_server, mailbox)
     sent_before = len(smtp_server.messages)
     before = (folder / "alumni.xlsx").read_bytes()
     code, out = alumni_at(capsys, 30, "overdue", "--send")
@@ -365,11 +373,7 @@ def test_the_hourly_deadline_check_reads_the_mailbox_before_it_judges(
 ) -> None:
     # An answer sent in time but not yet logged must not be judged late: that would report a
     # false breach to the Näringslivsansvarig.
-    first, johan = first_contact_to_johan(capsys, smtp_server)
-    theirs = reply(first, ("Johan", johan), at(2))
-    deliver(mailbox, "INBOX", theirs, at(2))
-    ours = reply(theirs, ("Åsa Öberg-Lind", "asa.oberg-lind@example.org"), at(10))
-    deliver(mailbox, "Sent", ours, at(10))
+    answered_in_time(capsys, smtp_server, mailbox)
     code, out = alumni_at(capsys, 30, "overdue")
     assert code == 0, out
     assert "2 times logged" in out
