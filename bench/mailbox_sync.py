@@ -58,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd
 
-from alumni.mail.imap import FolderState, HeaderRecord, ImapSettings, read_new
+from alumni.mail.imap import FolderState, HeaderRecord, read_new
 from alumni.rules.replies import MESSAGE_COLUMNS, place_messages
 from tests.fakes.dovecot import PASSWORD as UTF8_PASSWORD
 from tests.fakes.dovecot import Dovecot, find_dovecot
@@ -233,20 +233,6 @@ def executable() -> str:
     return found
 
 
-def settings_for(server: Dovecot) -> ImapSettings:
-    return ImapSettings(
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        password=server.password,
-        security="plain",
-        folders=("INBOX", "Sent"),
-        first_days=90,
-        timeout=120.0,
-        ca_file=None,
-    )
-
-
 Read = tuple[list[HeaderRecord], dict[str, FolderState], list[str]]
 
 
@@ -281,7 +267,7 @@ class Mailbox:
     def __enter__(self) -> Mailbox:
         self.server.start()
         self.fill_s = fill(self.server, self.mail, self.size)
-        self.settings = settings_for(self.server)
+        self.settings = self.server.settings(timeout=120.0)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -291,7 +277,7 @@ class Mailbox:
         """The same mailbox (index and all) served by a new Dovecot that takes `password`."""
         self.server.stop()
         self.server = Dovecot(self.root, executable(), password=password).start()
-        self.settings = settings_for(self.server)
+        self.settings = self.server.settings(timeout=120.0)
 
     def read(self, state: dict[str, FolderState]) -> Read:
         return read_new(self.settings, state, since=None)

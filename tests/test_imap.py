@@ -3,7 +3,6 @@ Dovecot: read-only, headers only, from where the last reading stopped."""
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,22 +29,6 @@ ANNA = "anna.ek@example.com"
 BODY_MARKER = "BODYMARKER-7f3a9c"  # in every body: must never reach a record
 ARRIVED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 WELCOME = "Re: Välkommen till alumninätverket"
-
-
-def settings(server: Dovecot, **changes: Any) -> ImapSettings:
-    """Settings for `server`: plain IMAP, INBOX and Sent, short timeout."""
-    base = ImapSettings(
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        password=server.password,
-        security="plain",
-        folders=("INBOX", "Sent"),
-        first_days=90,
-        timeout=5.0,
-        ca_file=None,
-    )
-    return dataclasses.replace(base, **changes)
 
 
 def message(
@@ -92,7 +75,7 @@ def ids(records: list[HeaderRecord]) -> list[str | None]:
 
 def test_reads_a_message_over_plain_imap(dovecot: Dovecot) -> None:
     dovecot.deliver("INBOX", message(1), internaldate=ARRIVED)
-    records, state, notes = read_new(settings(dovecot, folders=("INBOX",)), {}, since=None)
+    records, state, notes = read_new(dovecot.settings(folders=("INBOX",)), {}, since=None)
     record = only(records)
     assert record == HeaderRecord(
         folder="INBOX",
@@ -119,8 +102,7 @@ def test_reads_over_tls_trusting_the_given_certificate_authority(
 ) -> None:
     assert tls_dovecot.tls is not None
     tls_dovecot.deliver("INBOX", message(1))
-    given = settings(
-        tls_dovecot,
+    given = tls_dovecot.settings(
         security=security,
         port=getattr(tls_dovecot, port),
         ca_file=tls_dovecot.tls.ca_file,
@@ -144,7 +126,7 @@ def test_tls_that_cannot_be_trusted_or_does_not_match_is_unavailable(
     tls_dovecot: Dovecot, security: str, port: str, says: str
 ) -> None:
     # No ca_file: the throwaway certificate authority is not among the system's.
-    given = settings(tls_dovecot, security=security, port=getattr(tls_dovecot, port), timeout=0.5)
+    given = tls_dovecot.settings(security=security, port=getattr(tls_dovecot, port), timeout=0.5)
     with pytest.raises(ImapUnavailable, match=says) as caught:
         read_new(given, {}, since=None)
     assert f"{tls_dovecot.host}:{getattr(tls_dovecot, port)}" in str(caught.value)
@@ -152,7 +134,7 @@ def test_tls_that_cannot_be_trusted_or_does_not_match_is_unavailable(
 
 def test_starttls_on_a_server_without_it_is_unavailable(dovecot: Dovecot) -> None:
     with pytest.raises(ImapUnavailable, match="does not offer STARTTLS"):
-        read_new(settings(dovecot, security="starttls"), {}, since=None)
+        read_new(dovecot.settings(security="starttls"), {}, since=None)
 
 
 @pytest.mark.parametrize("wrong", ["fel-lösenord-99", "wrong-password-99"], ids=["utf8", "ascii"])
@@ -160,7 +142,7 @@ def test_a_wrong_password_is_unavailable_and_the_message_keeps_the_password_out(
     dovecot: Dovecot, wrong: str
 ) -> None:
     with pytest.raises(ImapUnavailable) as caught:
-        read_new(settings(dovecot, password=wrong), {}, since=None)
+        read_new(dovecot.settings(password=wrong), {}, since=None)
     text = str(caught.value)
     assert "refused the login for alumni" in text and f"{dovecot.host}:{dovecot.port}" in text
     assert wrong not in text and dovecot.password not in text
@@ -171,7 +153,7 @@ def test_an_ascii_password_logs_in_too(tmp_path: Path) -> None:
     # The fixture's password has Swedish letters, which only AUTHENTICATE PLAIN carries.
     with Dovecot(tmp_path / "ascii", dovecot_executable(), password="plain-ascii-42") as server:
         server.deliver("INBOX", message(1))
-        records, _, _ = read_new(settings(server, folders=("INBOX",)), {}, since=None)
+        records, _, _ = read_new(server.settings(folders=("INBOX",)), {}, since=None)
     assert ids(records) == ["<m1@example.com>"]
 
 
@@ -190,7 +172,7 @@ def test_reads_the_inbox_and_the_folder_of_sent_mail(dovecot: Dovecot, sent: str
     dovecot.deliver("INBOX", message(1))
     reply = message(2, sender=COMMITTEE, to=ANNA, extra="In-Reply-To: <m1@example.com>")
     dovecot.deliver(sent, reply, flags="S")
-    records, state, notes = read_new(settings(dovecot, folders=("INBOX", sent)), {}, since=None)
+    records, state, notes = read_new(dovecot.settings(folders=("INBOX", sent)), {}, since=None)
     assert [(r.folder, r.message_id, r.from_addr) for r in records] == [
         ("INBOX", "<m1@example.com>", ANNA),
         (sent, "<m2@example.com>", COMMITTEE),
@@ -213,13 +195,13 @@ def test_reads_the_inbox_and_the_folder_of_sent_mail(dovecot: Dovecot, sent: str
 )
 def test_the_subject_is_decoded(dovecot: Dovecot, header: str, subject: str) -> None:
     dovecot.deliver("INBOX", message(1, subject=header))
-    record = only(read_new(settings(dovecot), {}, since=None)[0])
+    record = only(read_new(dovecot.settings(), {}, since=None)[0])
     assert record.subject == subject and record.problem is None
 
 
 def test_without_a_date_the_arrival_is_the_files_time(dovecot: Dovecot) -> None:
     dovecot.deliver("INBOX", message(1, date_header=None), internaldate=ARRIVED)
-    record = only(read_new(settings(dovecot), {}, since=None)[0])
+    record = only(read_new(dovecot.settings(), {}, since=None)[0])
     assert record.date is None and record.internaldate == ARRIVED and record.problem is None
 
 
@@ -236,14 +218,14 @@ def test_the_date_header_is_an_aware_time(
     dovecot: Dovecot, header: str, expected: datetime
 ) -> None:
     dovecot.deliver("INBOX", message(1, date_header=header))
-    record = only(read_new(settings(dovecot), {}, since=None)[0])
+    record = only(read_new(dovecot.settings(), {}, since=None)[0])
     assert record.date == expected and record.date is not None and record.date.tzinfo is not None
 
 
 @pytest.mark.parametrize("header", ["igår vid lunch", "Fri, 32 Nov 2026 10:30 +0100", "20261120"])
 def test_a_malformed_date_is_none_with_a_problem(dovecot: Dovecot, header: str) -> None:
     dovecot.deliver("INBOX", message(1, date_header=header), internaldate=ARRIVED)
-    record = only(read_new(settings(dovecot), {}, since=None)[0])
+    record = only(read_new(dovecot.settings(), {}, since=None)[0])
     assert record.date is None and record.internaldate == ARRIVED
     assert record.problem is not None and "Date" in record.problem and header in record.problem
 
@@ -265,7 +247,7 @@ IDS = [f"<id{k}.{'x' * 30}@mail.example.com>" for k in range(6)]
 def test_references_are_every_id_in_order(dovecot: Dovecot, references: str) -> None:
     extra = f"In-Reply-To: {IDS[-1]}\r\nReferences: {references}"
     dovecot.deliver("INBOX", message(1, extra=extra))
-    record = only(read_new(settings(dovecot), {}, since=None)[0])
+    record = only(read_new(dovecot.settings(), {}, since=None)[0])
     assert record.references == tuple(IDS) and record.in_reply_to == IDS[-1]
     assert record.problem is None
 
@@ -288,7 +270,7 @@ def test_addresses_are_bare_and_lower_case(
     dovecot: Dovecot, to: str, cc: str, to_addrs: tuple[str, ...], cc_addrs: tuple[str, ...]
 ) -> None:
     dovecot.deliver("INBOX", message(1, sender="Anna.Ek@Example.COM", to=to, extra=cc))
-    record = only(read_new(settings(dovecot), {}, since=None)[0])
+    record = only(read_new(dovecot.settings(), {}, since=None)[0])
     assert (record.from_addr, record.to_addrs, record.cc_addrs) == (ANNA, to_addrs, cc_addrs)
 
 
@@ -307,7 +289,7 @@ def test_a_malformed_message_is_a_record_with_its_problem(
 ) -> None:
     dovecot.deliver("INBOX", raw)
     dovecot.deliver("INBOX", message(2))
-    records, _, _ = read_new(settings(dovecot), {}, since=None)
+    records, _, _ = read_new(dovecot.settings(), {}, since=None)
     assert len(records) == 2 and records[1].problem is None
     assert records[0].problem is not None and problem in records[0].problem
 
@@ -318,13 +300,13 @@ def test_a_malformed_message_is_a_record_with_its_problem(
 def test_a_second_reading_finds_only_what_came_after_the_first(dovecot: Dovecot) -> None:
     deliver_many(dovecot, "INBOX", range(1, 6))
     dovecot.deliver("Sent", message(10), flags="S")
-    first, state, _ = read_new(settings(dovecot), {}, since=None)
+    first, state, _ = read_new(dovecot.settings(), {}, since=None)
     assert len(first) == 6
-    again, same_state, notes = read_new(settings(dovecot), state, since=None)
+    again, same_state, notes = read_new(dovecot.settings(), state, since=None)
     assert again == [] and same_state == state and notes == []
     deliver_many(dovecot, "INBOX", range(6, 9))
     dovecot.deliver("Sent", message(9), flags="S")
-    more, later, _ = read_new(settings(dovecot), same_state, since=None)
+    more, later, _ = read_new(dovecot.settings(), same_state, since=None)
     assert ids(more) == [f"<m{n}@example.com>" for n in (6, 7, 8, 9)]
     assert later["INBOX"].last_uid == 8 and later["Sent"].last_uid == 2
 
@@ -332,26 +314,26 @@ def test_a_second_reading_finds_only_what_came_after_the_first(dovecot: Dovecot)
 def test_the_first_reading_goes_back_to_since_by_arrival(dovecot: Dovecot) -> None:
     for n, day in enumerate((1, 10, 19, 20), start=1):
         dovecot.deliver("INBOX", message(n), internaldate=datetime(2026, 11, day, 12, tzinfo=UTC))
-    records, state, _ = read_new(settings(dovecot), {}, since=date(2026, 11, 10))
+    records, state, _ = read_new(dovecot.settings(), {}, since=date(2026, 11, 10))
     assert ids(records) == [f"<m{n}@example.com>" for n in (2, 3, 4)]
     # The older message is passed over for good, not read next time.
-    assert read_new(settings(dovecot), state, since=date(2026, 11, 10))[0] == []
+    assert read_new(dovecot.settings(), state, since=date(2026, 11, 10))[0] == []
     assert state["INBOX"].last_uid == 4
 
 
 def test_an_empty_folder_is_read_from_its_next_uid(dovecot: Dovecot) -> None:
-    records, state, _ = read_new(settings(dovecot), {}, since=None)
+    records, state, _ = read_new(dovecot.settings(), {}, since=None)
     assert records == [] and state["INBOX"].last_uid == 0
     dovecot.deliver("INBOX", message(1))
-    assert ids(read_new(settings(dovecot), state, since=None)[0]) == ["<m1@example.com>"]
+    assert ids(read_new(dovecot.settings(), state, since=None)[0]) == ["<m1@example.com>"]
 
 
 def test_a_changed_uidvalidity_reads_the_folder_again_whole(dovecot: Dovecot) -> None:
     deliver_many(dovecot, "INBOX", range(1, 4))
     dovecot.deliver("Sent", message(4), flags="S")
-    first, state, _ = read_new(settings(dovecot), {}, since=None)
+    first, state, _ = read_new(dovecot.settings(), {}, since=None)
     dovecot.set_uidvalidity("INBOX", state["INBOX"].uidvalidity + 1000)
-    again, new_state, notes = read_new(settings(dovecot), state, since=None)
+    again, new_state, notes = read_new(dovecot.settings(), state, since=None)
     assert ids(again) == ids(first)[:3]  # INBOX again, not Sent
     assert new_state["INBOX"] == FolderState(state["INBOX"].uidvalidity + 1000, 3)
     assert new_state["Sent"] == state["Sent"]
@@ -363,7 +345,7 @@ def test_more_messages_than_one_batch_are_all_read(
 ) -> None:
     monkeypatch.setattr(imap, "BATCH", 2)
     deliver_many(dovecot, "INBOX", range(1, 6))
-    records, state, _ = read_new(settings(dovecot), {}, since=None)
+    records, state, _ = read_new(dovecot.settings(), {}, since=None)
     assert [r.uid for r in records] == [1, 2, 3, 4, 5] and state["INBOX"].last_uid == 5
     fetches = [c for c in dovecot.commands() if c.startswith("UID FETCH")]
     assert len(fetches) == 3
@@ -376,7 +358,7 @@ def test_a_folder_that_does_not_exist_stops_the_reading_and_names_the_servers_fo
     dovecot.deliver("INBOX", message(1))
     dovecot.deliver("Sent", message(2))
     dovecot.deliver("Drafts", message(3))
-    given = settings(dovecot, folders=("INBOX", "Skickat"))
+    given = dovecot.settings(folders=("INBOX", "Skickat"))
     with pytest.raises(ImapFolderMissing) as caught:
         read_new(given, {}, since=None)
     text = str(caught.value)
@@ -398,7 +380,7 @@ def test_a_folder_that_does_not_exist_stops_the_reading_and_names_the_servers_fo
 def test_reading_changes_nothing_in_the_mailbox(dovecot: Dovecot) -> None:
     deliver_many(dovecot, "INBOX", range(1, 4))
     before = dovecot.files("INBOX")
-    read_new(settings(dovecot), {}, since=None)
+    read_new(dovecot.settings(), {}, since=None)
     # Opened read-write, Dovecot would have moved them to cur/; marked, they would be \Seen.
     assert dovecot.files("INBOX") == before
     commands = dovecot.commands()
@@ -415,7 +397,7 @@ def test_reading_changes_nothing_in_the_mailbox(dovecot: Dovecot) -> None:
 
 def test_only_headers_are_fetched(dovecot: Dovecot) -> None:
     deliver_many(dovecot, "INBOX", range(1, 4))
-    records, _, _ = read_new(settings(dovecot), {}, since=None)
+    records, _, _ = read_new(dovecot.settings(), {}, since=None)
     assert len(records) == 3 and BODY_MARKER not in repr(records)
     assert "MIME-Version" not in repr(records)
     # Dovecot's own count, at the end of the session, of what was fetched.
@@ -430,7 +412,7 @@ def test_only_headers_are_fetched(dovecot: Dovecot) -> None:
 def test_a_connection_lost_mid_fetch_is_unavailable_and_the_next_reading_misses_nothing(
     dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    inbox = settings(dovecot, folders=("INBOX",))
+    inbox = dovecot.settings(folders=("INBOX",))
     deliver_many(dovecot, "INBOX", range(1, 3))
     _, state, _ = read_new(inbox, {}, since=None)
     deliver_many(dovecot, "INBOX", range(3, 8))
@@ -452,14 +434,14 @@ def test_a_connection_lost_mid_fetch_is_unavailable_and_the_next_reading_misses_
     if how == "kill":
         dovecot.start()  # on new ports
     # Nothing came back but the error: the state of before the loss reads all that is new.
-    records, _, _ = read_new(settings(dovecot, folders=("INBOX",)), state, since=None)
+    records, _, _ = read_new(dovecot.settings(folders=("INBOX",)), state, since=None)
     assert [r.uid for r in records] == [3, 4, 5, 6, 7]
 
 
 def test_a_killed_server_is_unavailable(dovecot: Dovecot) -> None:
     dovecot.kill()
     with pytest.raises(ImapUnavailable, match="connection refused"):
-        read_new(settings(dovecot), {}, since=None)
+        read_new(dovecot.settings(), {}, since=None)
 
 
 def test_a_server_that_never_answers_is_unavailable_after_the_timeout() -> None:

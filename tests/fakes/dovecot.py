@@ -11,6 +11,7 @@ rawlog of what clients sent are in it. A start takes some 20 ms: each test gets 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import grp
 import itertools
 import os
@@ -23,10 +24,12 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from imapclient import imap_utf7
 
+from alumni.mail.imap import ImapSettings
 from tests.fakes.smtp_server import TlsFiles, free_port, make_tls_files
 from tests.helpers import cannot_run
 
@@ -209,6 +212,22 @@ class Dovecot:
         self.stop()
 
     # -- the mailbox -----------------------------------------------------------------------------
+
+    def settings(self, **changes: Any) -> ImapSettings:
+        """The tool's settings for this server: plain IMAP, INBOX and Sent, a short timeout;
+        `changes` replace any of them."""
+        base = ImapSettings(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            security="plain",
+            folders=("INBOX", "Sent"),
+            first_days=90,
+            timeout=5.0,
+            ca_file=None,
+        )
+        return dataclasses.replace(base, **changes)
 
     def deliver(
         self, folder: str, raw: bytes, *, internaldate: datetime | None = None, flags: str = ""
