@@ -93,6 +93,19 @@ def hours_of(found: RoundTimes) -> tuple[float | None, float | None]:
 # --- tying messages to rounds ----------------------------------------------------------------
 
 
+def first_in_sent() -> dict[str, Any]:
+    """The committee's copy of the first contact to Eva, in Sent."""
+    return message(
+        1,
+        "alumni@example.org",
+        hours=0,
+        msgid=FIRST,
+        subject=SUBJECT,
+        folder="Sent",
+        to=("eva@corp.se",),
+    )
+
+
 @pytest.mark.parametrize(
     ("case", "messages", "expected"),
     [
@@ -142,15 +155,7 @@ def hours_of(found: RoundTimes) -> tuple[float | None, float | None]:
         (
             "the fallback: from the alumnus, no threading headers, the thread's subject",
             [
-                message(
-                    1,
-                    "alumni@example.org",
-                    hours=0,
-                    msgid=FIRST,
-                    subject=SUBJECT,
-                    folder="Sent",
-                    to=("eva@corp.se",),
-                ),
+                first_in_sent(),
                 message(2, "eva@corp.se", hours=7, subject="SV: " + SUBJECT.upper()),
             ],
             (7, None),
@@ -158,15 +163,7 @@ def hours_of(found: RoundTimes) -> tuple[float | None, float | None]:
         (
             "the fallback needs the subject: from the alumnus about something else is not tied",
             [
-                message(
-                    1,
-                    "alumni@example.org",
-                    hours=0,
-                    msgid=FIRST,
-                    subject=SUBJECT,
-                    folder="Sent",
-                    to=("eva@corp.se",),
-                ),
+                first_in_sent(),
                 message(2, "eva@corp.se", hours=7, subject="Frågor om mässan"),
             ],
             (None, None),
