@@ -11,7 +11,6 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -43,10 +42,27 @@ among them (it saves the sheet like any run) but is never a trial: it creates th
 
 
 def _version() -> str:
+    # Imported here: importlib.metadata takes 40 ms to import, and only --version needs it.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("alumni")
     except PackageNotFoundError:
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """--version, as argparse's own, with the version looked up only when it is asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(
+            option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS, **kwargs
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"alumni {_version()}")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -243,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"alumni {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     # The same options after the command name, so `alumni daily --config x` works as well.
     common = _Parser(add_help=False)
     for name, settings in COMMON:

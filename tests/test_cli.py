@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,13 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         "Exit status: 0 success, 1 problems found in the sheet, 2 the run could not be done." in out
     )
+
+
+def test_version_names_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        run(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"alumni {importlib.metadata.version('alumni')}\n"
 
 
 def test_init_demo_then_daily_is_clean(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
