@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import os
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 
 from alumni.config import Config, MailConfig
 from alumni.errors import ConfigError
-from alumni.mail.base import Mailer, MailError, PermanentFailure
+from alumni.mail.base import Mailer, MailError, PermanentFailure, nothing
 from alumni.mail.batch import ALREADY, Prepared, Sending
 from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Journal
 from alumni.mail.message import KEY_HEADER, from_committee
@@ -27,11 +29,26 @@ class Recording(Mailer):
 
     description = "a list"
 
-    def __init__(self, refuse: str = "", fail_at: int = 0, interrupt_at: int = 0) -> None:
+    def __init__(
+        self,
+        refuse: str = "",
+        fail_at: int = 0,
+        interrupt_at: int = 0,
+        log: list[str] | None = None,
+        commits: bool = True,
+    ) -> None:
         self.sent: list[EmailMessage] = []
         self.refuse, self.fail_at, self.interrupt_at = refuse, fail_at, interrupt_at
+        self.log = log if log is not None else []
+        self.commits = commits
 
-    def send(self, message: EmailMessage) -> None:
+    def send(
+        self,
+        message: EmailMessage,
+        *,
+        commit: Callable[[], None] = nothing,
+        meanwhile: Callable[[], None] = nothing,
+    ) -> None:
         count = len(self.sent) + 1
         if count == self.fail_at:
             raise MailError("the server is gone")
@@ -39,7 +56,13 @@ class Recording(Mailer):
             raise KeyboardInterrupt
         if self.refuse and self.refuse in str(message["To"]):
             raise PermanentFailure("550 5.1.1 User unknown")
+        if self.commits:
+            commit()
+        key = message[KEY_HEADER]
+        self.log.append(f"hand over {key}")
         self.sent.append(message)
+        meanwhile()  # as a server does: the answer takes a while
+        self.log.append(f"answered {key}")
 
 
 def config(tmp_path: Path) -> Config:
@@ -105,6 +128,99 @@ def test_a_refused_or_unsendable_address_is_failed_with_its_reason_and_the_run_g
     assert (bo, cia) == ("Bo", "Cia")
     assert "is not one e-mail address" in why_bo and why_cia == "550 5.1.1 User unknown"
     assert states(cfg.mail.journal) == {"anna": SENT, "bo": FAILED, "cia": FAILED, "dan": SENT}
+
+
+def logged(key: str, log: list[str]) -> Prepared:
+    made = item(key, f"{key}@example.org")
+
+    def build() -> EmailMessage:
+        log.append(f"build {key}")
+        return made.build()
+
+    return dataclasses.replace(made, build=build)
+
+
+def test_each_message_is_built_while_the_server_answers_the_one_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(tmp_path)
+    log: list[str] = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (log.append("fsync"), fsync(fd))[1])
+    sending = Sending(cfg, lambda: NOW, mailer=Recording(log=log))
+    with sending.journal:
+        log.clear()  # opening the journal
+        batch = sending.send([logged(key, log) for key in ("anna", "bo", "cia")])
+
+    assert batch.names(SENT) == ["Anna", "Bo", "Cia"]
+    # One fsync a message, before it is handed over; each next message is built meanwhile.
+    assert log == [
+        "build anna",
+        "fsync",
+        "hand over anna",
+        "build bo",
+        "answered anna",
+        "fsync",
+        "hand over bo",
+        "build cia",
+        "answered bo",
+        "fsync",
+        "hand over cia",
+        "answered cia",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (ValueError("bo@exempel,org is not one e-mail address"), FAILED),
+        (RuntimeError("a bug in building"), None),
+    ],
+    ids=["unsendable address", "a bug"],
+)
+def test_a_build_that_fails_ahead_fails_at_its_own_turn_not_the_message_in_flight(
+    tmp_path: Path, error: Exception, outcome: str | None
+) -> None:
+    cfg = config(tmp_path)
+
+    def broken() -> EmailMessage:
+        raise error
+
+    items = [item("anna", "anna@example.org"), Prepared("bo", "Bo", broken)]
+    sending = Sending(cfg, lambda: NOW, mailer=Recording())
+    with sending.journal:
+        if outcome is None:
+            with pytest.raises(type(error)):
+                sending.send(items)
+        else:
+            sending.send(items)
+
+    # Anna's answer came while Bo's message was being built: she is sent, not uncertain.
+    expected = {"anna": SENT} if outcome is None else {"anna": SENT, "bo": outcome}
+    assert states(cfg.mail.journal) == expected
+
+
+def test_a_message_built_ahead_is_not_sent_when_the_one_before_settled_it(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    log: list[str] = []
+    report = dataclasses.replace(logged("report", log), settles=("bo",))
+    mailer = Recording(log=log)
+    sending = Sending(cfg, lambda: NOW, mailer=mailer)
+    with sending.journal:
+        batch = sending.send([report, logged("bo", log)])
+
+    assert [o.state for o in batch.outcomes] == [SENT, ALREADY]
+    assert [m[KEY_HEADER] for m in mailer.sent] == ["report"]
+
+
+def test_a_mailer_that_delivers_without_committing_stops_and_leaves_the_message_uncertain(
+    tmp_path: Path,
+) -> None:
+    cfg = config(tmp_path)
+    sending = Sending(cfg, lambda: NOW, mailer=Recording(commits=False))
+    with sending.journal, pytest.raises(RuntimeError, match="without committing the journal"):
+        sending.send([item("anna", "anna@example.org"), item("bo", "bo@example.org")])
+    assert states(cfg.mail.journal) == {"anna": SENDING}
 
 
 def test_a_report_settles_the_keys_it_covers_once_sent(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,6 +134,39 @@ def test_a_journal_that_cannot_be_opened_says_which_file(tmp_path: Path) -> None
 def test_a_full_disk_stops_before_the_send_with_the_file_named() -> None:
     with Journal(Path("/dev/full")) as journal, pytest.raises(JournalError, match="No space left"):
         journal.mark("invite:AK-1:x", SENDING, T0)
+
+
+def test_only_a_sending_entry_waits_for_the_disk_and_commit_writes_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    with Journal(tmp_path / "j.jsonl") as journal:
+        monkeypatch.setattr(os, "fsync", synced.append)
+        journal.mark("invite:AK-1:x", SENT, T0)
+        journal.commit()
+        assert (journal.uncommitted, synced) == (False, [])  # an outcome never waits
+
+        journal.mark("invite:AK-2:y", SENDING, T0)
+        assert (journal.uncommitted, synced) == (True, [])  # written, not yet durable
+        journal.commit()
+        journal.commit()
+        assert (journal.uncommitted, len(synced)) == (False, 1)
+
+
+def test_a_commit_the_disk_refuses_names_the_file_and_stays_uncommitted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_disk(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with Journal(tmp_path / "j.jsonl") as journal:
+        journal.mark("invite:AK-1:x", SENDING, T0)
+        monkeypatch.setattr(os, "fsync", broken_disk)
+        with pytest.raises(
+            JournalError, match=r"j\.jsonl cannot be written \(Input/output error\)"
+        ):
+            journal.commit()
+        assert journal.uncommitted  # so the mailer delivers nothing
 
 
 def test_a_second_run_at_once_is_refused(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import email
 import email.policy
 import re
 import socket
+import threading
 import traceback
 import unicodedata
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from alumni.addresses import check_address
 from alumni.clock import shown
 from alumni.config import Config, MailConfig, SmtpConfig
 from alumni.mail.base import MailError, PermanentFailure, TemporaryFailure, UncertainOutcome
+from alumni.mail.journal import JournalError
 from alumni.mail.message import build_message, clean_text, summary
 from alumni.mail.open import open_mailer
 from alumni.mail.outbox import OutboxMailer
@@ -961,6 +963,88 @@ def test_the_client_losing_the_connection_while_awaiting_the_reply_is_uncertain(
         ["person1@example.se"],
         ["person2@example.se"],
     ]
+
+
+class Hooks:
+    """The send loop's two hooks, each waiting for the server to show how far the message got.
+
+    `commit` waits until the server holds MAIL FROM: called too early it would time out.
+    `meanwhile` waits until the server has the whole message: called before the payload it
+    would time out. Both are logged with the server's own steps.
+    """
+
+    def __init__(self, server: FakeSmtpServer) -> None:
+        self.log: list[str] = []
+        self.mail_from, self.received = threading.Event(), threading.Event()
+        server.on_mail(lambda sender: self._server("server: MAIL FROM", self.mail_from))
+        server.on_data(lambda received: self._server("server: the message", self.received))
+
+    def _server(self, step: str, event: threading.Event) -> None:
+        self.log.append(step)
+        event.set()
+
+    def commit(self) -> None:
+        assert self.mail_from.wait(5), "commit was called before MAIL FROM left"
+        self.log.append("commit")
+
+    def meanwhile(self) -> None:
+        assert self.received.wait(5), "meanwhile was called before the message left"
+        self.log.append("meanwhile")
+
+
+def test_the_journal_commits_while_the_server_answers_mail_from(
+    smtp_server: FakeSmtpServer, mailer: SmtpMailer
+) -> None:
+    hooks = Hooks(smtp_server)
+
+    mailer.send(to(1), commit=hooks.commit, meanwhile=hooks.meanwhile)
+
+    assert hooks.log == ["server: MAIL FROM", "commit", "server: the message", "meanwhile"]
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_commit_that_fails_delivers_nothing_and_the_next_message_starts_anew(
+    smtp_server: FakeSmtpServer, mailer: SmtpMailer, sleeps: Sleeps
+) -> None:
+    def disk_full() -> None:
+        raise JournalError("the send journal journal.jsonl cannot be written (No space left)")
+
+    with pytest.raises(JournalError, match="No space left"):
+        mailer.send(to(1), commit=disk_full)
+    mailer.send(to(2))
+
+    assert [(m.rcpt_tos, m.connection) for m in smtp_server.messages] == [
+        (["person2@example.se"], 2)
+    ]
+    assert sleeps == []
+
+
+def test_hooks_are_safe_to_repeat_when_a_message_is_tried_again(
+    smtp_server: FakeSmtpServer, mailer: SmtpMailer, sleeps: Sleeps
+) -> None:
+    smtp_server.defer(times=1, code=451, text="4.3.0 Try again later", stage="DATA")
+    calls: list[str] = []
+
+    mailer.send(
+        to(1), commit=lambda: calls.append("commit"), meanwhile=lambda: calls.append("meanwhile")
+    )
+
+    assert calls == ["commit", "meanwhile", "commit", "meanwhile"]
+    assert len(smtp_server.messages) == 1
+    assert sleeps == [2.0]
+
+
+def test_the_outbox_commits_before_the_file_gets_its_name(tmp_path: Path) -> None:
+    mailer = OutboxMailer(tmp_path / "outbox")
+
+    def disk_full() -> None:
+        raise JournalError("the send journal journal.jsonl cannot be written (No space left)")
+
+    with pytest.raises(JournalError):
+        mailer.send(make(), commit=disk_full)
+    assert list((tmp_path / "outbox").iterdir()) == []  # no message, no half-written file
+    mailer.send(make(), commit=lambda: None)
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
 
 
 def test_the_fake_server_resets(smtp_server: FakeSmtpServer, mailer: SmtpMailer) -> None:

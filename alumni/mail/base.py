@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from alumni.errors import AlumniError
@@ -36,12 +37,23 @@ class UncertainOutcome(Exception):
         self.reason = reason
 
 
+def nothing() -> None:
+    """The hook that does nothing: a send with no journal, such as a sample."""
+
+
 class Mailer(ABC):
     """Delivers built messages, one at a time, over one connection for the whole run.
 
     `send` returns once the message was accepted, or raises PermanentFailure,
     TemporaryFailure or UncertainOutcome for that message, or MailError when nothing more
     can be sent. `connections` counts connections opened (for the benchmarks).
+
+    Two hooks let the send loop use the time the server takes to answer. `commit` is called
+    before anything leaves that could deliver the message, and if it raises, the message is
+    not delivered: the journal makes its "sending" entry durable there, while the server
+    answers the first command. `meanwhile` may be called once the message is out and its
+    answer is awaited: the loop builds the next message there. Either may be called more
+    than once when a message is tried again, so both must be safe to repeat.
     """
 
     description: str
@@ -53,8 +65,14 @@ class Mailer(ABC):
     """Whether the configured rate and daily cap apply (they do not to files in a folder)."""
 
     @abstractmethod
-    def send(self, message: EmailMessage) -> None:
-        """Deliver one message to the addresses in its To header."""
+    def send(
+        self,
+        message: EmailMessage,
+        *,
+        commit: Callable[[], None] = nothing,
+        meanwhile: Callable[[], None] = nothing,
+    ) -> None:
+        """Deliver one message to the addresses in its To header (see the class for the hooks)."""
 
     def close(self) -> None:
         """End the connection, if there is one."""

@@ -1,14 +1,19 @@
 """The one send loop: prepared messages go out through the journal, each at most once per key.
 
 Invitations, notices and first contacts all pass through `Sending.send`. Before a message is
-handed to the mail server its key is noted in the journal as `sending` (on disk), and after
-the server answers as `sent`, `failed`, `deferred` or `uncertain`. A key the journal already
-has as sent, or whose outcome is unknown (a run died while the server answered), is not sent
-again: never twice, and an unknown one only when the chair says so (`resend_unknown`).
+handed to the mail server its key is noted in the journal as `sending`, on disk before the
+server can accept the message, and after the server answers as `sent`, `failed`, `deferred`
+or `uncertain`. The waits for the server are used: the disk writes while the server answers
+the first command, and the next message is built while it considers this one.
+
+A key the journal already has as sent, or whose outcome is unknown (a run died while the
+server answered), is not sent again: never twice, and an unknown one only when the chair says
+so (`resend_unknown`).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -102,6 +107,34 @@ class Batch:
 
     def reasons(self, state: str) -> list[tuple[str, str]]:
         return [(o.item.name, o.reason) for o in self.outcomes if o.state == state]
+
+
+class _BuiltAhead:
+    """Messages of a batch built before their turn, while the server answers the one before.
+
+    Each is built once; what `Prepared.build` raised is kept and raised at the message's
+    turn, so an error in building never interrupts a message in flight.
+    """
+
+    def __init__(self, queue: Sequence[Prepared]) -> None:
+        self.queue = queue
+        self._built: dict[int, EmailMessage | Exception] = {}
+
+    def build(self, index: int) -> None:
+        if index not in self._built:
+            try:
+                self._built[index] = self.queue[index].build()
+            except Exception as exc:
+                self._built[index] = exc
+
+    def take(self, index: int) -> EmailMessage:
+        """The message at `index`, built now if it was not built ahead."""
+        built = self._built.pop(index, None)
+        if built is None:
+            return self.queue[index].build()
+        if isinstance(built, Exception):
+            raise built
+        return built
 
 
 class Sending:
@@ -261,13 +294,15 @@ class Sending:
         last_flush = last_send = self.monotonic()
         handed_over = False
         current: Prepared | None = None
+        ahead = _BuiltAhead(queue)
+        resend = resend_unknown or self.resend_unknown
         try:
             for done, item in enumerate(queue):
-                outcome = self._known_outcome(item, resend_unknown or self.resend_unknown)
+                outcome = self._known_outcome(item, resend)
                 message = None
                 if outcome is None:
                     try:
-                        message = item.build()
+                        message = ahead.take(done)
                     except ValueError as exc:  # an address the mail layer cannot send to
                         outcome = self._note(item, FAILED, str(exc))
                 if message is not None:
@@ -278,7 +313,12 @@ class Sending:
                     current = item
                     last_send = self.monotonic()
                     handed_over = True
-                    outcome = self._hand_over(mailer, item, message)
+                    outcome = self._hand_over(
+                        mailer,
+                        item,
+                        message,
+                        functools.partial(self._build_next, ahead, done + 1, resend),
+                    )
                     current = None
                 assert outcome is not None
                 batch.outcomes.append(outcome)
@@ -307,25 +347,43 @@ class Sending:
         flush()
         return batch
 
+    def _build_next(self, ahead: _BuiltAhead, index: int, resend_unknown: bool) -> None:
+        """Build the message after the one in flight while the server answers, unless the
+        journal already says it is not to be sent."""
+        item = ahead.queue[index] if index < len(ahead.queue) else None
+        if item is not None and self._known_outcome(item, resend_unknown) is None:
+            ahead.build(index)
+
     def _known_outcome(self, item: Prepared, resend_unknown: bool) -> Outcome | None:
         entry = self.known().get(item.key)
         if entry is None or not (entry.state == SENT or (entry.unknown and not resend_unknown)):
             return None
         return Outcome(item, ALREADY, pd.Timestamp(entry.at), entry.reason, entry)
 
-    def _hand_over(self, mailer: Mailer, item: Prepared, message: EmailMessage) -> Outcome:
+    def _hand_over(
+        self,
+        mailer: Mailer,
+        item: Prepared,
+        message: EmailMessage,
+        meanwhile: Callable[[], None],
+    ) -> Outcome:
         message_id = str(message.get("Message-ID", "")).strip()
         for key in dict.fromkeys((item.key, *item.settles)):
             # The keys it answers for too: a report that may have gone is not made anew.
             self.journal.mark(key, SENDING, self.clock(), message_id=message_id)
         try:
-            mailer.send(message)
+            # The mailer commits the journal (fsync) before the message can be delivered.
+            mailer.send(message, commit=self.journal.commit, meanwhile=meanwhile)
         except PermanentFailure as exc:
             return self._note(item, FAILED, exc.reason)
         except TemporaryFailure as exc:
             return self._note(item, DEFERRED, exc.reason)
         except UncertainOutcome as exc:
             return self._note(item, UNCERTAIN, exc.reason)
+        if self.journal.uncommitted:
+            # A mailer that delivered without committing: a bug. "sending" stays the last
+            # word, so the message counts as uncertain and goes out no second time.
+            raise RuntimeError(f"{mailer!r} delivered a message without committing the journal")
         return self._note(item, SENT)
 
     def _note(self, item: Prepared, state: str, reason: str = "") -> Outcome:

@@ -95,6 +95,8 @@ class Journal:
         """What reading found torn, one line each for the run's output."""
         self.fresh = False
         """Whether the file was missing or empty when this run opened it."""
+        self.uncommitted = False
+        """Whether a "sending" entry was written that is not yet on disk (see `commit`)."""
         self._created = False
 
     def __enter__(self) -> Journal:
@@ -247,8 +249,14 @@ class Journal:
     def mark(
         self, key: str, state: str, at: datetime, reason: str = "", message_id: str = ""
     ) -> None:
-        """Append one entry and make sure it is on disk before going on. `message_id` is the
-        Message-ID of the message handed over, kept so that replies can be tied to it."""
+        """Append one entry. `message_id` is the Message-ID of the message handed over, kept
+        so that replies can be tied to it.
+
+        A "sending" entry is written but not yet durable: `commit` makes it so, and must be
+        called before the message can be delivered (the mailer does, see Mailer). A later
+        entry lost to a power cut only leaves its message looking uncertain, which never
+        sends it twice, so no other entry waits for the disk.
+        """
         if self._file is None:
             raise RuntimeError("the journal is not open")
         record: dict[str, Any] = {"at": at.isoformat(), "key": key, "state": state}
@@ -259,14 +267,27 @@ class Journal:
         try:
             self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
             self._file.flush()
-            if state == SENDING:
-                # On disk before the hand-over. A later entry lost to a power cut only leaves
-                # the message looking uncertain, which never sends it twice.
-                os.fsync(self._file.fileno())
         except OSError as exc:
             # Before a send: it does not happen. After one: "sending" stays its last word,
             # so the message counts as uncertain and is never sent again on a guess.
             raise self._unusable("written", exc) from exc
+        if state == SENDING:
+            self.uncommitted = True
+
+    def commit(self) -> None:
+        """Make the entries written so far durable (fsync), if a "sending" one is among them.
+
+        Raises JournalError when the disk refuses: the message must then not be delivered.
+        """
+        if not self.uncommitted:
+            return
+        if self._file is None:
+            raise RuntimeError("the journal is not open")
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            raise self._unusable("written", exc) from exc
+        self.uncommitted = False
 
 
 def _parse(line: str) -> Entry | None:

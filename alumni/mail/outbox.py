@@ -7,11 +7,12 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from alumni.mail.base import Mailer, MailError
+from alumni.mail.base import Mailer, MailError, nothing
 from alumni.mail.message import wire_bytes
 
 _SLUG_MAX = 40
@@ -35,7 +36,13 @@ class OutboxMailer(Mailer):
     def __repr__(self) -> str:
         return f"OutboxMailer({str(self.folder)!r})"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(
+        self,
+        message: EmailMessage,
+        *,
+        commit: Callable[[], None] = nothing,
+        meanwhile: Callable[[], None] = nothing,
+    ) -> None:
         data = wire_bytes(message)
         stamp = _sent_at(message).strftime("%Y%m%d-%H%M%S")
         slug = _slug(message)
@@ -44,6 +51,7 @@ class OutboxMailer(Mailer):
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             temp = self._write_temp(data)
             try:
+                commit()  # the file is delivered when it gets its name
                 while True:
                     self._count += 1
                     target = self.folder / f"{stamp}-{self._count}-{slug}.eml"

@@ -24,6 +24,7 @@ from alumni.mail.base import (
     PermanentFailure,
     TemporaryFailure,
     UncertainOutcome,
+    nothing,
 )
 from alumni.mail.message import wire_bytes
 
@@ -41,6 +42,28 @@ class _TrackedSMTP(smtplib.SMTP):
 
     stage: Stage = "idle"
     _auth_challenge_count: int
+    commit: Callable[[], None] | None = None
+    """Called once, before the payload leaves: while the server answers MAIL FROM, if it can."""
+    meanwhile: Callable[[], None] | None = None
+    """Called once the payload is out, while the server decides."""
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self.stage == "envelope":
+            # MAIL FROM is on its way (sendmail sends it first): commit while the server
+            # reads it, so the disk and the server work at once.
+            self._commit()
+        return super().getreply()
+
+    def _commit(self) -> None:
+        commit, self.commit = self.commit, None
+        if commit is not None:
+            try:
+                commit()
+            except BaseException:
+                # A transaction that cannot be recorded must not go on: closing the
+                # connection abandons it before any payload.
+                self.close()
+                raise
 
     def data(self, msg: bytes | str) -> tuple[int, bytes]:  # type: ignore[override]
         # smtplib's own data() sends the command and the message in one call; split here so
@@ -61,8 +84,12 @@ class _TrackedSMTP(smtplib.SMTP):
         payload = re.sub(rb"(?m)^\.", b"..", payload)  # dot-stuffing, RFC 5321 4.5.2
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
+        self._commit()  # already done, unless the server skipped a reply
         self.stage = "payload"
         self.send(payload + b".\r\n")
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
         return self.getreply()
 
     def auth(
@@ -172,7 +199,13 @@ class SmtpMailer(Mailer):
 
     # -- sending -------------------------------------------------------------------------------
 
-    def send(self, message: EmailMessage) -> None:
+    def send(
+        self,
+        message: EmailMessage,
+        *,
+        commit: Callable[[], None] = nothing,
+        meanwhile: Callable[[], None] = nothing,
+    ) -> None:
         sender, recipients = _envelope(message)
         if "Bcc" in message:
             # Blind copies go in the envelope only, never in what every recipient sees.
@@ -180,7 +213,7 @@ class SmtpMailer(Mailer):
         payload = wire_bytes(message)
         attempt = 0
         while True:
-            problem = self._attempt(sender, recipients, payload)
+            problem = self._attempt(sender, recipients, payload, commit, meanwhile)
             if problem is None:
                 return
             if attempt >= self.retries:
@@ -189,11 +222,19 @@ class SmtpMailer(Mailer):
             self.sleep(self.backoff * 2**attempt)
             attempt += 1
 
-    def _attempt(self, sender: str, recipients: list[str], payload: bytes) -> str | None:
+    def _attempt(
+        self,
+        sender: str,
+        recipients: list[str],
+        payload: bytes,
+        commit: Callable[[], None],
+        meanwhile: Callable[[], None],
+    ) -> str | None:
         """Try one transaction: None when accepted, else why it may pass on a later try."""
         conn = self._connect_if_needed()
         options = ["BODY=8BITMIME"] if not payload.isascii() and conn.has_extn("8bitmime") else []
         try:
+            conn.commit, conn.meanwhile = commit, meanwhile
             conn.stage = "envelope"
             refused = conn.sendmail(sender, recipients, payload, options)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -226,8 +267,13 @@ class SmtpMailer(Mailer):
             raise PermanentFailure(_one_line(str(exc))) from None
         except OSError as exc:  # reset, broken pipe, timeout, TLS failure
             return self._lost(conn, exc)
+        except BaseException:
+            if conn.sock is None:  # closed by a commit that failed: the next message starts anew
+                self._drop(conn)
+            raise
         finally:
             conn.stage = "idle"
+            conn.commit = conn.meanwhile = None
         if refused:
             # Only a message with several recipients gets here: it went to the others.
             refusals = "; ".join(f"{addr}: {_reply(*reply)}" for addr, reply in refused.items())
