@@ -17,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from alumni.errors import SheetLockedError, StoreError
 from alumni.sheet import xlsx
 from alumni.sheet.changes import ChangeSet
+from alumni.sheet.merges import covered_cells
 from alumni.sheet.plan import CellWrite, Plan
 from alumni.sheet.workbook import load_workbook as load_frames
 from alumni.sheet.xlsx import XlsxStore
@@ -318,4 +319,4 @@ def test_a_cell_under_merged_cells_is_not_read_as_empty_and_its_row_is_not_judge
 def test_the_cells_under_a_merge_are_those_within_the_cells_there_are(
     merged: str, covered: dict[tuple[int, int], str]
 ) -> None:
-    assert xlsx._covered_cells([CellRange(merged)], 3, 4) == covered
+    assert covered_cells([CellRange(merged)], 3, 4) == covered

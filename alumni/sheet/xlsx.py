@@ -31,6 +31,7 @@ from alumni.sheet.fidelity import refuse_losses
 from alumni.sheet.filesave import Stamp, replace_file, stamp_of, stamp_of_bytes
 from alumni.sheet.helps import SAMPLE_ROWS, Dropdown, place_help
 from alumni.sheet.init_plan import has_data, headers_after, plan_init, refuse
+from alumni.sheet.merges import covered_cells, refused_write
 from alumni.sheet.plan import Plan
 from alumni.sheet.rowshift import delete_rows
 from alumni.sheet.store import InitResult, Store
@@ -120,7 +121,7 @@ class XlsxStore(Store):
         for title, ranges in merges.items():
             sheet = raw[title]
             width = max((len(row) for row in sheet.rows), default=0)
-            sheet.covered = _covered_cells(ranges, len(sheet.rows), width)
+            sheet.covered = covered_cells(ranges, len(sheet.rows), width)
         return raw
 
     def _unreadable(self, exc: BaseException) -> StoreError:
@@ -180,7 +181,7 @@ class XlsxStore(Store):
         assert self._raw is not None
         kept = []
         for w in plan.writes:  # as openpyxl's path does: such a write is named, not made
-            covered = _covered(
+            covered = refused_write(
                 self._merges.get(w.title, []), w.title, w.row + 1, w.col + 1, w.value
             )
             if covered is None:
@@ -450,30 +451,10 @@ def _clear_of_merged(
     return start
 
 
-def _covered(
-    ranges: Sequence[CellRange], title: str, row: int, col: int, value: Value
-) -> Finding | None:
-    """Why `value` cannot go in the cell at `row`, `col` (1-based) of a tab with the merged
-    cells `ranges`, or None: merged cells hold a value in their top-left cell only, and a value
-    put under the others is lost."""
-    for r in ranges:
-        inside = r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col
-        if inside and (row, col) != (r.min_row, r.min_col):
-            shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
-            return Finding(
-                title,
-                row,
-                col - 1,
-                f"'{shown}' was not written: the cell is inside the merged cells {r.coord}",
-                f"unmerge {r.coord}, then run again",
-            )
-    return None
-
-
 def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]) -> bool:
     """Write `value` in a cell; False, with a finding in `skipped`, when the cell is inside
     merged cells (only their top-left cell holds a value)."""
-    covered = _covered(ws.merged_cells.ranges, ws.title, row, col, value)
+    covered = refused_write(ws.merged_cells.ranges, ws.title, row, col, value)
     if covered is not None:
         skipped.append(covered)
         return False
@@ -485,20 +466,6 @@ def _set(ws: Worksheet, row: int, col: int, value: Value, skipped: list[Finding]
     else:
         cell.value = value
     return True
-
-
-def _covered_cells(
-    ranges: Sequence[CellRange], height: int, width: int
-) -> dict[tuple[int, int], str]:
-    """Every cell under a merged range but its top-left one, by (row, column) from 0, within
-    the `height` rows and `width` columns that hold cells (a range may span the whole sheet)."""
-    covered: dict[tuple[int, int], str] = {}
-    for r in ranges:
-        for row in range(r.min_row, min(r.max_row, height) + 1):
-            for col in range(r.min_col, min(r.max_col, width) + 1):
-                if (row, col) != (r.min_row, r.min_col):
-                    covered[(row - 1, col - 1)] = r.coord
-    return covered
 
 
 def _cell_text(value: str) -> str:
