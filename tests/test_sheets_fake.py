@@ -256,7 +256,11 @@ GOOD_EDIT = {
             "exceeds grid limits",
         ),
         ({"deleteSheet": {"sheetId": 999}}, "No grid with id: 999"),
-        ({"mergeCells": {"range": {"sheetId": 0}, "mergeType": "MERGE_ALL"}}, "'mergeCells'"),
+        ({"copyPaste": {"source": {"sheetId": 0}, "destination": {"sheetId": 0}}}, "'copyPaste'"),
+        (
+            {"mergeCells": {"range": {"sheetId": 0}, "mergeType": "MERGE_COLUMNS"}},
+            "MERGE_ALL only",
+        ),
         ({"frobnicate": {}}, 'Unknown name "frobnicate"'),
     ],
 )
@@ -878,3 +882,86 @@ def test_a_person_inserts_and_deletes_columns(fake, client):
     assert fake.values(key, "T") == [["ID", "Telefon", "Namn"], ["AK-1", "", "Anna"]]
     fake.delete_columns(key, "T", 0)
     assert fake.values(key, "T") == [["Telefon", "Namn"], ["", "Anna"]]
+
+
+# ----------------------------------------------------------------------------- merged cells
+
+
+def test_merged_cells_show_in_the_metadata_and_keep_the_top_left_value(fake, client):
+    key = fake.create_spreadsheet(
+        "Alumni", {"T": [["ID", "Namn", "E-post"], ["AK-1", "Bo", "b@x"]]}
+    )
+    sh = client.open_by_key(key)
+    assert "merges" not in sh.fetch_sheet_metadata()["sheets"][0]  # none: left out
+
+    sh.batch_update(
+        {
+            "requests": [
+                {
+                    "mergeCells": {
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 1,
+                            "endRowIndex": 2,
+                            "startColumnIndex": 1,
+                            "endColumnIndex": 3,
+                        },
+                        "mergeType": "MERGE_ALL",
+                    }
+                }
+            ]
+        }
+    )
+
+    # proto3 JSON leaves out the zero sheetId, as the real API does.
+    assert sh.fetch_sheet_metadata()["sheets"][0]["merges"] == [
+        {"startRowIndex": 1, "endRowIndex": 2, "startColumnIndex": 1, "endColumnIndex": 3}
+    ]
+    assert fake.values(key, "T") == [["ID", "Namn", "E-post"], ["AK-1", "Bo", ""]]
+    assert fake.merges(key, "T") == ["B2:C2"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "merges"),
+    [
+        (lambda fake, key: fake.insert_rows(key, "T", 2, [["ny"]]), ["B3:C4"]),  # above: moves
+        (lambda fake, key: fake.insert_rows(key, "T", 3, [["ny"]]), ["B2:C4"]),  # inside: widens
+        (lambda fake, key: fake.insert_rows(key, "T", 4, [["ny"]]), ["B2:C3"]),  # below: stays
+        (lambda fake, key: fake.delete_rows(key, "T", 2), ["B2:C2"]),  # a row of it: shrinks
+        (lambda fake, key: fake.delete_rows(key, "T", 2, 2), []),  # all of it: goes
+        (lambda fake, key: fake.delete_rows(key, "T", 1), ["B1:C2"]),  # above: moves up
+    ],
+    ids=[
+        "insert above",
+        "insert inside",
+        "insert below",
+        "delete one",
+        "delete all",
+        "delete above",
+    ],
+)
+def test_merged_cells_move_with_the_rows_people_insert_and_delete(fake, edit, merges):
+    key = fake.create_spreadsheet("Alumni", {"T": [["ID"], ["a"], ["b"], ["c"], ["d"]]})
+    fake.merge(key, "T", "B2:C3")
+    edit(fake, key)
+    assert fake.merges(key, "T") == merges
+
+
+def test_unmerging_or_merging_across_part_of_a_merged_block_is_refused(fake, client):
+    key = fake.create_spreadsheet("Alumni", {"T": [["ID"], ["a"], ["b"]]})
+    fake.merge(key, "T", "B2:C3")
+    sh = client.open_by_key(key)
+    part = {
+        "sheetId": 0,
+        "startRowIndex": 1,
+        "endRowIndex": 2,
+        "startColumnIndex": 1,
+        "endColumnIndex": 3,
+    }
+    for kind in ("unmergeCells", "mergeCells"):
+        with pytest.raises(gspread.exceptions.APIError) as info:
+            sh.batch_update({"requests": [{kind: {"range": part, "mergeType": "MERGE_ALL"}}]})
+        assert "You must select all cells in a merged range" in info.value.error["message"]
+    whole = {**part, "endRowIndex": 3}
+    sh.batch_update({"requests": [{"unmergeCells": {"range": whole}}]})
+    assert fake.merges(key, "T") == []

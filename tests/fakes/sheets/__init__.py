@@ -32,8 +32,8 @@ from tests.fakes.sheets.cells import Cell, render, typed
 from tests.fakes.sheets.concurrency import Hook, PeopleEditing
 from tests.fakes.sheets.faults import FaultInjection, Rule
 from tests.fakes.sheets.metadata import sheet_properties
-from tests.fakes.sheets.model import Book, add_python_sheet, find_book, find_sheet
-from tests.fakes.sheets.ranges import a1_cell
+from tests.fakes.sheets.model import Book, add_python_sheet, find_book, find_sheet, merge
+from tests.fakes.sheets.ranges import a1_cell, col_letter
 from tests.fakes.sheets.responses import response
 from tests.fakes.sheets.server import (
     DRIVE_ROOT,
@@ -204,6 +204,24 @@ class FakeSheets(PeopleEditing, FaultInjection):
         with self._lock:
             book = find_book(self._books, key)
             return sheet_properties(book, find_sheet(self._books, key, title))
+
+    def merge(self, key: str, title: str, a1_range: str) -> None:
+        """Merge the cells of ``a1_range`` (``"B3:C3"``) as a person does in Google Sheets: the
+        top-left cell keeps its value, the others lose theirs."""
+        with self._lock:
+            sheet = find_sheet(self._books, key, title)
+            first, _, last = a1_range.partition(":")
+            (r0, c0), (r1, c1) = a1_cell(first), a1_cell(last or first)
+            merge(sheet, r0, r1 + 1, c0, c1 + 1, "merge")
+
+    def merges(self, key: str, title: str) -> list[str]:
+        """The tab's merged blocks in A1 notation, in the order they were made."""
+        with self._lock:
+            sheet = find_sheet(self._books, key, title)
+            return [
+                f"{col_letter(c0)}{r0 + 1}:{col_letter(c1 - 1)}{r1}"
+                for r0, r1, c0, c1 in sheet.merges
+            ]
 
     def conditional_formats(self, key: str, title: str) -> list[dict[str, Any]]:
         """Conditional format rules in order, as stored from addConditionalFormatRule."""

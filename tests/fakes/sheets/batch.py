@@ -17,8 +17,10 @@ from tests.fakes.sheets.model import (
     Sheet,
     delete_dim,
     insert_dim,
+    merge,
     sort_rows,
     truncate,
+    unmerge,
 )
 from tests.fakes.sheets.ranges import a1, grid_limit_message
 from tests.fakes.sheets.responses import ApiError
@@ -26,8 +28,6 @@ from tests.fakes.sheets.responses import ApiError
 # Request kinds the real API has but the fake does not model; named in the 400 so a product
 # test fails with a clear reason instead of an "unknown field" puzzle.
 _REAL_ONLY_KINDS = {
-    "mergeCells",
-    "unmergeCells",
     "copyPaste",
     "cutPaste",
     "duplicateSheet",
@@ -703,6 +703,24 @@ def _update_spreadsheet_properties(book: Book, arg: dict[str, Any], where: str) 
     return {}
 
 
+# ----------------------------------------------------------------------------- merged cells
+
+
+def _merge_cells(book: Book, arg: dict[str, Any], where: str) -> dict[str, Any]:
+    kind = arg.get("mergeType", "MERGE_ALL")
+    if kind != "MERGE_ALL":
+        raise ApiError(400, f"Invalid {where}: the fake models mergeType MERGE_ALL only")
+    sheet, r0, c0, r1, c1 = _grid_range(book, arg.get("range") or {}, where)
+    merge(sheet, r0, r1, c0, c1, where)
+    return {}
+
+
+def _unmerge_cells(book: Book, arg: dict[str, Any], where: str) -> dict[str, Any]:
+    sheet, r0, c0, r1, c1 = _grid_range(book, arg.get("range") or {}, where)
+    unmerge(sheet, r0, r1, c0, c1, where)
+    return {}
+
+
 # ----------------------------------------------------------------------------- conditional formats
 
 
@@ -752,4 +770,6 @@ _HANDLERS: dict[str, Callable[[Book, dict[str, Any], str], dict[str, Any]]] = {
     "setDataValidation": _set_data_validation,
     "updateDimensionProperties": _update_dimension_properties,
     "sortRange": _sort_range,
+    "mergeCells": _merge_cells,
+    "unmergeCells": _unmerge_cells,
 }

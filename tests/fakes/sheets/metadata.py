@@ -37,6 +37,8 @@ def spreadsheet(book: Book, ranges: list[str], grid: bool) -> dict[str, Any]:
         entry: dict[str, Any] = {"properties": sheet_properties(book, sheet)}
         if grid:
             entry["data"] = [_grid_data(book, sheet, part) for part in parts]
+        if sheet.merges:
+            entry["merges"] = [_grid_range(sheet, *m) for m in sheet.merges]
         if sheet.conditional_formats:
             entry["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
         sheets.append(entry)
@@ -51,6 +53,18 @@ def spreadsheet(book: Book, ranges: list[str], grid: bool) -> dict[str, Any]:
         "sheets": sheets,
         "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
     }
+
+
+def _grid_range(sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> dict[str, int]:
+    """A GridRange as proto3 JSON writes it: a field that is zero is left out."""
+    fields = {
+        "sheetId": sheet.sheet_id,
+        "startRowIndex": r0,
+        "endRowIndex": r1,
+        "startColumnIndex": c0,
+        "endColumnIndex": c1,
+    }
+    return {k: v for k, v in fields.items() if v}
 
 
 DEFAULT_PIXELS = 100
