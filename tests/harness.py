@@ -47,6 +47,10 @@ class Harness(ABC):
     def set_cell(self, title: str, row: int, col: int, value: Any) -> None:
         """Type a value into a 1-based row and a 0-based column."""
 
+    @abstractmethod
+    def merge(self, title: str, cells: str) -> None:
+        """Merge a block such as "B3:C3"; the top-left cell keeps its value, as in either app."""
+
 
 def _pad(rows: Rows) -> Rows:
     while rows and all(v in (None, "") for v in rows[-1]):
@@ -114,6 +118,9 @@ class XlsxHarness(Harness):
 
         self._edit(title, change)
 
+    def merge(self, title: str, cells: str) -> None:
+        self._edit(title, lambda ws: ws.merge_cells(cells))
+
 
 class GoogleHarness(Harness):
     name = "google"
@@ -146,3 +153,6 @@ class GoogleHarness(Harness):
         from alumni.findings import a1
 
         self.fake.set_cell(self.key, title, a1(row, col), value)
+
+    def merge(self, title: str, cells: str) -> None:
+        self.fake.merge(self.key, title, cells)

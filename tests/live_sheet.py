@@ -23,6 +23,7 @@ from alumni.config import Config, GoogleConfig
 from alumni.errors import ConfigError, StoreError
 from alumni.sheet.google import GoogleStore, quote_title
 from tests.fakes.sheets.cells import from_python
+from tests.fakes.sheets.ranges import a1_cell
 from tests.harness import Harness, Rows, _pad
 
 SHEET_VAR = "ALUMNI_TEST_SHEET"
@@ -249,6 +250,18 @@ class LiveHarness(Harness):
 
     def set_cell(self, title: str, row: int, col: int, value: Any) -> None:
         self.sheet.write([_update_cells(self.sheet.sheet_ids()[title], row - 1, col, [[value]])])
+
+    def merge(self, title: str, cells: str) -> None:
+        first, _, last = cells.partition(":")
+        (r0, c0), (r1, c1) = a1_cell(first), a1_cell(last or first)
+        block = {
+            "sheetId": self.sheet.sheet_ids()[title],
+            "startRowIndex": r0,
+            "endRowIndex": r1 + 1,
+            "startColumnIndex": c0,
+            "endColumnIndex": c1 + 1,
+        }
+        self.sheet.write([{"mergeCells": {"range": block, "mergeType": "MERGE_ALL"}}])
 
 
 def _add_tab(sheet_id: int, title: str, rows: Rows) -> dict[str, Any]:

@@ -213,3 +213,20 @@ def test_statuses_meeting_a_sort_land_in_their_own_rows(
         "Anna Berg": "skickad",
     }
     assert rows[1][INVITED] == ""
+
+
+def test_an_address_under_merged_cells_is_named_and_nobody_is_mailed_on_a_guess(
+    sheet: tuple[FakeSheets, str],
+    smtp_server: FakeSmtpServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake, key = sheet
+    fake.merge(key, TITLE, "B4:C4")  # Cilla's name spread over her address
+
+    code, out, err = alumni(capsys, "invite", "--send")
+
+    assert code == 1, out + err
+    assert err.startswith("alumni: nothing was sent: 1 row cannot be invited as they are:\n")
+    assert "Avgångsklass!C4: the invitation list did not judge" in err
+    assert "lies under the merged cells B4:C4, so it cannot be read on its own" in err
+    assert smtp_server.messages == []

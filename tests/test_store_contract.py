@@ -134,6 +134,25 @@ class TestReading:
             "write it as 2026-11-28 14:05" in messages
         )
 
+    def test_a_cell_under_merged_cells_is_named_and_its_row_not_judged(
+        self, harness: Harness
+    ) -> None:
+        # Someone merged Bo's name and address: the sheet shows the name across both cells.
+        harness.seed(
+            graduates(
+                ["AK-0001", "Anna", "a@example.org", 2026, "sv"],
+                ["AK-0002", "Bo", "b@example.org", 2026, "sv"],
+            )
+        )
+        harness.merge("Avgångsklass", "B3:C3")
+        wb = read(harness)
+        assert [str(f) for f in wb.findings if f.tab == "Avgångsklass"] == [
+            "Avgångsklass!C3: lies under the merged cells B3:C3, so it cannot be read on its own "
+            "— unmerge B3:C3 and write each value in its own cell"
+        ]
+        judged = wb.judge("Avgångsklass", ["Namn", "E-post"], "the invitation rule")
+        assert judged.mask.tolist() == [True, False]
+
     def test_every_contract_tab_is_a_frame_even_when_missing(self, harness: Harness) -> None:
         harness.seed(graduates())
         wb = read(harness)
@@ -215,6 +234,19 @@ class TestWriting:
         )
         row = harness.values("Avgångsklass")[2]
         assert row[:3] == ["AK-0002", "Bo", "bo@example.org"] and row[6] == "skickad"
+
+    def test_a_value_for_a_cell_under_merged_cells_is_named_not_written(
+        self, harness: Harness
+    ) -> None:
+        self.seed_three(harness)
+        harness.merge("Avgångsklass", "F3:G3")  # Bo's Inbjuden and Inbjudningsstatus
+        result = self.write_status(harness, {"AK-0001": "skickad", "AK-0002": "skickad"})
+        assert [str(f) for f in result.skipped] == [
+            "Avgångsklass!G3: 'skickad' was not written: the cell is inside the merged cells "
+            "F3:G3 — unmerge F3:G3, then run again"
+        ]
+        assert status_by_name(harness) == {"Anna": "skickad", "Bo": "", "Cecilia": ""}
+        assert result.cells == 1
 
     def test_unchanged_values_are_not_written_again(self, harness: Harness) -> None:
         self.seed_three(harness)

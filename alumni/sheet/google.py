@@ -39,6 +39,7 @@ from alumni.sheet.colours import Placement, place_colours
 from alumni.sheet.helps import TabHelp, place_help
 from alumni.sheet.init_plan import has_data, headers_after, plan_init
 from alumni.sheet.landing import Landing, Stray, describe, landing, repair
+from alumni.sheet.merges import Merge, covered_cells, refused_write
 from alumni.sheet.plan import CellWrite, Plan, plan_changes
 from alumni.sheet.store import ApplyResult, InitResult, Store
 from alumni.sheet.workbook import RawSheet, RawWorkbook, Value, locate_tabs
@@ -162,6 +163,7 @@ class GoogleStore(Store):
         self.sleep = sleep
         self._sheets: dict[str, dict[str, Any]] = {}
         self._conditional: dict[str, list[Any]] = {}
+        self._merges: dict[str, list[Merge]] = {}
 
     @classmethod
     def from_config(
@@ -269,6 +271,14 @@ class GoogleStore(Store):
             s["properties"]["title"]: s.get("conditionalFormats", [])
             for s in meta.get("sheets", [])
         }
+        # Part of the same answer: no request of their own.
+        self._merges = {}
+        for s in meta.get("sheets", []):
+            grid = s["properties"].get("gridProperties", {})
+            rows, columns = grid.get("rowCount", 1000), grid.get("columnCount", 26)
+            self._merges[s["properties"]["title"]] = [
+                Merge.from_grid_range(m, rows, columns) for m in s.get("merges", [])
+            ]
 
     def _values(self, titles: Sequence[str], retry: bool = True) -> RawWorkbook:
         if not titles:
@@ -288,7 +298,12 @@ class GoogleStore(Store):
 
     def read(self) -> RawWorkbook:
         self._metadata()
-        return self._values(list(self._sheets))
+        raw = self._values(list(self._sheets))
+        for title, sheet in raw.items():
+            if self._merges.get(title):
+                width = max((len(row) for row in sheet.rows), default=0)
+                sheet.covered = covered_cells(self._merges[title], len(sheet.rows), width)
+        return raw
 
     def reread(self, tabs: Sequence[str]) -> RawWorkbook:
         if not self._sheets:
@@ -324,7 +339,7 @@ class GoogleStore(Store):
         if not changes:
             return ApplyResult()
         fresh = self.reread(changes.tabs())
-        plan = plan_changes(changes, fresh, self.max_cell_chars)
+        plan = self._clear_of_merges(plan_changes(changes, fresh, self.max_cell_chars))
         result = ApplyResult.of(plan)
         if not plan:
             return result
@@ -345,6 +360,7 @@ class GoogleStore(Store):
             unsure.extend(s for s in landed.strays if not s.known)
             before = fresh
             plan, fresh, lost = repair(changes, plan, fresh, after, landed, self.max_cell_chars)
+            plan = self._clear_of_merges(plan)
             if lost:
                 raise StoreError(_not_put_back(lost, before))
             result.skipped.extend(f for f in plan.skipped if f not in result.skipped)
@@ -353,8 +369,24 @@ class GoogleStore(Store):
             raise StoreError(_unsure(unsure))
         return result
 
+    def _clear_of_merges(self, plan: Plan) -> Plan:
+        """`plan` without its writes into cells under merged cells (as the sheet's metadata
+        last showed them), each named in `plan.skipped`: only a block's top-left cell holds a
+        value, and one written under it nobody would see."""
+        kept = []
+        for w in plan.writes:
+            refused = refused_write(
+                self._merges.get(w.title, []), w.title, w.row + 1, w.col + 1, w.value
+            )
+            if refused is None:
+                kept.append(w)
+            elif refused not in plan.skipped:
+                plan.skipped.append(refused)
+        plan.writes = kept
+        return plan
+
     def write(self, plan: Plan) -> None:
-        self._send(plan)
+        self._send(self._clear_of_merges(plan))
 
     def _send(self, plan: Plan) -> RawWorkbook:
         """Write `plan` in one request; the tabs it wrote rows of, as it left them."""
