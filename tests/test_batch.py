@@ -9,15 +9,24 @@ import os
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from alumni.config import Config, MailConfig
-from alumni.errors import ConfigError
+from alumni.errors import ConfigError, StoreError
 from alumni.mail.base import Mailer, MailError, PermanentFailure, nothing
 from alumni.mail.batch import ALREADY, Prepared, Sending
-from alumni.mail.journal import DEFERRED, FAILED, SENDING, SENT, UNCERTAIN, Journal
+from alumni.mail.journal import (
+    DEFERRED,
+    FAILED,
+    SENDING,
+    SENT,
+    UNCERTAIN,
+    Journal,
+    JournalWriteFailed,
+)
 from alumni.mail.message import KEY_HEADER, from_committee
 from alumni.mail.outbox import OutboxMailer
 
@@ -293,3 +302,76 @@ def test_a_sample_goes_to_the_test_address_marked_test_and_nothing_is_recorded(
         pytest.raises(ConfigError, match="--test-to: 'inte en adress' is not one e-mail address"),
     ):
         sending.send_sample(item("x", "anna@example.org").build())
+
+
+def broken_after(journal: Journal, fails: Callable[[str, str], bool]) -> None:
+    """Make the journal's disk refuse the entries `fails(key, state)` picks, from then on."""
+    mark, broken = journal.mark, []
+
+    def failing(key: str, state: str, *args: Any, **kwargs: Any) -> None:
+        if broken or fails(key, state):
+            broken.append(key)
+            raise JournalWriteFailed("unwritable", journal.path, "No space left on device")
+        mark(key, state, *args, **kwargs)
+
+    journal.mark = failing  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize(
+    ("fails", "sheet_fails", "told"),
+    [
+        (
+            lambda key, state: key == "bo" and state == SENDING,
+            False,
+            "1 message(s) went out before that and the sheet shows them; the message to Bo was "
+            "not sent (the journal may still show it as uncertain: `--resend-uncertain` sends "
+            "it, which is safe for this one)",
+        ),
+        (
+            lambda key, state: key == "bo" and state == SENT,
+            False,
+            "1 message(s) went out before that and the sheet shows them; the message to Bo was "
+            "accepted by the mail server but could not be recorded, so it counts as uncertain "
+            "(`alumni uncertain` lists it)",
+        ),
+        (
+            lambda key, state: key == "anna" and state == SENDING,
+            True,
+            "no message went out before that; the message to Anna was not sent (the journal "
+            "may still show it as uncertain: `--resend-uncertain` sends it, which is safe for "
+            "this one)",
+        ),
+        (
+            lambda key, state: key == "bo" and state == SENDING,
+            True,
+            "1 message(s) went out before that and the sheet could not be updated either (the "
+            "sheet is on the same disk); the next run does it; the message to Bo was not sent "
+            "(the journal may still show it as uncertain: `--resend-uncertain` sends it, which "
+            "is safe for this one)",
+        ),
+    ],
+    ids=["before Bo's send", "Bo's answer", "before the first", "the sheet too"],
+)
+def test_a_journal_that_fails_mid_run_stops_it_and_says_what_went(
+    tmp_path: Path, fails: Callable[[str, str], bool], sheet_fails: bool, told: str
+) -> None:
+    cfg = config(tmp_path)
+    mailer = Recording()
+    sending = Sending(cfg, lambda: NOW, mailer=mailer)
+
+    def flush() -> None:
+        if sheet_fails:
+            raise StoreError("the sheet is on the same disk")
+
+    items = [item("anna", "anna@example.org"), item("bo", "bo@example.org")]
+    with sending.journal:
+        broken_after(sending.journal, fails)
+        with pytest.raises(JournalWriteFailed) as caught:
+            sending.send([*items, item("cia", "cia@example.org")], flush=flush)
+
+    assert str(caught.value) == (
+        f"the send journal {cfg.mail.journal} could not be written during the run (No space "
+        f"left on device) — the run stopped: {told}. Free some space or repair the disk, then "
+        "run again: nothing goes out twice."
+    )
+    assert "Cia" not in [m["To"].addresses[0].display_name for m in mailer.sent]

@@ -258,3 +258,41 @@ def test_the_message_ids_handed_over_are_kept_per_message_for_threading(tmp_path
     assert Journal(path).message_ids() == {
         "contact:KL-0001:abc": ["<one@example.org>", "<two@example.org>"]
     }
+
+
+def test_a_journal_disk_failing_mid_run_stops_there_and_says_what_went(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    smtp_server: FakeSmtpServer,
+) -> None:
+    demo_folder(tmp_path, monkeypatch, smtp_server)
+    journal = tmp_path / "sent-journal.jsonl"
+    fsync, synced = os.fsync, []
+
+    def failing_from_the_third(fd: int) -> None:
+        # The journal's disk fails while the third message is under way; other files are fine.
+        if os.readlink(f"/proc/self/fd/{fd}") == str(journal):
+            synced.append(fd)
+            if len(synced) >= 3:
+                raise OSError(errno.EIO, "Input/output error")
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_from_the_third)
+    capsys.readouterr()
+    code, _, err = alumni(capsys, "invite", "--send")
+
+    assert code == 2
+    assert err.splitlines() == [
+        f"alumni: the send journal {journal} could not be written during the run (Input/output "
+        "error) — the run stopped: 2 message(s) went out before that and the sheet shows them; "
+        "the message to Maja Fält was not sent. Free some space or repair the disk, then run "
+        "again: nothing goes out twice."
+    ]
+    assert len(smtp_server.messages) == 2  # the third never left: its record was not on disk
+
+    monkeypatch.setattr(os, "fsync", fsync)  # the disk is mended
+    code, out, err = alumni(capsys, "invite", "--send")
+    assert code == 0, out + err
+    names = [m.message["To"].addresses[0].display_name for m in smtp_server.messages]
+    assert len(names) == 6 and len(set(names)) == 6 and "Maja Fält" in names

@@ -13,6 +13,7 @@ so (`resend_unknown`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections import Counter
@@ -26,7 +27,7 @@ import pandas as pd
 
 from alumni.addresses import check_address
 from alumni.config import Config
-from alumni.errors import ConfigError
+from alumni.errors import AlumniError, ConfigError
 from alumni.mail.base import Mailer, MailError, PermanentFailure, TemporaryFailure, UncertainOutcome
 from alumni.mail.journal import (
     DEFERRED,
@@ -38,7 +39,9 @@ from alumni.mail.journal import (
     UNCERTAIN,
     Entry,
     Journal,
+    JournalError,
     JournalLost,
+    JournalWriteFailed,
 )
 from alumni.mail.message import KEY_HEADER
 from alumni.mail.open import open_mailer
@@ -344,6 +347,18 @@ class Sending:
                 self._note(current, DEFERRED, f"not sent, the run stopped: {exc}")
             flush()
             raise
+        except JournalWriteFailed as exc:
+            # The disk failed mid-run: the journal's own message would say nothing was sent.
+            noted = False
+            if current is not None and exc.answered is None:
+                # It never left (the record comes first): say so if the disk still takes it,
+                # else its "sending" entry makes it uncertain, which never sends it twice.
+                with contextlib.suppress(JournalError):
+                    self._note(current, DEFERRED, f"not sent: {exc.reason} in the journal")
+                    noted = True
+            raise JournalWriteFailed(
+                _journal_stopped(exc, batch, current, noted, flush), exc.path, exc.reason
+            ) from exc
         flush()
         return batch
 
@@ -375,16 +390,22 @@ class Sending:
             # The mailer commits the journal (fsync) before the message can be delivered.
             mailer.send(message, commit=self.journal.commit, meanwhile=meanwhile)
         except PermanentFailure as exc:
-            return self._note(item, FAILED, exc.reason)
+            state, reason = FAILED, exc.reason
         except TemporaryFailure as exc:
-            return self._note(item, DEFERRED, exc.reason)
+            state, reason = DEFERRED, exc.reason
         except UncertainOutcome as exc:
-            return self._note(item, UNCERTAIN, exc.reason)
-        if self.journal.uncommitted:
-            # A mailer that delivered without committing: a bug. "sending" stays the last
-            # word, so the message counts as uncertain and goes out no second time.
-            raise RuntimeError(f"{mailer!r} delivered a message without committing the journal")
-        return self._note(item, SENT)
+            state, reason = UNCERTAIN, exc.reason
+        else:
+            if self.journal.uncommitted:
+                # A mailer that delivered without committing: a bug. "sending" stays the last
+                # word, so the message counts as uncertain and goes out no second time.
+                raise RuntimeError(f"{mailer!r} delivered a message without committing the journal")
+            state, reason = SENT, ""
+        try:
+            return self._note(item, state, reason)
+        except JournalWriteFailed as exc:
+            exc.answered = state
+            raise
 
     def _note(self, item: Prepared, state: str, reason: str = "") -> Outcome:
         """Record `state` for the item's key and the keys it settles."""
@@ -393,3 +414,48 @@ class Sending:
             self.journal.mark(key, state, at, reason)
             self.known()[key] = Entry(key, state, at.to_pydatetime(), reason)
         return Outcome(item, state, at, reason)
+
+
+def _journal_stopped(
+    exc: JournalWriteFailed,
+    batch: Batch,
+    current: Prepared | None,
+    noted: bool,
+    flush: Callable[[], None],
+) -> str:
+    """What a run stopped by a journal it can no longer write has done, truthfully: the sheet
+    is brought up to date first (`flush`), as when the mail server goes away."""
+    try:
+        flush()
+        sheet = "the sheet shows them"
+    except AlumniError as problem:
+        sheet = f"the sheet could not be updated either ({problem}); the next run does it"
+    sent = len(batch.names(SENT))
+    if sent:
+        went = f"{sent} message(s) went out before that and {sheet}"
+    else:
+        went = "no message went out before that"
+    if current is None:
+        this = ""
+    elif exc.answered is None:
+        this = f"; the message to {current.name} was not sent"
+        if not noted:
+            this += (
+                " (the journal may still show it as uncertain: `--resend-uncertain` sends it, "
+                "which is safe for this one)"
+            )
+    elif exc.answered == SENT:
+        this = (
+            f"; the message to {current.name} was accepted by the mail server but could not be "
+            "recorded, so it counts as uncertain (`alumni uncertain` lists it)"
+        )
+    else:
+        this = (
+            f"; what became of the message to {current.name} ({exc.answered}) could not be "
+            "recorded, so it counts as uncertain (`alumni uncertain` lists it)"
+        )
+    return (
+        f"the send journal {exc.path} could not be written during the run ({exc.reason}) — the "
+        f"run stopped: {went}{this}. Free some space or repair the disk, then run again: nothing "
+        "goes out twice."
+    )

@@ -43,6 +43,19 @@ class JournalError(AlumniError):
     """The journal cannot be used: sending without a record could mail someone twice."""
 
 
+class JournalWriteFailed(JournalError):
+    """An entry could not be written or made durable (`reason`, e.g. "No space left on
+    device"); the send loop says what the run had sent by then."""
+
+    answered: str | None = None
+    """The state the server's answer gave the message in hand, when it was that answer that
+    could not be written (the message went, or was refused, without a record of it)."""
+
+    def __init__(self, message: str, path: Path, reason: str) -> None:
+        super().__init__(message)
+        self.path, self.reason = path, reason
+
+
 class JournalLost(AlumniError):
     """The journal is new, but the sheet says mail went out: it was deleted or moved."""
 
@@ -148,6 +161,10 @@ class Journal:
         self._file.write("\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+
+    def _unwritable(self, exc: OSError) -> JournalWriteFailed:
+        reason = exc.strerror or str(exc)
+        return JournalWriteFailed(str(self._unusable("written", exc)), self.path, reason)
 
     def _unusable(self, done: str, exc: OSError) -> JournalError:
         return JournalError(
@@ -270,7 +287,7 @@ class Journal:
         except OSError as exc:
             # Before a send: it does not happen. After one: "sending" stays its last word,
             # so the message counts as uncertain and is never sent again on a guess.
-            raise self._unusable("written", exc) from exc
+            raise self._unwritable(exc) from exc
         if state == SENDING:
             self.uncommitted = True
 
@@ -286,7 +303,7 @@ class Journal:
         try:
             os.fsync(self._file.fileno())
         except OSError as exc:
-            raise self._unusable("written", exc) from exc
+            raise self._unwritable(exc) from exc
         self.uncommitted = False
 
 
