@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from alumni.mail.outbox import OutboxMailer
 from alumni.mail.smtp import SmtpMailer
 from alumni.rules import invitations as rules
 from alumni.sheet.xlsx import XlsxStore
-from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
+from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer, Received
 from tests.helpers import COMMITTEE, NOW, SIGNUP_LINK, alumni, demo_folder, write_config
 
 TO_SEND = [
@@ -190,6 +191,33 @@ def test_a_refused_address_is_recorded_and_the_run_goes_on(
     assert alumni(capsys, "invite", "--send")[0] == 0
     assert received_by(smtp_server) == ["Viktor Strömberg"]
     assert statuses(folder)["Viktor Strömberg"][1] == "skickad"
+
+
+def test_a_server_that_stops_taking_mail_mid_run_is_named_with_what_went(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    write_config(folder, smtp_server)
+
+    def refuse_after_the_second(received: Received) -> None:
+        if len(smtp_server.messages) == 1:  # the second is being taken now
+            smtp_server.refuse_sender(553, "5.7.1 Sender not allowed")
+
+    smtp_server.on_data(refuse_after_the_second)
+    before = statuses(folder)
+    code, _, err = alumni(capsys, "invite", "--send")
+
+    assert code == 2
+    went = received_by(smtp_server)
+    assert len(went) == 2
+    stopped = re.search(
+        r"refused the sender .*\. The run stopped after 2 message\(s\) went out \(the sheet shows "
+        r"them\); (.+)'s and those after it were not sent: the next run sends them\.\n$",
+        err,
+    )
+    assert stopped is not None, err
+    assert stopped[1] not in went
+    marked = [name for name, row in statuses(folder).items() if row != before[name]]
+    assert sorted(marked) == sorted(went)  # the sheet shows the two that went, no others
 
 
 def test_a_server_that_asks_to_wait_gets_the_message_once_later(

@@ -346,7 +346,16 @@ class Sending:
                 # Raised only before a message was handed over: it was not sent.
                 self._note(current, DEFERRED, f"not sent, the run stopped: {exc}")
             flush()
-            raise
+            sent = len(batch.names(SENT))
+            if not sent:
+                raise
+            rest = (
+                "the rest were" if current is None else f"{current.name}'s and those after it were"
+            )
+            raise MailError(
+                f"{exc} The run stopped after {sent} message(s) went out (the sheet shows them); "
+                f"{rest} not sent: the next run sends them."
+            ) from exc
         except JournalWriteFailed as exc:
             # The disk failed mid-run: the journal's own message would say nothing was sent.
             noted = False
