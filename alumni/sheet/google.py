@@ -39,7 +39,7 @@ from alumni.sheet.colours import Placement, place_colours
 from alumni.sheet.helps import TabHelp, place_help
 from alumni.sheet.init_plan import has_data, headers_after, plan_init
 from alumni.sheet.landing import Landing, Stray, describe, landing, repair
-from alumni.sheet.merges import Merge, covered_cells, refused_write
+from alumni.sheet.merges import Merge, drop_refused_writes, mark_covered
 from alumni.sheet.plan import CellWrite, Plan, plan_changes
 from alumni.sheet.store import ApplyResult, InitResult, Store
 from alumni.sheet.workbook import RawSheet, RawWorkbook, Value, locate_tabs
@@ -299,10 +299,7 @@ class GoogleStore(Store):
     def read(self) -> RawWorkbook:
         self._metadata()
         raw = self._values(list(self._sheets))
-        for title, sheet in raw.items():
-            if self._merges.get(title):
-                width = max((len(row) for row in sheet.rows), default=0)
-                sheet.covered = covered_cells(self._merges[title], len(sheet.rows), width)
+        mark_covered(raw, self._merges)
         return raw
 
     def reread(self, tabs: Sequence[str]) -> RawWorkbook:
@@ -373,16 +370,7 @@ class GoogleStore(Store):
         """`plan` without its writes into cells under merged cells (as the sheet's metadata
         last showed them), each named in `plan.skipped`: only a block's top-left cell holds a
         value, and one written under it nobody would see."""
-        kept = []
-        for w in plan.writes:
-            refused = refused_write(
-                self._merges.get(w.title, []), w.title, w.row + 1, w.col + 1, w.value
-            )
-            if refused is None:
-                kept.append(w)
-            elif refused not in plan.skipped:
-                plan.skipped.append(refused)
-        plan.writes = kept
+        drop_refused_writes(plan, self._merges)
         return plan
 
     def write(self, plan: Plan) -> None:

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from alumni.findings import Finding, a1
-from alumni.sheet.workbook import Value
+from alumni.sheet.plan import Plan
+from alumni.sheet.workbook import RawWorkbook, Value
 
 
 class MergedRange(Protocol):
@@ -60,6 +61,28 @@ def covered_cells(
                 if (row, col) != (r.min_row, r.min_col):
                     covered[(row - 1, col - 1)] = r.coord
     return covered
+
+
+def mark_covered(raw: RawWorkbook, merges: Mapping[str, Sequence[MergedRange]]) -> None:
+    """Set each sheet's `covered` cells from its tab's merged cells `merges` (by title)."""
+    for title, ranges in merges.items():
+        sheet = raw.get(title)
+        if sheet is not None and ranges:
+            width = max((len(row) for row in sheet.rows), default=0)
+            sheet.covered = covered_cells(ranges, len(sheet.rows), width)
+
+
+def drop_refused_writes(plan: Plan, merges: Mapping[str, Sequence[MergedRange]]) -> None:
+    """Leave out of `plan` its writes into cells under the merged cells `merges` (by title),
+    each named once in `plan.skipped` (see refused_write)."""
+    kept = []
+    for w in plan.writes:
+        refused = refused_write(merges.get(w.title, []), w.title, w.row + 1, w.col + 1, w.value)
+        if refused is None:
+            kept.append(w)
+        elif refused not in plan.skipped:
+            plan.skipped.append(refused)
+    plan.writes = kept
 
 
 def refused_write(

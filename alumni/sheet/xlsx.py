@@ -31,7 +31,7 @@ from alumni.sheet.fidelity import refuse_losses
 from alumni.sheet.filesave import Stamp, replace_file, stamp_of, stamp_of_bytes
 from alumni.sheet.helps import SAMPLE_ROWS, Dropdown, place_help
 from alumni.sheet.init_plan import has_data, headers_after, plan_init, refuse
-from alumni.sheet.merges import covered_cells, refused_write
+from alumni.sheet.merges import drop_refused_writes, mark_covered, refused_write
 from alumni.sheet.plan import Plan
 from alumni.sheet.rowshift import delete_rows
 from alumni.sheet.store import InitResult, Store
@@ -118,10 +118,7 @@ class XlsxStore(Store):
             raise self._unreadable(exc) from exc
         self._book, self._stamp, self._bytes = None, stamp, data
         self._raw, self._merges = raw, merges
-        for title, ranges in merges.items():
-            sheet = raw[title]
-            width = max((len(row) for row in sheet.rows), default=0)
-            sheet.covered = covered_cells(ranges, len(sheet.rows), width)
+        mark_covered(raw, merges)
         return raw
 
     def _unreadable(self, exc: BaseException) -> StoreError:
@@ -179,16 +176,7 @@ class XlsxStore(Store):
         if plan.new_sheets or any(plan.deletions.values()):
             return False
         assert self._raw is not None
-        kept = []
-        for w in plan.writes:  # as openpyxl's path does: such a write is named, not made
-            covered = refused_write(
-                self._merges.get(w.title, []), w.title, w.row + 1, w.col + 1, w.value
-            )
-            if covered is None:
-                kept.append(w)
-            else:
-                plan.skipped.append(covered)
-        plan.writes = kept
+        drop_refused_writes(plan, self._merges)  # as openpyxl's path does: named, not made
         for title, rows in plan.appends.items():
             # New rows go below merged cells in their way, in the file as in memory.
             merged = self._merges.get(title, [])
