@@ -257,18 +257,25 @@ def truncate(sheet: Sheet) -> None:
     sheet.merges = [m for m in sheet.merges if m[1] <= sheet.row_count and m[3] <= sheet.col_count]
 
 
+def _merged_across(sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> list[tuple[int, ...]]:
+    """The merged blocks that share a cell with rows [r0, r1) and columns [c0, c1)."""
+    return [m for m in sheet.merges if m[0] < r1 and r0 < m[1] and m[2] < c1 and c0 < m[3]]
+
+
+def _part_of_a_merge(where: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid {where}: You must select all cells in a merged range to merge or unmerge them.",
+    )
+
+
 def merge(sheet: Sheet, r0: int, r1: int, c0: int, c1: int, where: str) -> None:
     """Merge a block as Google Sheets does: the top-left cell keeps its value, the others lose
     theirs (the UI warns "Merging cells will only preserve the top-leftmost value")."""
     if (r1 - r0) * (c1 - c0) < 2:
         return
-    for m in sheet.merges:
-        if m[0] < r1 and r0 < m[1] and m[2] < c1 and c0 < m[3]:
-            raise ApiError(
-                400,
-                f"Invalid {where}: You must select all cells in a merged range to merge or "
-                "unmerge them.",
-            )
+    if _merged_across(sheet, r0, r1, c0, c1):
+        raise _part_of_a_merge(where)
     for r in range(r0, r1):
         for c in range(c0, c1):
             if (r, c) != (r0, c0):
@@ -278,26 +285,17 @@ def merge(sheet: Sheet, r0: int, r1: int, c0: int, c1: int, where: str) -> None:
 
 def unmerge(sheet: Sheet, r0: int, r1: int, c0: int, c1: int, where: str) -> None:
     """Unmerge every block inside the range; one that sticks out of it is refused."""
-    kept = []
-    for m in sheet.merges:
-        overlaps = m[0] < r1 and r0 < m[1] and m[2] < c1 and c0 < m[3]
-        inside = r0 <= m[0] and m[1] <= r1 and c0 <= m[2] and m[3] <= c1
-        if overlaps and not inside:
-            raise ApiError(
-                400,
-                f"Invalid {where}: You must select all cells in a merged range to merge or "
-                "unmerge them.",
-            )
-        if not inside:
-            kept.append(m)
-    sheet.merges = kept
+    across = _merged_across(sheet, r0, r1, c0, c1)
+    if any(not (r0 <= m[0] and m[1] <= r1 and c0 <= m[2] and m[3] <= c1) for m in across):
+        raise _part_of_a_merge(where)
+    sheet.merges = [m for m in sheet.merges if m not in across]
 
 
 def sort_rows(
     sheet: Sheet, r0: int, r1: int, c0: int, c1: int, specs: list[tuple[int, bool]]
 ) -> None:
     """Sort rows [r0, r1) by (column, descending) specs; blanks go last either way."""
-    if any(m[0] < r1 and r0 < m[1] and m[2] < c1 and c0 < m[3] for m in sheet.merges):
+    if _merged_across(sheet, r0, r1, c0, c1):
         # What Google does then is not modelled: a test must not rely on a guess.
         raise ApiError(400, "the fake does not model sorting a range with merged cells")
     rows = [{c: sheet.cells.get((r, c)) for c in range(c0, c1)} for r in range(r0, r1)]
