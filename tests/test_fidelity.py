@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alumni.cli import main
+from alumni.cli import run
 from alumni.mail.journal import NEW_JOURNAL, STARTED, Journal
 from tests.fakes.libreoffice import LibreOffice
 from tests.fidelity import Package, compare, feature_parts
@@ -185,12 +185,10 @@ def committee_folder(
 
 
 def _alumni(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(["--now", NOW, "--for-real", *args])
+    code = run(["--now", NOW, "--for-real", *args])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
+    return code, out, err
 
 
 @pytest.mark.parametrize("command", COMMANDS)
