@@ -45,8 +45,10 @@ class Recording(Mailer):
         interrupt_at: int = 0,
         log: list[str] | None = None,
         commits: bool = True,
+        refuse_to_prepare: str = "",
     ) -> None:
         self.sent: list[EmailMessage] = []
+        self.refuse_to_prepare = refuse_to_prepare
         self.refuse, self.fail_at, self.interrupt_at = refuse, fail_at, interrupt_at
         self.log = log if log is not None else []
         self.commits = commits
@@ -68,10 +70,16 @@ class Recording(Mailer):
         if self.commits:
             commit()
         key = message[KEY_HEADER]
+        meanwhile()  # as an SMTP server does: it takes a while to check the recipient
         self.log.append(f"hand over {key}")
         self.sent.append(message)
-        meanwhile()  # as a server does: the answer takes a while
+        meanwhile()  # and a while to answer the message
         self.log.append(f"answered {key}")
+
+    def prepare(self, message: EmailMessage) -> None:
+        self.log.append(f"prepare {message[KEY_HEADER]}")
+        if self.refuse_to_prepare and self.refuse_to_prepare in str(message["To"]):
+            raise RuntimeError("a bug in preparing")
 
 
 def config(tmp_path: Path) -> Config:
@@ -162,21 +170,37 @@ def test_each_message_is_built_while_the_server_answers_the_one_before(
         batch = sending.send([logged(key, log) for key in ("anna", "bo", "cia")])
 
     assert batch.names(SENT) == ["Anna", "Bo", "Cia"]
-    # One fsync a message, before it is handed over; each next message is built meanwhile.
+    # One fsync a message, before it is handed over; each next message is built and prepared
+    # in the server's two waits for the one before.
     assert log == [
         "build anna",
         "fsync",
-        "hand over anna",
         "build bo",
+        "hand over anna",
+        "prepare bo",
         "answered anna",
         "fsync",
-        "hand over bo",
         "build cia",
+        "hand over bo",
+        "prepare cia",
         "answered bo",
         "fsync",
         "hand over cia",
         "answered cia",
     ]
+
+
+def test_a_prepare_that_fails_ahead_leaves_the_message_in_flight_alone(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    log: list[str] = []
+    mailer = Recording(log=log, refuse_to_prepare="bo@")
+    sending = Sending(cfg, lambda: NOW, mailer=mailer)
+    with sending.journal:
+        batch = sending.send([logged("anna", log), logged("bo", log)])
+
+    # Bo's message is sent all the same: the mailer does at its turn what prepare would have.
+    assert batch.names(SENT) == ["Anna", "Bo"]
+    assert "prepare bo" in log
 
 
 @pytest.mark.parametrize(

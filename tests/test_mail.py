@@ -969,14 +969,17 @@ class Hooks:
     """The send loop's two hooks, each waiting for the server to show how far the message got.
 
     `commit` waits until the server holds MAIL FROM: called too early it would time out.
-    `meanwhile` waits until the server has the whole message: called before the payload it
-    would time out. Both are logged with the server's own steps.
+    `meanwhile` waits, the first time, until the server holds RCPT TO, and the second time
+    until it has the whole message: called too early either would time out. Both are logged
+    with the server's own steps.
     """
 
     def __init__(self, server: FakeSmtpServer) -> None:
         self.log: list[str] = []
         self.mail_from, self.received = threading.Event(), threading.Event()
+        self.rcpt_to = threading.Event()
         server.on_mail(lambda sender: self._server("server: MAIL FROM", self.mail_from))
+        server.on_rcpt(lambda address: self._server("server: RCPT TO", self.rcpt_to))
         server.on_data(lambda received: self._server("server: the message", self.received))
 
     def _server(self, step: str, event: threading.Event) -> None:
@@ -988,19 +991,52 @@ class Hooks:
         self.log.append("commit")
 
     def meanwhile(self) -> None:
-        assert self.received.wait(5), "meanwhile was called before the message left"
+        if "meanwhile" not in self.log:
+            assert self.rcpt_to.wait(5), "meanwhile was called before RCPT TO left"
+        else:
+            assert self.received.wait(5), "meanwhile was called again before the message left"
         self.log.append("meanwhile")
 
 
-def test_the_journal_commits_while_the_server_answers_mail_from(
+def test_the_journal_commits_while_the_server_answers_mail_from_and_the_loop_works_on(
     smtp_server: FakeSmtpServer, mailer: SmtpMailer
 ) -> None:
     hooks = Hooks(smtp_server)
 
     mailer.send(to(1), commit=hooks.commit, meanwhile=hooks.meanwhile)
 
-    assert hooks.log == ["server: MAIL FROM", "commit", "server: the message", "meanwhile"]
+    assert hooks.log == [
+        "server: MAIL FROM",
+        "commit",
+        "server: RCPT TO",
+        "meanwhile",
+        "server: the message",
+        "meanwhile",
+    ]
     assert len(smtp_server.messages) == 1
+
+
+def test_a_prepared_message_goes_out_as_the_same_bytes(
+    smtp_server: FakeSmtpServer, mailer: SmtpMailer
+) -> None:
+    """`prepare` is only a head start: the server gets what it gets without it, a blind copy
+    stays out of the message, and a message other than the one prepared is sent as itself."""
+    plain, prepared, other = to(1), to(1), to(2)
+    for message in (prepared, other):
+        message["Bcc"] = "archive@example.se"
+    prepared.replace_header("Message-ID", plain["Message-ID"])
+
+    mailer.send(plain)
+    mailer.prepare(prepared)
+    mailer.send(prepared)
+    mailer.prepare(prepared)
+    mailer.send(other)
+
+    first, second, third = smtp_server.messages
+    assert second.raw == first.raw
+    assert second.rcpt_tos == ["person1@example.se", "archive@example.se"]
+    assert b"archive@" not in second.raw + third.raw
+    assert b"person2@example.se" in third.raw and b"person1@" not in third.raw
 
 
 def test_a_commit_that_fails_delivers_nothing_and_the_next_message_starts_anew(
@@ -1029,7 +1065,9 @@ def test_hooks_are_safe_to_repeat_when_a_message_is_tried_again(
         to(1), commit=lambda: calls.append("commit"), meanwhile=lambda: calls.append("meanwhile")
     )
 
-    assert calls == ["commit", "meanwhile", "commit", "meanwhile"]
+    # Each try: the commit, then the loop's work while the recipient and the message are
+    # answered (the loop's hook does nothing the second time round).
+    assert calls == ["commit", "meanwhile", "meanwhile"] * 2
     assert len(smtp_server.messages) == 1
     assert sleeps == [2.0]
 

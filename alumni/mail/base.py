@@ -51,9 +51,12 @@ class Mailer(ABC):
     Two hooks let the send loop use the time the server takes to answer. `commit` is called
     before anything leaves that could deliver the message, and if it raises, the message is
     not delivered: the journal makes its "sending" entry durable there, while the server
-    answers the first command. `meanwhile` may be called once the message is out and its
-    answer is awaited: the loop builds the next message there. Either may be called more
-    than once when a message is tried again, so both must be safe to repeat.
+    answers the first command. `meanwhile` may be called while the server answers later,
+    each call doing the next piece of the loop's own work (nothing, once none is left): the
+    SMTP mailer calls it while the server checks the recipient, where the loop builds the
+    next message, and once the message is out, where the loop has `prepare` make that
+    message's bytes. Either hook may be called more than once when a message is tried
+    again, so both must be safe to repeat.
     """
 
     description: str
@@ -73,6 +76,12 @@ class Mailer(ABC):
         meanwhile: Callable[[], None] = nothing,
     ) -> None:
         """Deliver one message to the addresses in its To header (see the class for the hooks)."""
+
+    def prepare(self, message: EmailMessage) -> None:
+        """Do now what `send` would first do with `message` (the SMTP mailer makes its bytes),
+        so that its turn takes less time. Only a head start: `send` does it all for a message
+        that was not prepared. A message must not change once it is prepared."""
+        return None
 
     def close(self) -> None:
         """End the connection, if there is one."""

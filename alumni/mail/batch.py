@@ -28,7 +28,14 @@ import pandas as pd
 from alumni.addresses import check_address
 from alumni.config import Config
 from alumni.errors import AlumniError, ConfigError
-from alumni.mail.base import Mailer, MailError, PermanentFailure, TemporaryFailure, UncertainOutcome
+from alumni.mail.base import (
+    Mailer,
+    MailError,
+    PermanentFailure,
+    TemporaryFailure,
+    UncertainOutcome,
+    nothing,
+)
 from alumni.mail.journal import (
     DEFERRED,
     FAILED,
@@ -129,6 +136,15 @@ class _BuiltAhead:
                 self._built[index] = self.queue[index].build()
             except Exception as exc:
                 self._built[index] = exc
+
+    def prepare(self, index: int, mailer: Mailer) -> None:
+        """Let `mailer` prepare the message at `index`, if it was built."""
+        built = self._built.get(index)
+        if isinstance(built, EmailMessage):
+            # What fails here fails again when the message's own turn comes, and is met
+            # there: it must not interrupt the message in flight.
+            with contextlib.suppress(Exception):
+                mailer.prepare(built)
 
     def take(self, index: int) -> EmailMessage:
         """The message at `index`, built now if it was not built ahead."""
@@ -320,7 +336,7 @@ class Sending:
                         mailer,
                         item,
                         message,
-                        functools.partial(self._build_next, ahead, done + 1, resend),
+                        self._work_ahead(mailer, ahead, done + 1, resend),
                     )
                     current = None
                 assert outcome is not None
@@ -370,6 +386,19 @@ class Sending:
             ) from exc
         flush()
         return batch
+
+    def _work_ahead(
+        self, mailer: Mailer, ahead: _BuiltAhead, index: int, resend_unknown: bool
+    ) -> Callable[[], None]:
+        """The `meanwhile` hook for the message in flight: the work on the one after it, in
+        two pieces, one a call: build it, then let the mailer prepare it."""
+        pieces = iter(
+            (
+                functools.partial(self._build_next, ahead, index, resend_unknown),
+                functools.partial(ahead.prepare, index, mailer),
+            )
+        )
+        return lambda: next(pieces, nothing)()
 
     def _build_next(self, ahead: _BuiltAhead, index: int, resend_unknown: bool) -> None:
         """Build the message after the one in flight while the server answers, unless the

@@ -42,16 +42,25 @@ class _TrackedSMTP(smtplib.SMTP):
 
     stage: Stage = "idle"
     _auth_challenge_count: int
+    _command = ""
     commit: Callable[[], None] | None = None
     """Called once, before the payload leaves: while the server answers MAIL FROM, if it can."""
     meanwhile: Callable[[], None] | None = None
-    """Called once the payload is out, while the server decides."""
+    """Called while the server checks each recipient, and once the payload is out."""
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        self._command = cmd.lower()
+        super().putcmd(cmd, args)
 
     def getreply(self) -> tuple[int, bytes]:
         if self.stage == "envelope":
-            # MAIL FROM is on its way (sendmail sends it first): commit while the server
-            # reads it, so the disk and the server work at once.
-            self._commit()
+            if self.commit is not None:
+                # MAIL FROM is on its way (sendmail sends it first): commit while the server
+                # reads it, so the disk and the server work at once.
+                self._commit()
+            elif self._command == "rcpt" and self.meanwhile is not None:
+                # The longest wait of the envelope: the server looks the recipient up.
+                self.meanwhile()
         return super().getreply()
 
     def _commit(self) -> None:
@@ -87,9 +96,8 @@ class _TrackedSMTP(smtplib.SMTP):
         self._commit()  # already done, unless the server skipped a reply
         self.stage = "payload"
         self.send(payload + b".\r\n")
-        meanwhile, self.meanwhile = self.meanwhile, None
-        if meanwhile is not None:
-            meanwhile()
+        if self.meanwhile is not None:
+            self.meanwhile()
         return self.getreply()
 
     def auth(
@@ -170,6 +178,7 @@ class SmtpMailer(Mailer):
         self.description = f"{host}:{port} ({security})"
         self.connections = 0
         self._connection: _TrackedSMTP | None = None
+        self._ready: tuple[EmailMessage, bytes] | None = None
 
     @classmethod
     def from_config(cls, smtp: SmtpConfig, env: Mapping[str, str] = os.environ) -> SmtpMailer:
@@ -207,10 +216,8 @@ class SmtpMailer(Mailer):
         meanwhile: Callable[[], None] = nothing,
     ) -> None:
         sender, recipients = _envelope(message)
-        if "Bcc" in message:
-            # Blind copies go in the envelope only, never in what every recipient sees.
-            message = _copy_without_bcc(message)
-        payload = wire_bytes(message)
+        ready, self._ready = self._ready, None
+        payload = ready[1] if ready is not None and ready[0] is message else _payload(message)
         attempt = 0
         while True:
             problem = self._attempt(sender, recipients, payload, commit, meanwhile)
@@ -221,6 +228,10 @@ class SmtpMailer(Mailer):
                 raise TemporaryFailure(f"{problem} (tried {tries})")
             self.sleep(self.backoff * 2**attempt)
             attempt += 1
+
+    def prepare(self, message: EmailMessage) -> None:
+        # The bytes are what takes the time; only the latest message prepared is kept.
+        self._ready = (message, _payload(message))
 
     def _attempt(
         self,
@@ -460,6 +471,14 @@ def _addresses(message: EmailMessage, field: str) -> list[str]:
         else:
             found += [address for _, address in getaddresses([str(value)]) if address]
     return found
+
+
+def _payload(message: EmailMessage) -> bytes:
+    """The bytes that go after DATA: the message as every recipient sees it."""
+    if "Bcc" in message:
+        # Blind copies go in the envelope only, never in what every recipient sees.
+        message = _copy_without_bcc(message)
+    return wire_bytes(message)
 
 
 def _copy_without_bcc(message: EmailMessage) -> EmailMessage:

@@ -89,6 +89,7 @@ class _State:
     drops: list[_Drop] = field(default_factory=list)
     callbacks: list[Callable[[Received], None]] = field(default_factory=list)
     mail_callbacks: list[Callable[[str], None]] = field(default_factory=list)
+    rcpt_callbacks: list[Callable[[str], None]] = field(default_factory=list)
 
 
 class _Session(SMTP):
@@ -210,6 +211,12 @@ class FakeSmtpServer:
         with self._lock:
             self._state.mail_callbacks.append(callback)
 
+    def on_rcpt(self, callback: Callable[[str], None]) -> None:
+        """Call `callback` with the address of each RCPT TO, in the server thread, before
+        replying."""
+        with self._lock:
+            self._state.rcpt_callbacks.append(callback)
+
     def reset(self) -> None:
         """Forget messages, counters and knobs."""
         with self._lock:
@@ -316,6 +323,9 @@ class _Handler:
     ) -> str:
         with self.fake._lock:
             refused = self.fake._state.refused.get(address.lower())
+            callbacks = list(self.fake._state.rcpt_callbacks)
+        for callback in callbacks:
+            callback(address)
         if refused is not None:
             return refused
         reply, drop = self._take("RCPT", cast(_Session, server).transaction)
