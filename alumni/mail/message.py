@@ -8,6 +8,7 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -63,16 +64,38 @@ def build_message(
     message["Message-ID"] = make_msgid(domain=sender.domain)
     if key is not None:
         message[KEY_HEADER] = clean_text(key)
-    # Quoted-printable keeps every line 7-bit, so any server takes it whether or not it
-    # offers 8BITMIME, and å/ä/ö stay readable in the raw .eml.
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    if html is not None:
-        message.make_alternative(boundary=_boundary())
-        message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-        # set_content stamps every part it makes; MIME-Version belongs on the top level only.
-        for part in message.iter_parts():
-            del part["MIME-Version"]
+    _set_body(message, text, html)
     return message
+
+
+def _set_body(message: EmailMessage, text: str, html: str | None) -> None:
+    """The text, or the text and the HTML as multipart/alternative: the headers, their order
+    and the bytes that `set_content` and then `add_alternative` give (tests/test_headers.py
+    compares the two), without the content manager's general machinery, which took half the
+    time of building a message."""
+    if html is None:
+        _text_part(message, text, "plain")
+        message["MIME-Version"] = "1.0"
+        return
+    message["MIME-Version"] = "1.0"
+    message["Content-Type"] = f'multipart/alternative; boundary="{_boundary()}"'
+    for content, subtype in ((text, "plain"), (html, "html")):
+        part = EmailMessage(policy=message.policy)
+        _text_part(part, content, subtype)
+        message.attach(part)
+
+
+def _text_part(part: EmailMessage, content: str, subtype: str) -> None:
+    # Quoted-printable keeps every line 7-bit, so any server takes it whether or not it
+    # offers 8BITMIME, and å/ä/ö stay readable in the raw .eml. Encoded as the content
+    # manager encodes: the UTF-8 of each line, whatever its line end, each ended by "\n".
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    lines = content.encode("utf-8").splitlines()
+    body = (b"\n".join(lines) + b"\n").decode("latin-1")
+    width = part.policy.max_line_length
+    assert width is not None, "the tool's policy limits the line length"
+    part.set_payload(quoprimime.body_encode(body, width))
 
 
 def _boundary() -> str:
