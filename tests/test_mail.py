@@ -171,6 +171,10 @@ UTC_ZONE = ZoneInfo("UTC")
             datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("America/New_York")),
             "Mon, 05 Jan 2026 14:00:00 +0100",
         ),
+        # a run's own clock, as the jobs pass it
+        (pd.Timestamp("2026-03-29 01:00", tz="UTC"), "Sun, 29 Mar 2026 03:00:00 +0200"),
+        (pd.Timestamp("2026-10-25 00:30:07", tz="UTC"), "Sun, 25 Oct 2026 02:30:07 +0200"),
+        (pd.Timestamp("2026-10-25 01:30:07", tz="UTC"), "Sun, 25 Oct 2026 02:30:07 +0100"),
     ],
 )
 def test_the_date_header_is_the_committees_local_time_with_its_offset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.policy
+import functools
 import random
 import sys
 import unicodedata
@@ -108,11 +109,15 @@ def _boundary() -> str:
     return "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
 
 
+@functools.lru_cache(maxsize=8)
 def _in_zone(now: datetime, tz: str | None) -> datetime:
-    if tz is None:
-        return now
-    # pd.Timestamp is a datetime: its astimezone keeps the type, so format_datetime takes both.
-    return now.astimezone(ZoneInfo(tz))
+    """`now` as a plain datetime in the zone `tz` (else in its own zone).
+
+    A run dates all its messages with one `now`, often a pd.Timestamp, whose conversions cost
+    more than building the rest of a header: hence plain datetimes, made once a run.
+    """
+    zone = now.tzinfo if tz is None else ZoneInfo(tz)
+    return datetime.fromtimestamp(now.timestamp(), zone)
 
 
 def clean_text(value: str) -> str:
