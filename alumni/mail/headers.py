@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import functools
 import re
 import string
+from collections.abc import Sequence
 from datetime import datetime
 from email import headerregistry
 from email.policy import Policy
@@ -241,7 +243,7 @@ def _fits(name: str, value: str) -> bool:
     return len(name) + len(": ") + len(value) <= _LINE
 
 
-def _fold(name: str, tokens: list[str], policy: Policy) -> str:
+def _fold(name: str, tokens: Sequence[str], policy: Policy) -> str:
     """`Name: tokens`, broken between tokens so that lines stay within 78 characters."""
     lines = [f"{name}:"]
     for token in tokens:
@@ -261,7 +263,7 @@ def _words_fit(words: list[str], room: int) -> bool:
     return bool(words) and len(words[0]) <= room and all(0 < len(w) < _LINE for w in words)
 
 
-def _phrase(name: str, room: int) -> list[str]:
+def _phrase(name: str, room: int) -> Sequence[str]:
     """A display name as words, one quoted-string, or encoded-words."""
     if not name:
         return []
@@ -275,7 +277,7 @@ def _phrase(name: str, room: int) -> list[str]:
     return _encoded_words(name, room)
 
 
-def _text(text: str, room: int) -> list[str]:
+def _text(text: str, room: int) -> Sequence[str]:
     """Unstructured text (a subject) as plain words, or encoded-words."""
     if not text:
         return []
@@ -285,8 +287,11 @@ def _text(text: str, room: int) -> list[str]:
     return _encoded_words(text, room)
 
 
-def _encoded_words(text: str, room: int) -> list[str]:
-    """`text` as UTF-8 encoded-words, the first at most `room` long, the rest at most 75."""
+@functools.lru_cache(maxsize=64)
+def _encoded_words(text: str, room: int) -> tuple[str, ...]:
+    """`text` as UTF-8 encoded-words, the first at most `room` long, the rest at most 75.
+
+    Remembered for the last few texts: a run's messages share their subject."""
     data = text.encode("utf-8")
     kind = "b" if len(_b_encode(data)) < len(_q_encode(data)) else "q"
     words: list[str] = []
@@ -302,7 +307,7 @@ def _encoded_words(text: str, room: int) -> list[str]:
         chunk.append(ch)
         size += cost
     words.append(_encoded_word("".join(chunk), kind))
-    return words
+    return tuple(words)
 
 
 def _encoded_word(text: str, kind: str) -> str:
