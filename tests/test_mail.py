@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import re
+import smtplib
 import socket
 import threading
 import traceback
@@ -29,7 +31,7 @@ from alumni.mail.journal import JournalError
 from alumni.mail.message import build_message, clean_text, summary
 from alumni.mail.open import open_mailer
 from alumni.mail.outbox import OutboxMailer
-from alumni.mail.smtp import SmtpMailer
+from alumni.mail.smtp import SmtpMailer, _quoteaddr
 from tests.fakes.smtp_server import (
     PASSWORD,
     USERNAME,
@@ -1097,3 +1099,36 @@ def test_the_fake_server_resets(smtp_server: FakeSmtpServer, mailer: SmtpMailer)
     mailer.send(to(1))
 
     assert [m.rcpt_tos for m in smtp_server.messages] == [["person1@example.se"]]
+
+
+# -- the envelope: addresses as smtplib quotes them -------------------------------------------------
+
+plain_address = st.from_regex(
+    r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", fullmatch=True
+)
+
+
+@settings(max_examples=300)
+@given(
+    plain_address | st.text(max_size=40) | st.sampled_from(['"a b"@x.se', "<a@x.se>", "A <a@x>"])
+)
+def test_an_envelope_address_is_quoted_as_smtplib_quotes_it(address: str) -> None:
+    assert _quoteaddr(address) == smtplib.quoteaddr(address)
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    ["person1@example.se", "o'brien@example.se", "asa@xn--hrby-5qa.se", '"a b"@example.se'],
+)
+def test_the_envelope_names_each_address_as_smtplib_would(
+    smtp_server: FakeSmtpServer, mailer: SmtpMailer, recipient: str
+) -> None:
+    message = make()
+    del message["To"]
+    message["To"] = recipient
+    mailer.send(message)
+
+    (got,) = smtp_server.messages
+    expected = email.utils.parseaddr(recipient)[1]
+    assert (got.mail_from, got.rcpt_tos) == ("alumni@example.org", [expected])
+    assert got.raw == message.as_bytes(policy=email.policy.SMTP)
