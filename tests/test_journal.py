@@ -131,9 +131,11 @@ def test_a_journal_that_cannot_be_opened_says_which_file(tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-def test_a_full_disk_stops_before_the_send_with_the_file_named() -> None:
+@pytest.mark.parametrize("state", [SENDING, SENT])
+def test_a_full_disk_stops_before_the_send_with_the_file_named(state: str) -> None:
     with Journal(Path("/dev/full")) as journal, pytest.raises(JournalError, match="No space left"):
-        journal.mark("invite:AK-1:x", SENDING, T0)
+        journal.mark("invite:AK-1:x", state, T0)
+        journal.commit()  # a "sending" entry is written here, before the message can leave
 
 
 def test_only_a_sending_entry_waits_for_the_disk_and_commit_writes_it_once(
@@ -147,10 +149,13 @@ def test_only_a_sending_entry_waits_for_the_disk_and_commit_writes_it_once(
         assert (journal.uncommitted, synced) == (False, [])  # an outcome never waits
 
         journal.mark("invite:AK-2:y", SENDING, T0)
-        assert (journal.uncommitted, synced) == (True, [])  # written, not yet durable
+        assert (journal.uncommitted, synced) == (True, [])  # marked, not yet durable
+        # Not even written yet: a run that dies now has handed nothing over.
+        assert "invite:AK-2:y" not in journal.path.read_text()
         journal.commit()
         journal.commit()
         assert (journal.uncommitted, len(synced)) == (False, 1)
+        assert list(journal.entries()) == ["invite:AK-1:x", "invite:AK-2:y"]
 
 
 def test_a_commit_the_disk_refuses_names_the_file_and_stays_uncommitted(

@@ -109,7 +109,7 @@ class Journal:
         self.fresh = False
         """Whether the file was missing or empty when this run opened it."""
         self.uncommitted = False
-        """Whether a "sending" entry was written that is not yet on disk (see `commit`)."""
+        """Whether a "sending" entry was marked that is not yet on disk (see `commit`)."""
         self._created = False
 
     def __enter__(self) -> Journal:
@@ -269,10 +269,12 @@ class Journal:
         """Append one entry. `message_id` is the Message-ID of the message handed over, kept
         so that replies can be tied to it.
 
-        A "sending" entry is written but not yet durable: `commit` makes it so, and must be
-        called before the message can be delivered (the mailer does, see Mailer). A later
-        entry lost to a power cut only leaves its message looking uncertain, which never
-        sends it twice, so no other entry waits for the disk.
+        A "sending" entry waits for `commit`, which writes it and makes it durable, and which
+        must be called before the message can be delivered (the mailer does, see Mailer, while
+        the server reads MAIL FROM): a run that dies before then handed nothing over, so the
+        entry is not missed. Every other entry is written at once, so a killed run keeps it;
+        one lost to a power cut only leaves its message looking uncertain, which never sends
+        it twice, so no other entry waits for the disk.
         """
         if self._file is None:
             raise RuntimeError("the journal is not open")
@@ -283,7 +285,8 @@ class Journal:
             record["message_id"] = message_id
         try:
             self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-            self._file.flush()
+            if state != SENDING:
+                self._file.flush()
         except OSError as exc:
             # Before a send: it does not happen. After one: "sending" stays its last word,
             # so the message counts as uncertain and is never sent again on a guess.
@@ -292,7 +295,8 @@ class Journal:
             self.uncommitted = True
 
     def commit(self) -> None:
-        """Make the entries written so far durable (fsync), if a "sending" one is among them.
+        """Write the entries marked so far and make them durable (fsync), if a "sending" one
+        is among them.
 
         Raises JournalError when the disk refuses: the message must then not be delivered.
         """
@@ -301,6 +305,7 @@ class Journal:
         if self._file is None:
             raise RuntimeError("the journal is not open")
         try:
+            self._file.flush()
             os.fsync(self._file.fileno())
         except OSError as exc:
             raise self._unwritable(exc) from exc
