@@ -190,7 +190,7 @@ class SmtpMailer(Mailer):
         self.description = f"{host}:{port} ({security})"
         self.connections = 0
         self._connection: _TrackedSMTP | None = None
-        self._ready: tuple[EmailMessage, bytes] | None = None
+        self._ready: tuple[EmailMessage, tuple[str, list[str]], bytes] | None = None
 
     @classmethod
     def from_config(cls, smtp: SmtpConfig, env: Mapping[str, str] = os.environ) -> SmtpMailer:
@@ -227,9 +227,11 @@ class SmtpMailer(Mailer):
         commit: Callable[[], None] = nothing,
         meanwhile: Callable[[], None] = nothing,
     ) -> None:
-        sender, recipients = _envelope(message)
         ready, self._ready = self._ready, None
-        payload = ready[1] if ready is not None and ready[0] is message else _payload(message)
+        if ready is not None and ready[0] is message:
+            _, (sender, recipients), payload = ready
+        else:
+            (sender, recipients), payload = _envelope(message), _payload(message)
         attempt = 0
         while True:
             problem = self._attempt(sender, recipients, payload, commit, meanwhile)
@@ -243,7 +245,7 @@ class SmtpMailer(Mailer):
 
     def prepare(self, message: EmailMessage) -> None:
         # The bytes are what takes the time; only the latest message prepared is kept.
-        self._ready = (message, _payload(message))
+        self._ready = (message, _envelope(message), _payload(message))
 
     def _attempt(
         self,
