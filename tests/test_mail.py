@@ -1132,3 +1132,18 @@ def test_the_envelope_names_each_address_as_smtplib_would(
     expected = email.utils.parseaddr(recipient)[1]
     assert (got.mail_from, got.rcpt_tos) == ("alumni@example.org", [expected])
     assert got.raw == message.as_bytes(policy=email.policy.SMTP)
+
+
+@pytest.mark.parametrize("prepared", [False, True])
+def test_mail_from_declares_the_size_of_the_message_before_dot_stuffing(
+    smtp_server: FakeSmtpServer, mailer: SmtpMailer, prepared: bool
+) -> None:
+    """RFC 1870: the size counts CRLF but not the dots DATA doubles (TEXT has a line ".")."""
+    message = make(text=TEXT)
+    if prepared:
+        mailer.prepare(message)
+    mailer.send(message)
+
+    (got,) = smtp_server.messages
+    assert b"\r\n.\r\n" in got.raw  # the lone dot arrived as itself
+    assert f"SIZE={len(got.raw)}" in got.mail_options

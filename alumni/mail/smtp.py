@@ -88,7 +88,7 @@ class _TrackedSMTP(smtplib.SMTP):
                 with contextlib.suppress(smtplib.SMTPServerDisconnected):
                     self.rset()
             raise smtplib.SMTPDataError(code, reply)
-        payload = msg if isinstance(msg, _DataBytes) else _for_data(msg)
+        payload = (msg if isinstance(msg, _DataBytes) else _for_data(msg)).stuffed
         self._commit()  # already done, unless the server skipped a reply
         self.stage = "payload"
         self.send(payload + b".\r\n")
@@ -496,10 +496,13 @@ def _payload(message: EmailMessage) -> _DataBytes:
 
 
 class _DataBytes(bytes):
-    """A message in the form DATA sends it: CRLF line ends, dot-stuffed, ending in CRLF.
+    """A message with CRLF line ends, ending in CRLF: its length is the size MAIL FROM declares
+    (RFC 1870). `stuffed` is the same dot-stuffed, as DATA sends it.
 
     Made with the message's bytes (see SmtpMailer.prepare), so that none of it is left to the
     moment the server waits for the message."""
+
+    stuffed: bytes
 
 
 _LINE_END = re.compile(rb"(?:\r\n|\n|\r(?!\n))")
@@ -509,10 +512,11 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 def _for_data(msg: bytes | str) -> _DataBytes:
     payload = msg.encode("ascii") if isinstance(msg, str) else bytes(msg)
     payload = _LINE_END.sub(b"\r\n", payload)
-    payload = _LEADING_DOT.sub(b"..", payload)  # dot-stuffing, RFC 5321 4.5.2
     if not payload.endswith(b"\r\n"):
         payload += b"\r\n"
-    return _DataBytes(payload)
+    ready = _DataBytes(payload)
+    ready.stuffed = _LEADING_DOT.sub(b"..", payload)  # dot-stuffing, RFC 5321 4.5.2
+    return ready
 
 
 # A plain address (dot-atom@domain, no quotes, comments or brackets): smtplib.quoteaddr gives

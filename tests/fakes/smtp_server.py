@@ -41,6 +41,8 @@ class Received:
     raw: bytes
     connection: int
     """Which connection carried it: 1 for the first since the last reset."""
+    mail_options: tuple[str, ...] = ()
+    """What MAIL FROM declared beside the sender (SIZE=..., BODY=8BITMIME)."""
 
     @functools.cached_property
     def message(self) -> EmailMessage:
@@ -344,6 +346,7 @@ class _Handler:
             rcpt_tos=list(envelope.rcpt_tos),
             raw=raw,
             connection=cast(_Session, server).number,
+            mail_options=tuple(envelope.mail_options),
         )
         with self.fake._lock:
             callbacks = list(self.fake._state.callbacks)
