@@ -5,7 +5,7 @@ Both run as commands, as the chair would run them, against the same aiosmtpd ser
 reply 5 ms late as across a network), then 10 at the default pace of 20 a minute with 5 ms
 replies, which is how a real run goes: there the pace sets the time, and the tools' own
 speed is what is left over. The two cases on bare loopback run as five pairs of runs, one
-tool right after the other, and give the medians. About five minutes in all.
+tool right after the other (each goes first in every other pair), and give the medians. About five minutes in all.
 Needs mailmerge: `.venv/bin/pip install -e '.[bench]'`.
 Run: .venv/bin/python bench/invite_vs_mailmerge.py [rows] [--sink HOST:PORT]
 
@@ -265,13 +265,16 @@ def measure(case: Case, sink: Sink | None = None) -> dict[str, float]:
             ]
             ratios: list[float] = []
             times: dict[str, list[float]] = {"alumni": [], "mailmerge": []}
-            for _ in range(repeats):
+            tools = (
+                ("alumni", alumni, ours, prepare_alumni),
+                ("mailmerge", mailmerge, theirs, prepare_mailmerge),
+            )
+            for pair in range(repeats):
                 # In pairs, one right after the other: what the machine is doing at the time
-                # (it varies by a tenth from minute to minute here) weighs on both alike.
-                for tool, command, folder, fresh in (
-                    ("alumni", alumni, ours, prepare_alumni),
-                    ("mailmerge", mailmerge, theirs, prepare_mailmerge),
-                ):
+                # (it varies by a tenth from minute to minute here) weighs on both alike. Each
+                # tool goes first in every other pair, so neither always meets the machine as
+                # the other left it.
+                for tool, command, folder, fresh in tools[:: 1 if pair % 2 == 0 else -1]:
                     shutil.rmtree(folder, ignore_errors=True)  # nobody invited yet, no journal
                     folder.mkdir()
                     fresh(folder, server, rows, tls, case.rate)
