@@ -172,3 +172,54 @@ def test_a_selected_alumnus_never_gets_a_deleted_contact_rows_id(
     _, out, _ = alumni(capsys, "votes")
     added = [r["ID"] for r in rows(folder, "Kontaktlogg")][-1]
     assert added == f"KL-{int(highest[3:]) + 1:04d}", out
+
+
+NEW = {"Namn": "Ny Person 3", "E-post": "ny.person.3@example.org", "Examensår": 2026, "Språk": "sv"}
+
+
+def invitations_to(server: FakeSmtpServer, address: str) -> int:
+    return sum([a.casefold() for a in m.rcpt_tos] == [address] for m in server.messages)
+
+
+def test_a_row_copied_before_it_had_an_id_is_invited_by_neither_row(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer
+) -> None:
+    """Found by the model (tests/test_exactly_once_model.py, at length): a new graduate's row,
+    copied before any run gave it an ID, got two IDs and two invitations."""
+    change(folder, "Avgångsklass", add_row("Avgångsklass", NEW))
+    change(folder, "Avgångsklass", add_row("Avgångsklass", NEW))
+
+    code, out, err = alumni(capsys, "invite", "--send")
+
+    assert code == 1, out + err
+    assert "Ny Person 3: the same address is also in row 15, so neither is invited" in err
+    assert "Avgångsklass!C15" in err and "Avgångsklass!C14" in err
+    assert invitations_to(smtp_server, "ny.person.3@example.org") == 0
+
+    change(folder, "Avgångsklass", lambda ws: ws.delete_rows(15))
+    assert alumni(capsys, "invite", "--send")[0] == 0
+    assert alumni(capsys, "invite", "--send")[0] == 0
+    assert invitations_to(smtp_server, "ny.person.3@example.org") == 1
+
+
+@pytest.mark.parametrize("spelled", ["ny.person.3@example.org", " Ny.Person.3@EXAMPLE.org "])
+def test_a_copy_of_an_invited_row_given_a_new_id_is_not_invited_again(
+    folder: Path, capsys: pytest.CaptureFixture[str], smtp_server: FakeSmtpServer, spelled: str
+) -> None:
+    """The doubled ID's hint says to empty the copy's ID: the copy then holds an address that
+    was invited already, under the first row's ID."""
+    change(folder, "Avgångsklass", add_row("Avgångsklass", NEW))
+    assert alumni(capsys, "invite", "--send")[0] == 0
+    first = next(r for r in rows(folder, "Avgångsklass") if r["Namn"] == "Ny Person 3")
+    assert first["Inbjudningsstatus"] == "skickad"
+
+    copy = {**NEW, "Namn": "Ny Person 3 (kopia)", "E-post": spelled}
+    change(folder, "Avgångsklass", add_row("Avgångsklass", copy))  # no ID: the tool gives one
+    change(folder, "Avgångsklass", lambda ws: ws.delete_rows(14))  # and the first row goes
+    code, out, err = alumni(capsys, "invite", "--send")
+
+    assert code == 0, out + err
+    assert invitations_to(smtp_server, "ny.person.3@example.org") == 1
+    (again,) = [r for r in rows(folder, "Avgångsklass") if r["Namn"] == "Ny Person 3 (kopia)"]
+    assert again["ID"] not in ("", None, first["ID"])
+    assert (again["Inbjudningsstatus"], again["Inbjuden"]) == ("skickad", first["Inbjuden"])

@@ -140,3 +140,51 @@ def test_a_time_in_inbjuden_without_a_status_is_an_invitation_sent(
     frame = graduates(status)
     frame["Inbjuden"] = pd.Series([invited], dtype="datetime64[ns, UTC]")
     assert invitees(frame, 2026, {})["action"].tolist() == [action]
+
+
+@pytest.mark.parametrize(
+    ("states", "resend", "action", "new_status"),
+    [
+        # What the journal says of invitations to Anna's address under other rows' IDs (a row
+        # copied without its ID, or deleted and typed in again): the strongest word counts.
+        ([SENT], False, ALREADY_SENT, "skickad"),
+        ([DEFERRED, SENT, FAILED], False, ALREADY_SENT, "skickad"),
+        ([UNCERTAIN], False, UNCERTAIN_ACTION, "osäker"),
+        ([SENDING], True, SEND, "osäker"),
+        ([FAILED, UNCERTAIN], False, UNCERTAIN_ACTION, "osäker"),
+        ([FAILED], False, FAILED_BEFORE, "misslyckad: 550 no such user"),
+        ([DEFERRED], False, SEND, ""),
+    ],
+)
+def test_an_address_invited_under_another_rows_id_counts_as_this_rows(
+    states: list[str], resend: bool, action: str, new_status: str
+) -> None:
+    entries = {}
+    for n, state in enumerate(states, start=7):
+        key = invite_key(f"AK-{n:04d}", " Anna@Example.org ")
+        entries[key] = Entry(key, state, T, "550 no such user" if state == FAILED else "")
+
+    (row,) = invitees(graduates(), 2026, entries, resend).to_dict("records")
+
+    assert (row["action"], row["new_status"] or "") == (action, new_status)
+
+
+@pytest.mark.parametrize(
+    ("own", "other", "action"),
+    [
+        (DEFERRED, SENT, ALREADY_SENT),  # the address has had its invitation
+        (UNCERTAIN, SENT, ALREADY_SENT),
+        (SENT, UNCERTAIN, ALREADY_SENT),  # the row's own word, when it says more
+        (FAILED, DEFERRED, FAILED_BEFORE),
+        (DEFERRED, DEFERRED, SEND),
+    ],
+)
+def test_the_stronger_word_on_the_address_counts_the_rows_own_or_another_rows(
+    own: str, other: str, action: str
+) -> None:
+    key = invite_key("AK-0007", ANNA)
+    entries = {**journal(own), key: Entry(key, other, T)}
+
+    (row,) = invitees(graduates(), 2026, entries).to_dict("records")
+
+    assert row["action"] == action

@@ -15,7 +15,16 @@ from alumni.contract import GRADUATES, InviteStatus
 from alumni.errors import DataError
 from alumni.findings import Finding
 from alumni.mail.batch import Batch, Outcome, Prepared, Sending
-from alumni.mail.journal import FAILED, SENDING, SENT, UNCERTAIN, Entry, Journal, person_key
+from alumni.mail.journal import (
+    FAILED,
+    SENDING,
+    SENT,
+    UNCERTAIN,
+    Entry,
+    Journal,
+    address_tag,
+    person_key,
+)
 from alumni.mail.marks import marks_of_sending
 from alumni.mail.message import from_committee
 from alumni.mail.render import TemplateProblem, Templates
@@ -148,14 +157,59 @@ def _status(state: str, reason: str) -> str:
 def earlier_invitations(
     graduates: pd.DataFrame, known: Mapping[str, Entry]
 ) -> dict[str, rules.Earlier]:
-    """By row ID, what the journal says of an invitation to the address each row has now."""
+    """By row ID, what the journal says of an invitation to the address each row has now.
+
+    The row's own word, unless an invitation to the same address under another row's ID says
+    more (it went, or may have): a row copied without its ID, or deleted and typed in again,
+    holds an address that was invited already, and whoever reads that mailbox is not invited
+    twice.
+    """
+    by_address = _invitations_by_address(known)
     earlier: dict[str, rules.Earlier] = {}
     for row_id, address in zip(graduates["ID"], graduates["E-post"], strict=True):
-        entry = known.get(invite_key(str(row_id), str(address))) if address else None
+        if not address:
+            continue
+        entry = known.get(invite_key(str(row_id), str(address)))
+        other = by_address.get(address_tag(str(address)))
+        if other is not None and (entry is None or _weight(other) > _weight(entry)):
+            entry = other
         if entry is not None:
             status = _status(entry.state, entry.reason)
             earlier[str(row_id)] = rules.Earlier(status, pd.Timestamp(entry.at))
     return earlier
+
+
+# What an earlier invitation to an address says of sending to it again, strongest first: sent,
+# of unknown fate (it may have gone), refused for good, deferred by the server.
+_WEIGHT = {SENT: 3, SENDING: 2, UNCERTAIN: 2, FAILED: 1}
+
+
+def _invitations_by_address(known: Mapping[str, Entry]) -> dict[str, Entry]:
+    """By address tag, the strongest journal word on an invitation to that address."""
+    strongest: dict[str, Entry] = {}
+    for key, entry in known.items():
+        kind, _, rest = key.partition(":")
+        if kind != "invite":
+            continue
+        tag = rest.rpartition(":")[2]
+        held = strongest.get(tag)
+        if held is None or _weight(entry) > _weight(held):
+            strongest[tag] = entry
+    return strongest
+
+
+def _weight(entry: Entry) -> int:
+    return _WEIGHT.get(entry.state, 0)
+
+
+def _shared_addresses(rows: pd.DataFrame) -> dict[str, list[int]]:
+    """The addresses (as the journal tells addresses apart) that more than one of `rows`
+    holds, each with the sheet rows that hold it."""
+    found: dict[str, list[int]] = {}
+    for address, row in zip(rows["E-post"], rows[ROW], strict=True):
+        if address:
+            found.setdefault(str(address).strip().casefold(), []).append(int(row))
+    return {address: held for address, held in found.items() if len(held) > 1}
 
 
 def prepare(
@@ -198,7 +252,27 @@ def prepare(
     templates = Templates(config.mail.templates)
     problems = _unread(sheet, graduates, judged.mask, judged.problems, year)
     doubled = doubled_ids(graduates["ID"])
-    for row in rows[rows["action"] == rules.SEND].to_dict("records"):
+    due = rows[rows["action"] == rules.SEND]
+    shared = _shared_addresses(due)
+    for row in due.to_dict("records"):
+        others = shared.get(str(row["E-post"]).strip().casefold(), [])
+        if row["ID"] not in doubled and others:
+            # Which of the rows is the person cannot be known: none is invited on a guess.
+            also = [str(r) for r in others if r != row[ROW]]
+            where = f"row {also[0]}" if len(also) == 1 else f"rows {', '.join(also)}"
+            problems.append(
+                Finding(
+                    sheet.layout.shown,
+                    row[ROW],
+                    sheet.layout.columns.get("E-post"),
+                    f"{row['Namn'] or 'this graduate'}: the same address is also in {where}, "
+                    "so neither is invited",
+                    "delete the duplicate row, or correct the address",
+                    "E-post",
+                    row["ID"],
+                )
+            )
+            continue
         if row["ID"] in doubled:
             problems.append(
                 Finding(
