@@ -5,7 +5,8 @@ Both run as commands, as the chair would run them, against the same aiosmtpd ser
 reply 5 ms late as across a network), then 10 at the default pace of 20 a minute with 5 ms
 replies, which is how a real run goes: there the pace sets the time, and the tools' own
 speed is what is left over. The two cases on bare loopback run as five pairs of runs, one
-tool right after the other (each goes first in every other pair), and give the medians. About five minutes in all.
+tool right after the other (each goes first in every other pair), and give the medians. About
+five minutes in all.
 Needs mailmerge: `.venv/bin/pip install -e '.[bench]'`.
 Run: .venv/bin/python bench/invite_vs_mailmerge.py [rows] [--sink HOST:PORT]
 

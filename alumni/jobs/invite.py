@@ -203,13 +203,13 @@ def _weight(entry: Entry) -> int:
 
 
 def _shared_addresses(rows: pd.DataFrame) -> dict[str, list[int]]:
-    """The addresses (as the journal tells addresses apart) that more than one of `rows`
-    holds, each with the sheet rows that hold it."""
+    """By address tag (as the journal tells addresses apart), the addresses that more than
+    one of `rows` holds, each with the sheet rows that hold it."""
     found: dict[str, list[int]] = {}
     for address, row in zip(rows["E-post"], rows[ROW], strict=True):
         if address:
-            found.setdefault(str(address).strip().casefold(), []).append(int(row))
-    return {address: held for address, held in found.items() if len(held) > 1}
+            found.setdefault(address_tag(str(address)), []).append(int(row))
+    return {tag: held for tag, held in found.items() if len(held) > 1}
 
 
 def prepare(
@@ -255,8 +255,22 @@ def prepare(
     due = rows[rows["action"] == rules.SEND]
     shared = _shared_addresses(due)
     for row in due.to_dict("records"):
-        others = shared.get(str(row["E-post"]).strip().casefold(), [])
-        if row["ID"] not in doubled and others:
+        if row["ID"] in doubled:
+            problems.append(
+                Finding(
+                    sheet.layout.shown,
+                    row[ROW],
+                    sheet.layout.columns.get("ID"),
+                    f"{row['Namn'] or 'this graduate'}: the ID {row['ID']} stands in several "
+                    "rows, so neither is invited",
+                    "empty the ID cell of the copy (the tool gives it a new one)",
+                    "ID",
+                    row["ID"],
+                )
+            )
+            continue
+        others = shared.get(address_tag(str(row["E-post"])), [])
+        if others:
             # Which of the rows is the person cannot be known: none is invited on a guess.
             also = [str(r) for r in others if r != row[ROW]]
             where = f"row {also[0]}" if len(also) == 1 else f"rows {', '.join(also)}"
@@ -269,20 +283,6 @@ def prepare(
                     "so neither is invited",
                     "delete the duplicate row, or correct the address",
                     "E-post",
-                    row["ID"],
-                )
-            )
-            continue
-        if row["ID"] in doubled:
-            problems.append(
-                Finding(
-                    sheet.layout.shown,
-                    row[ROW],
-                    sheet.layout.columns.get("ID"),
-                    f"{row['Namn'] or 'this graduate'}: the ID {row['ID']} stands in several "
-                    "rows, so neither is invited",
-                    "empty the ID cell of the copy (the tool gives it a new one)",
-                    "ID",
                     row["ID"],
                 )
             )
